@@ -1,0 +1,18 @@
+# The deploybot image (receiver, workers, scheduler). BASE_IMAGE lets an offline machine build
+# from a locally made base instead of Docker Hub.
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
+RUN useradd --create-home --uid 10001 deploybot
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY core core
+COPY bot bot
+COPY workers workers
+COPY deploy deploy
+COPY deploybot deploybot
+COPY tutor tutor
+COPY data data
+RUN python3 -m pip install --no-cache-dir . && chown -R deploybot /app
+USER deploybot
+ENV DEPLOYBOT_DATA_DIR=/var/lib/deploybot
+CMD ["uvicorn", "--factory", "bot.app:create_app", "--host", "127.0.0.1", "--port", "8000"]

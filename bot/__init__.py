@@ -1,0 +1,1 @@
+"""The HTTP edge: verifies GitHub webhooks, routes events and enqueues jobs."""

@@ -1,0 +1,33 @@
+"""The Celery app object, built by a factory so that importing it touches no broker."""
+
+from __future__ import annotations
+
+from celery import Celery
+from kombu import Queue
+
+from core import task_names
+from core.settings import Settings
+
+# Longer than the longest task we run (a deploy with a 10-minute bake plus stages), so Redis never
+# redelivers a task that is still running under acks_late.
+VISIBILITY_TIMEOUT_S = 3 * 3600
+
+
+def make_celery(settings: Settings, *, name: str = "deploybot") -> Celery:
+    app = Celery(name, broker=settings.redis_url, backend=settings.redis_url, set_as_current=False)
+    app.conf.update(
+        task_serializer="json",
+        accept_content=["json"],
+        result_serializer="json",
+        result_expires=24 * 3600,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
+        result_backend_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
+        broker_connection_retry_on_startup=True,
+        task_default_queue=task_names.QUEUE_DEFAULT,
+        task_queues=[Queue(task_names.QUEUE_DEFAULT), Queue(task_names.QUEUE_LONG)],
+        worker_hijack_root_logger=False,
+    )
+    return app

@@ -1,0 +1,181 @@
+"""One typed configuration object, read once from DEPLOYBOT_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+PREFIX = "DEPLOYBOT_"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+DEFAULT_DATA_DIR = ".deploybot"
+DEFAULT_ENVIRONMENTS = ("production",)
+_ENVIRONMENT_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
+_BOOLEANS = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything deploybot reads from its environment. Secrets stay out of repr()."""
+
+    webhook_secret: str | None = field(default=None, repr=False)
+    redis_url: str = field(default=DEFAULT_REDIS_URL, repr=False)  # may carry a password
+    github_app_id: int | None = None
+    github_private_key: str | None = field(default=None, repr=False)
+    github_api_url: str = DEFAULT_GITHUB_API_URL
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    # Whether draft pull requests get CI runs (the receiver's pipeline decision).
+    run_on_draft: bool = True
+    # Environment names `/deploy`, `/rollback` and `/status` accept; the first is the default.
+    environments: tuple[str, ...] = DEFAULT_ENVIRONMENTS
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(PREFIX + name, "").strip()
+            return value or None
+
+        redis_url = get("REDIS_URL") or DEFAULT_REDIS_URL
+        if urlparse(redis_url).scheme not in {"redis", "rediss", "unix"}:
+            raise ConfigError(
+                f"{PREFIX}REDIS_URL={redis_url!r} is not a Redis URL; "
+                "expected redis://host:port/db, rediss://… or unix://…"
+            )
+        api_url = (get("GITHUB_API_URL") or DEFAULT_GITHUB_API_URL).rstrip("/")
+        if urlparse(api_url).scheme not in {"http", "https"}:
+            raise ConfigError(
+                f"{PREFIX}GITHUB_API_URL={api_url!r} must be an http(s) URL, "
+                "e.g. https://api.github.com or https://ghes.example.com/api/v3"
+            )
+        app_id_text = get("GITHUB_APP_ID")
+        app_id: int | None = None
+        if app_id_text is not None:
+            if not app_id_text.isdigit():
+                raise ConfigError(
+                    f"{PREFIX}GITHUB_APP_ID must be the App's numeric id (App settings → About)"
+                )
+            app_id = int(app_id_text)
+        return cls(
+            webhook_secret=get("WEBHOOK_SECRET"),
+            redis_url=redis_url,
+            github_app_id=app_id,
+            github_private_key=_private_key(
+                get("GITHUB_PRIVATE_KEY"), get("GITHUB_PRIVATE_KEY_PATH")
+            ),
+            github_api_url=api_url,
+            data_dir=Path(get("DATA_DIR") or DEFAULT_DATA_DIR),
+            run_on_draft=_boolean("RUN_ON_DRAFT", get("RUN_ON_DRAFT"), default=True),
+            environments=_environments(get("ENVIRONMENTS")),
+        )
+
+    def require_webhook_secret(self) -> str:
+        if self.webhook_secret is None:
+            raise ConfigError(
+                f"{PREFIX}WEBHOOK_SECRET is not set: refusing to accept unsigned webhooks. "
+                "Set it to the secret configured on the GitHub App's webhook."
+            )
+        return self.webhook_secret
+
+    def require_app_credentials(self) -> tuple[int, str]:
+        if self.github_app_id is None or self.github_private_key is None:
+            missing = [
+                name
+                for name, value in (
+                    ("GITHUB_APP_ID", self.github_app_id),
+                    ("GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH", self.github_private_key),
+                )
+                if value is None
+            ]
+            raise ConfigError(
+                "cannot talk to GitHub as the App: set " + " and ".join(PREFIX + m for m in missing)
+            )
+        return self.github_app_id, self.github_private_key
+
+    def describe(self) -> list[tuple[str, str]]:
+        """(variable, shown value) pairs for `deploybot doctor`; secrets show only set/unset."""
+
+        def secret(value: str | None) -> str:
+            return "set (hidden)" if value else "MISSING"
+
+        return [
+            (PREFIX + "WEBHOOK_SECRET", secret(self.webhook_secret)),
+            (PREFIX + "REDIS_URL", _redact_url(self.redis_url)),
+            (PREFIX + "GITHUB_APP_ID", str(self.github_app_id or "MISSING")),
+            (PREFIX + "GITHUB_PRIVATE_KEY", secret(self.github_private_key)),
+            (PREFIX + "GITHUB_API_URL", self.github_api_url),
+            (PREFIX + "DATA_DIR", str(self.data_dir)),
+            (PREFIX + "RUN_ON_DRAFT", str(self.run_on_draft).lower()),
+            (PREFIX + "ENVIRONMENTS", ",".join(self.environments)),
+        ]
+
+
+def _private_key(inline: str | None, path: str | None) -> str | None:
+    if inline is not None and path is not None:
+        raise ConfigError(
+            f"set only one of {PREFIX}GITHUB_PRIVATE_KEY and {PREFIX}GITHUB_PRIVATE_KEY_PATH"
+        )
+    if path is not None:
+        try:
+            inline = Path(path).read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"{PREFIX}GITHUB_PRIVATE_KEY_PATH={path!r} cannot be read: {exc.__class__.__name__}"
+            ) from None
+    if inline is None:
+        return None
+    # Env files often carry the PEM with literal "\n" escapes.
+    key = inline.replace("\\n", "\n").strip() + "\n"
+    if "PRIVATE KEY-----" not in key:
+        raise ConfigError(
+            "the GitHub App private key is not a PEM key (expected '-----BEGIN … PRIVATE "
+            "KEY-----'); download it from the App settings page"
+        )
+    return key
+
+
+def _boolean(name: str, text: str | None, *, default: bool) -> bool:
+    if text is None:
+        return default
+    try:
+        return _BOOLEANS[text.lower()]
+    except KeyError:
+        raise ConfigError(f"{PREFIX}{name}={text!r} must be true or false") from None
+
+
+def _environments(text: str | None) -> tuple[str, ...]:
+    if text is None:
+        return DEFAULT_ENVIRONMENTS
+    names = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
+    bad = [name for name in names if not _ENVIRONMENT_NAME.fullmatch(name)]
+    if not names or bad:
+        raise ConfigError(
+            f"{PREFIX}ENVIRONMENTS={text!r} must be a comma-separated list of environment names "
+            "(letters, digits, '_', '.', '-'; at most 40 characters each), e.g. production,staging"
+        )
+    return names
+
+
+def _redact_url(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(f":{parsed.password}@", ":***@", 1)
+    return url

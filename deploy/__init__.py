@@ -1,0 +1,1 @@
+"""Release engineering: registry, eval gate, ledger, lock, blue/green machine, backends."""

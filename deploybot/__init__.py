@@ -1,0 +1,1 @@
+"""The deploybot command line: demo, serve, worker, doctor, status and friends."""

@@ -1,0 +1,71 @@
+"""`deploybot` command line: one subcommand per operator task named in the design."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from importlib.metadata import version
+
+from deploybot import doctor
+
+# Subcommands the design plans that have not landed yet, with the issue that brings each.
+PLANNED: dict[str, tuple[str, str]] = {
+    "demo": (
+        "run the embedded demo: bot, worker, fake GitHub and tutor in one process",
+        "operator experience (not filed yet)",
+    ),
+    "serve": ("run the webhook receiver under uvicorn", "#4 webhook receiver"),
+    "worker": ("run a Celery worker for pipelines, releases and deploys", "#5 CI matrix on Celery"),
+    "beat": ("run the scheduler for nightly and weekly matrix runs", "#5 CI matrix on Celery"),
+    "status": (
+        "show each environment's live colour, release and health",
+        "operator experience (not filed yet)",
+    ),
+    "deploy": (
+        "deploy a commit to an environment (blue/green)",
+        "blue/green deploys (not filed yet)",
+    ),
+    "rollback": (
+        "flip an environment back to its last good release",
+        "blue/green deploys (not filed yet)",
+    ),
+}
+
+
+def _not_implemented(name: str, issue: str) -> Callable[[argparse.Namespace], int]:
+    def run(_: argparse.Namespace) -> int:
+        print(f"deploybot {name}: not implemented yet: {issue}", file=sys.stderr)
+        return 2
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deploybot",
+        description="CI, releases and blue/green deploys for GitHub, driven by pull requests.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('deploybot')}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    doctor_cmd = commands.add_parser(
+        "doctor", help="print what is configured, what is missing and what is reachable"
+    )
+    doctor_cmd.set_defaults(run=doctor.run)
+
+    for name, (summary, issue) in PLANNED.items():
+        sub = commands.add_parser(name, help=f"{summary} (not implemented yet: {issue})")
+        sub.add_argument("args", nargs="*", help=argparse.SUPPRESS)
+        sub.set_defaults(run=_not_implemented(name, issue))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.run(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One fake GitHub for the suite and the demo, validating requests against GitHub's schema."""

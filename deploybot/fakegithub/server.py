@@ -1,0 +1,401 @@
+"""A fake GitHub REST server on 127.0.0.1 that checks every request against GitHub's schema.
+
+It authenticates like GitHub (App JWT for installation tokens, installation tokens for the rest),
+keeps what the bot posted so tests can assert on it, and answers a request that GitHub would
+refuse with the status GitHub would use — and records it as a violation, so the test that sent it
+fails. Tests and the embedded demo use the same server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+import uvicorn
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from deploybot.fakegithub import schema
+from deploybot.fakegithub.state import GitHubState, NotFound, Pull, Repo, Unprocessable
+
+TOKEN_LIFETIME = timedelta(hours=1)
+# GitHub refuses App JWTs that live longer than ten minutes (plus clock-drift allowance).
+MAX_JWT_LIFETIME_S = 600 + 60
+BOT_LOGIN = "deploybot[bot]"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    status: int
+    operation_id: str | None
+
+
+@dataclass
+class Fault:
+    method: str
+    path: re.Pattern[str]
+    status: int
+    times: int
+    headers: dict[str, str] = field(default_factory=dict)
+    message: str = "Server Error"
+
+
+def generate_app_key() -> str:
+    """A fresh RSA key in PEM, as GitHub hands an App owner."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode("ascii")
+
+
+def _public_key_pem(private_pem: str) -> bytes:
+    key = serialization.load_pem_private_key(private_pem.encode("ascii"), password=None)
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse(
+        {
+            "message": message,
+            "documentation_url": "https://docs.github.com/rest",
+            "status": str(status),
+        },
+        status_code=status,
+    )
+
+
+class FakeGitHub:
+    """State, auth and fault injection; `app` is the ASGI application that serves them."""
+
+    def __init__(self, app_id: int = 4242, private_key_pem: str | None = None) -> None:
+        self.app_id = app_id
+        self.private_key_pem = private_key_pem or generate_app_key()
+        self._public_key = _public_key_pem(self.private_key_pem)
+        self.lock = threading.RLock()
+        self.url = "http://127.0.0.1:0"
+        self.on_request: Callable[[Recorded], None] | None = None
+        self.reset()
+        self.app = Starlette(
+            routes=[
+                Route(
+                    "/{path:path}",
+                    self._endpoint,
+                    methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+                )
+            ]
+        )
+
+    def reset(self) -> None:
+        with self.lock:
+            self.state = GitHubState(self.url)
+            self.tokens: dict[str, tuple[int, datetime]] = {}
+            self.requests: list[Recorded] = []
+            self.violations: list[str] = []
+            self.faults: list[Fault] = []
+
+    # -- seeding and inspection (the test's side) ---------------------------------------------
+    def add_repo(
+        self, full_name: str, installation_id: int = 1, default_branch: str = "main"
+    ) -> Repo:
+        with self.lock:
+            repo = Repo(full_name, installation_id, default_branch)
+            self.state.repos[full_name] = repo
+            return repo
+
+    def add_pull(self, full_name: str, pull: Pull) -> None:
+        with self.lock:
+            self.state.repo(full_name).pulls[pull.number] = pull
+
+    def set_permission(self, full_name: str, user: str, permission: str) -> None:
+        with self.lock:
+            self.state.repo(full_name).permissions[user] = permission
+
+    def fail_next(
+        self,
+        method: str,
+        path_regex: str,
+        status: int = 502,
+        *,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        message: str = "Server Error",
+    ) -> None:
+        """Answer the next `times` matching requests with `status` (5xx, or 403/429 rate limits)."""
+        with self.lock:
+            self.faults.append(
+                Fault(method, re.compile(path_regex), status, times, headers or {}, message)
+            )
+
+    def take_violations(self) -> list[str]:
+        """Hand over the recorded violations (for a test that provokes one on purpose)."""
+        with self.lock:
+            found, self.violations = self.violations, []
+            return found
+
+    def check_runs(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [
+                {**run, "annotations": list(self.state.annotations[run["id"]])}
+                for run in self.state.check_runs.values()
+            ]
+
+    def comments(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [dict(c) for c in self.state.comments.values()]
+
+    # -- HTTP side ------------------------------------------------------------------------------
+    async def _endpoint(self, request: Request) -> Response:
+        body = await request.body()
+        path = "/" + request.path_params["path"]
+        query = dict(request.query_params)
+        with self.lock:
+            response, operation_id = self._answer(request, path, query, body)
+            recorded = Recorded(
+                request.method, path, query, _json_or_text(body), response.status_code, operation_id
+            )
+            self.requests.append(recorded)
+        if self.on_request is not None:
+            self.on_request(recorded)
+        return response
+
+    def _answer(
+        self, request: Request, path: str, query: dict[str, str], body: bytes
+    ) -> tuple[Response, str | None]:
+        if not request.headers.get("user-agent"):
+            return self._violation(
+                403, f"{request.method} {path}: GitHub requires a User-Agent header"
+            ), None
+        try:
+            matched = schema.match(request.method, path, query, body)
+        except schema.SchemaViolation as exc:
+            return self._violation(exc.status, str(exc)), None
+        op = matched.operation.operation_id
+        fault = self._take_fault(request.method, path)
+        if fault is not None:
+            return _error(fault.status, fault.message), op
+        denied = self._authenticate(request, op, matched.path_params)
+        if denied is not None:
+            return denied, op
+        try:
+            status, payload = self._dispatch(op, matched.path_params, query, matched.body)
+        except NotFound as exc:
+            return _error(404, f"Not Found: {exc}"), op
+        except Unprocessable as exc:
+            return self._violation(422, f"{op}: {exc}"), op
+        if status == 204:
+            return Response(status_code=204), op
+        headers = {
+            "x-ratelimit-limit": "5000",
+            "x-ratelimit-remaining": "4999",
+            "x-ratelimit-reset": str(int(time.time()) + 3600),
+            "x-ratelimit-used": "1",
+        }
+        return JSONResponse(payload, status_code=status, headers=headers), op
+
+    def _violation(self, status: int, message: str) -> JSONResponse:
+        self.violations.append(message)
+        return _error(status, message)
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.method == method and fault.path.search(path) and fault.times > 0:
+                fault.times -= 1
+                return fault
+        return None
+
+    def _authenticate(
+        self, request: Request, op: str, params: dict[str, Any] | Any
+    ) -> Response | None:
+        scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+        if op in {"apps/create-installation-access-token", "apps/get-authenticated"}:
+            if scheme.lower() != "bearer":
+                return _error(401, "A JSON web token could not be decoded")
+            try:
+                claims = jwt.decode(credential, self._public_key, algorithms=["RS256"], leeway=60)
+            except jwt.PyJWTError as exc:
+                return _error(
+                    401, f"'Expiration time' claim ('exp') or signature is invalid: {exc}"
+                )
+            if str(claims.get("iss")) != str(self.app_id):
+                return _error(401, "Integration not found")
+            if int(claims["exp"]) - int(claims.get("iat", 0)) > MAX_JWT_LIFETIME_S:
+                return _error(401, "'Expiration time' claim ('exp') is too far in the future")
+            return None
+        if scheme.lower() not in {"token", "bearer"} or credential not in self.tokens:
+            return _error(401, "Bad credentials")
+        installation_id, expires = self.tokens[credential]
+        if expires < datetime.now(UTC):
+            return _error(401, "Bad credentials")
+        repo = self.state.repos.get(f"{params.get('owner')}/{params.get('repo')}")
+        if repo is not None and repo.installation_id != installation_id:
+            return _error(404, "Not Found")
+        return None
+
+    def _dispatch(
+        self, op: str, p: dict[str, Any] | Any, query: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
+        s = self.state
+        repo = f"{p.get('owner')}/{p.get('repo')}"
+        if op == "apps/get-authenticated":
+            return 200, {"id": self.app_id, "slug": "deploybot", "name": "deploybot"}
+        if op == "apps/create-installation-access-token":
+            if not any(r.installation_id == p["installation_id"] for r in s.repos.values()):
+                raise NotFound(f"installation {p['installation_id']}")
+            # Real tokens are "ghs_" plus 36 characters today and documented as possibly longer.
+            token = "ghs_" + secrets.token_urlsafe(40)
+            expires = datetime.now(UTC) + TOKEN_LIFETIME
+            self.tokens[token] = (p["installation_id"], expires)
+            return 201, {
+                "token": token,
+                "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "permissions": {},
+            }
+        if op == "checks/create":
+            return s.create_check_run(repo, body)
+        if op == "checks/update":
+            return s.update_check_run(repo, p["check_run_id"], body)
+        if op == "checks/get":
+            run = s.get_run(repo, p["check_run_id"])
+            return 200, s.check_run_json(run)
+        if op == "checks/list-annotations":
+            s.get_run(repo, p["check_run_id"])
+            return 200, s.annotations[p["check_run_id"]]
+        if op == "checks/list-for-ref":
+            return s.list_check_runs_for_ref(repo, p["ref"], query)
+        if op == "checks/rerequest-suite":
+            s.rerequested_suites.append(p["check_suite_id"])
+            return 201, {}
+        if op == "issues/create-comment":
+            s.get_pull(repo, p["issue_number"])
+            return s.create_comment(repo, p["issue_number"], body, BOT_LOGIN)
+        if op == "issues/list-comments":
+            return 200, [
+                c
+                for c in s.comments.values()
+                if c["repository"] == repo and c["issue_number"] == p["issue_number"]
+            ]
+        if op == "issues/get-comment":
+            return 200, s.get_comment(repo, p["comment_id"])
+        if op == "issues/update-comment":
+            return s.update_comment(repo, p["comment_id"], body)
+        if op == "issues/delete-comment":
+            s.get_comment(repo, p["comment_id"])
+            del s.comments[p["comment_id"]]
+            return 204, None
+        if op == "reactions/create-for-issue-comment":
+            return s.add_reaction(repo, p["comment_id"], body["content"], BOT_LOGIN)
+        if op == "reactions/list-for-issue-comment":
+            s.get_comment(repo, p["comment_id"])
+            return 200, s.reactions.get(p["comment_id"], [])
+        if op == "repos/get-collaborator-permission-level":
+            permission = s.repo(repo).permissions.get(p["username"], "none")
+            role = {"admin": "admin", "write": "write", "read": "read"}.get(permission, "none")
+            return 200, {
+                "permission": permission,
+                "role_name": role,
+                "user": {"login": p["username"]},
+            }
+        if op == "pulls/get":
+            return 200, s.pull_json(repo, s.get_pull(repo, p["pull_number"]))
+        if op == "pulls/list-files":
+            files = s.get_pull(repo, p["pull_number"]).files
+            per_page = int(query.get("per_page", "30"))
+            page = int(query.get("page", "1"))
+            return 200, files[(page - 1) * per_page : page * per_page]
+        if op == "repos/compare-commits-with-basehead":
+            found = s.repo(repo).compares.get(p["basehead"])
+            if found is None:
+                raise NotFound(f"comparison {p['basehead']}")
+            return 200, found
+        if op == "repos/create-deployment":
+            return s.create_deployment(repo, body, BOT_LOGIN)
+        if op == "repos/list-deployments":
+            return s.list_deployments(repo, query)
+        if op == "repos/get-deployment":
+            return 200, s.get_deployment(repo, p["deployment_id"])
+        if op == "repos/create-deployment-status":
+            return s.create_deployment_status(repo, p["deployment_id"], body)
+        if op == "repos/list-deployment-statuses":
+            s.get_deployment(repo, p["deployment_id"])
+            return 200, list(reversed(s.deployment_statuses[p["deployment_id"]]))
+        if op == "git/get-ref":
+            sha = s.repo(repo).refs.get(p["ref"])
+            if sha is None:
+                raise NotFound(f"ref {p['ref']}")
+            return 200, {"ref": f"refs/{p['ref']}", "object": {"sha": sha, "type": "commit"}}
+        if op == "repos/create-commit-status":
+            status = {**body, "sha": p["sha"], "repository": repo, "id": len(s.commit_statuses) + 1}
+            s.commit_statuses.append(status)
+            return 201, status
+        if op == "repos/create-release":
+            release = {**body, "id": len(s.releases) + 1, "repository": repo}
+            s.releases.append(release)
+            return 201, release
+        if op == "repos/list-releases":
+            return 200, [r for r in s.releases if r["repository"] == repo]
+        # A real operation of the schema that the fake does not model yet: loud, not silent.
+        raise Unprocessable("the fake GitHub does not implement this operation yet")
+
+
+def _json_or_text(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return body.decode("utf-8", "replace")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve(fake: FakeGitHub, port: int = 0) -> Iterator[FakeGitHub]:
+    """Run the fake on 127.0.0.1 in a background thread for the duration of the block."""
+    port = port or free_port()
+    config = uvicorn.Config(
+        fake.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=lambda: asyncio.run(server.serve()), name="fake-github", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the fake GitHub did not start on 127.0.0.1:{port}")
+        time.sleep(0.01)
+    fake.url = f"http://127.0.0.1:{port}"
+    fake.state.base_url = fake.url
+    try:
+        yield fake
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -1,0 +1,62 @@
+# deploybot task runner. Recipe names follow the CI matrix in data/ci-matrix.yaml.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+python := env_var_or_default("PYTHON", "python3")
+packages := "core bot workers deploy tutor deploybot benchmarks tests"
+
+# List the recipes.
+default:
+    @just --list
+
+# Install the project with every extra the suite needs.
+install:
+    {{python}} -m pip install -q -e '.[dev,train]'
+
+# ruff over the whole tree.
+lint:
+    ruff check .
+    ruff format --check .
+
+# mypy --strict over the packages and the tests.
+typecheck:
+    mypy
+
+# The whole test suite (the README's test command runs this through .ci/run).
+test *args:
+    {{python}} -m pytest {{args}}
+
+# bandit (offline) and pip-audit (which cannot reach a vulnerability database here).
+security:
+    @echo "not implemented yet: #5 (security stage with honest pip-audit reporting)"; exit 2
+
+# Train the tutor's model.
+train:
+    @echo "not implemented yet: #3 (tutor model)"; exit 2
+
+# The tutor's eval suite; exits non-zero below the threshold.
+eval *args:
+    @echo "not implemented yet: #3 (tutor eval suite)"; exit 2
+
+# Docs build and link check.
+docs:
+    @echo "not implemented yet: #5 (docs stage)"; exit 2
+
+# Benchmarks, each beside a baseline measured in the same run.
+bench *args:
+    {{python}} -m benchmarks {{args}}
+
+# Build the tutor image tagged with the current commit.
+build-image:
+    @echo "not implemented yet: #3 (tutor image)"; exit 2
+
+# Push the image and model to the registry.
+push:
+    @echo "not implemented yet: release staging"; exit 2
+
+# Roll an environment back to its last good release.
+rollback *args:
+    deploybot rollback {{args}}
+
+# The embedded demo: bot, worker, fake GitHub and tutor in one process.
+demo:
+    deploybot demo

@@ -1,0 +1,241 @@
+"""Fixtures for the real parts the suite talks to: Redis, Celery, fake GitHub, git and Docker."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from celery import Celery
+from celery.contrib.testing.app import setup_default_app
+from celery.contrib.testing.worker import start_worker as celery_start_worker
+
+from core.celery_app import make_celery
+from core.settings import Settings
+from deploybot.fakegithub.server import FakeGitHub, free_port, serve
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+WEBHOOK_SECRET = "test-webhook-secret"
+# Several test runs may share one Redis (developers, helpers, CI); each takes a database of its own.
+TEST_DBS = range(1, 16)
+
+
+def _redis_reachable(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def _redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL (no database) of a real Redis: $DEPLOYBOT_REDIS_URL, 127.0.0.1:6379, or our own."""
+    configured = os.environ.get("DEPLOYBOT_REDIS_URL")
+    if configured:
+        base = configured.rsplit("/", 1)[0] if configured.count("/") > 2 else configured
+        if not _redis_reachable(base):
+            pytest.fail(f"DEPLOYBOT_REDIS_URL={base} is not reachable; start Redis or unset it")
+        yield base
+        return
+    if _redis_reachable("redis://127.0.0.1:6379"):
+        yield "redis://127.0.0.1:6379"
+        return
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.fail(
+            "no Redis on 127.0.0.1:6379 and no redis-server on PATH (apt-get install redis-server)"
+        )
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen(
+        [
+            server,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    while not _redis_reachable(url):
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"redis-server did not answer on {url}")
+        time.sleep(0.05)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis_url(_redis_server: str) -> Iterator[str]:
+    """A real Redis database reserved for this test run (released at the end)."""
+    admin = redis.Redis.from_url(f"{_redis_server}/0")
+    for db in TEST_DBS:
+        lease = f"deploybot:test-db-lease:{db}"
+        if admin.set(lease, os.getpid(), nx=True, ex=6 * 3600):
+            try:
+                yield f"{_redis_server}/{db}"
+            finally:
+                admin.delete(lease)
+            return
+    pytest.fail("every Redis test database 1-15 is leased by another run; wait or flush the leases")
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def _github_server() -> Iterator[FakeGitHub]:
+    with serve(FakeGitHub()) as fake:
+        yield fake
+
+
+@pytest.fixture
+def github(_github_server: FakeGitHub) -> Iterator[FakeGitHub]:
+    """The suite's one fake GitHub, emptied for this test; any schema violation fails the test."""
+    _github_server.reset()
+    yield _github_server
+    violations = _github_server.take_violations()
+    if violations:
+        pytest.fail("requests GitHub would refuse:\n  " + "\n  ".join(violations))
+
+
+@pytest.fixture
+def app_private_key(github: FakeGitHub) -> str:
+    return github.private_key_pem
+
+
+@pytest.fixture
+def settings(redis_url: str, github: FakeGitHub, tmp_path: Path) -> Settings:
+    return Settings(
+        webhook_secret=WEBHOOK_SECRET,
+        redis_url=redis_url,
+        github_app_id=github.app_id,
+        github_private_key=github.private_key_pem,
+        github_api_url=github.url,
+        data_dir=tmp_path / "data",
+    )
+
+
+@pytest.fixture
+def celery_app(settings: Settings, redis_client: redis.Redis) -> Celery:
+    # Registers the `celery.ping` task the worker's start-up check sends.
+    import celery.contrib.testing.tasks  # noqa: F401
+
+    return make_celery(settings, name="deploybot-test")
+
+
+WorkerFactory = Callable[..., AbstractContextManager[Any]]
+
+
+@pytest.fixture
+def start_worker() -> WorkerFactory:
+    """`with start_worker(app): ...` runs a real Celery worker thread on the app's broker."""
+
+    @contextmanager
+    def factory(app: Celery, **kwargs: Any) -> Iterator[Any]:
+        options: dict[str, Any] = {"pool": "threads", "concurrency": 2, "loglevel": "WARNING"}
+        options.update(kwargs)
+        # The start-up ping is a shared task: it must resolve to this app, not the default one.
+        with setup_default_app(app), celery_start_worker(app, **options) as worker:
+            yield worker
+
+    return factory
+
+
+@dataclass(frozen=True)
+class GitRepo:
+    """A real git repository in a temp dir, with a file:// URL to fetch it like a remote."""
+
+    path: Path
+
+    @property
+    def url(self) -> str:
+        return self.path.as_uri()
+
+    def git(self, *args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=self.path, check=True, capture_output=True, text=True, env=_GIT_ENV
+        ).stdout.strip()
+
+    def commit(self, files: Mapping[str, str], message: str = "change") -> str:
+        for name, text in files.items():
+            target = self.path / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        self.git("add", "--all")
+        self.git("commit", "--quiet", "--allow-empty", "-m", message)
+        return self.git("rev-parse", "HEAD")
+
+
+_GIT_ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.invalid",
+    "GIT_COMMITTER_NAME": "Test Author",
+    "GIT_COMMITTER_EMAIL": "author@example.invalid",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> Callable[[str], GitRepo]:
+    """Factory: git_repo("name") makes an empty repository whose default branch is main."""
+
+    def make(name: str = "repo") -> GitRepo:
+        path = tmp_path / name
+        path.mkdir()
+        repo = GitRepo(path)
+        repo.git("init", "--quiet", "--initial-branch=main")
+        return repo
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Any:
+    """A Docker engine client: skips locally without an engine, FAILS under CI=true."""
+    import docker
+
+    try:
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        message = f"no Docker engine reachable ({exc.__class__.__name__}); .ci/run starts dockerd"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return client
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under CI=true a Docker test must run: its skip is turned into a failure."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if IN_CI and report.skipped and item.get_closest_marker("docker") is not None:
+        report.outcome = "failed"
+        report.longrepr = f"Docker test skipped in CI: {report.longrepr}"

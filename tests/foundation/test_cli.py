@@ -1,0 +1,57 @@
+"""The `deploybot` command: its help lists every planned subcommand; unbuilt ones say so."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from deploybot.cli import PLANNED
+
+
+def deploybot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "deploybot", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_help_lists_the_planned_subcommands() -> None:
+    done = deploybot("--help")
+    assert done.returncode == 0
+    for name in ["doctor", *PLANNED]:
+        assert f"    {name}" in done.stdout
+
+
+def test_version() -> None:
+    done = deploybot("--version")
+    assert done.returncode == 0
+    assert done.stdout.startswith("deploybot ")
+
+
+@pytest.mark.parametrize("name", sorted(PLANNED))
+def test_unbuilt_subcommands_fail_loudly(name: str) -> None:
+    done = deploybot(name)
+    assert done.returncode == 2
+    assert "not implemented yet" in done.stderr
+
+
+def test_doctor_reports_missing_secret_without_leaking_set_ones(redis_url: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEPLOYBOT_")}
+    env["DEPLOYBOT_REDIS_URL"] = redis_url
+    env["DEPLOYBOT_GITHUB_PRIVATE_KEY"] = (
+        "-----BEGIN RSA PRIVATE KEY-----\\nsecret-material\\n-----END RSA PRIVATE KEY-----"
+    )
+    done = deploybot("doctor", env=env)
+    assert done.returncode == 1
+    assert "DEPLOYBOT_WEBHOOK_SECRET" in done.stdout
+    assert "MISSING" in done.stdout
+    assert "refuse to start" in done.stderr
+    assert "secret-material" not in done.stdout + done.stderr
+    assert "answers PING" in done.stdout

@@ -1,0 +1,1 @@
+"""Celery tasks: pipelines, releases, deploys and rollbacks, reported to GitHub."""
