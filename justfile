@@ -35,7 +35,7 @@ train:
 
 # The tutor's eval suite; exits non-zero below the threshold.
 eval *args:
-    @echo "not implemented yet: #3 (tutor eval suite)"; exit 2
+    {{python}} -m tutor.eval {{args}}
 
 # Docs build and link check.
 docs:
@@ -45,9 +45,9 @@ docs:
 bench *args:
     {{python}} -m benchmarks {{args}}
 
-# Build the tutor image tagged with the current commit.
-build-image:
-    @echo "not implemented yet: #3 (tutor image)"; exit 2
+# Build the offline base image (once) and tutor:<commit> on it.
+build-image *args:
+    {{python}} -m deploy.images tutor {{args}}
 
 # Push the image and model to the registry.
 push:

@@ -7,7 +7,9 @@ import importlib
 import sys
 
 # Each module exposes main(quick: bool) -> int and prints its own side-by-side table.
-SUITES: dict[str, str] = {}
+SUITES: dict[str, str] = {
+    "webhook": "benchmarks.webhook",
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -195,7 +195,9 @@ class FakeGitHub:
         op = matched.operation.operation_id
         fault = self._take_fault(request.method, path)
         if fault is not None:
-            return _error(fault.status, fault.message), op
+            failed = _error(fault.status, fault.message)
+            failed.headers.update(fault.headers)
+            return failed, op
         denied = self._authenticate(request, op, matched.path_params)
         if denied is not None:
             return denied, op
