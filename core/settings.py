@@ -14,6 +14,9 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_DATA_DIR = ".deploybot"
 DEFAULT_ENVIRONMENTS = ("production",)
+# Scheduled matrix triggers (cron: minute hour day-of-month month day-of-week, UTC).
+DEFAULT_NIGHTLY_CRON = "0 3 * * *"
+DEFAULT_WEEKLY_CRON = "0 4 * * 0"
 _ENVIRONMENT_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
 _BOOLEANS = {
     "1": True,
@@ -45,6 +48,11 @@ class Settings:
     run_on_draft: bool = True
     # Environment names `/deploy`, `/rollback` and `/status` accept; the first is the default.
     environments: tuple[str, ...] = DEFAULT_ENVIRONMENTS
+    # Where workers fetch a repository from, with "{repo}" for owner/name; None derives it from
+    # GITHUB_API_URL (github.com or the GHES host). Tests point it at file:// repositories.
+    git_url: str | None = None
+    nightly_cron: str = DEFAULT_NIGHTLY_CRON
+    weekly_cron: str = DEFAULT_WEEKLY_CRON
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -85,6 +93,9 @@ class Settings:
             data_dir=Path(get("DATA_DIR") or DEFAULT_DATA_DIR),
             run_on_draft=_boolean("RUN_ON_DRAFT", get("RUN_ON_DRAFT"), default=True),
             environments=_environments(get("ENVIRONMENTS")),
+            git_url=_git_url(get("GIT_URL")),
+            nightly_cron=_cron("NIGHTLY_CRON", get("NIGHTLY_CRON") or DEFAULT_NIGHTLY_CRON),
+            weekly_cron=_cron("WEEKLY_CRON", get("WEEKLY_CRON") or DEFAULT_WEEKLY_CRON),
         )
 
     def require_webhook_secret(self) -> str:
@@ -125,6 +136,9 @@ class Settings:
             (PREFIX + "DATA_DIR", str(self.data_dir)),
             (PREFIX + "RUN_ON_DRAFT", str(self.run_on_draft).lower()),
             (PREFIX + "ENVIRONMENTS", ",".join(self.environments)),
+            (PREFIX + "GIT_URL", self.git_url or "derived from GITHUB_API_URL"),
+            (PREFIX + "NIGHTLY_CRON", self.nightly_cron),
+            (PREFIX + "WEEKLY_CRON", self.weekly_cron),
         ]
 
 
@@ -172,6 +186,23 @@ def _environments(text: str | None) -> tuple[str, ...]:
             "(letters, digits, '_', '.', '-'; at most 40 characters each), e.g. production,staging"
         )
     return names
+
+
+def _git_url(text: str | None) -> str | None:
+    if text is not None and "{repo}" not in text:
+        raise ConfigError(
+            f"{PREFIX}GIT_URL={text!r} must contain {{repo}}, e.g. https://git.example.com/{{repo}}.git"
+        )
+    return text
+
+
+def _cron(name: str, text: str) -> str:
+    if len(text.split()) != 5:
+        raise ConfigError(
+            f"{PREFIX}{name}={text!r} must be a cron expression of 5 fields "
+            "(minute hour day-of-month month day-of-week), e.g. '0 3 * * *'"
+        )
+    return text
 
 
 def _redact_url(url: str) -> str:

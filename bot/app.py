@@ -1,0 +1,148 @@
+"""The receiver's HTTP shell: POST /webhook, health, readiness and metrics (uvicorn --factory)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from celery import Celery
+from gidgethub import sansio
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot import verify
+from bot.delivery import Enqueuer, QueueUnavailable
+from bot.jobs import Ignore, Job, Plan
+from bot.metrics import Metrics
+from bot.payload import PayloadError
+from bot.routes import router
+from core.celery_app import make_celery
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+REDIS_TIMEOUT_S = 2.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a delivery gets: status, the outcome counted in /metrics, and a one-line text."""
+
+    status: int
+    outcome: str
+    text: str
+
+
+class Receiver:
+    """Request handlers around one verified, deduplicated enqueue per delivery."""
+
+    def __init__(self, settings: Settings, redis: Redis, celery: Celery) -> None:
+        self.settings = settings
+        self.secret = settings.require_webhook_secret()
+        self.redis = redis
+        self.enqueuer = Enqueuer(redis, celery)
+        self.metrics = Metrics()
+
+    async def webhook(self, request: Request) -> Response:
+        event_name = "unverified"
+        try:
+            verify.check_headers(request.headers)
+            body = await _read_capped(request)
+            event = verify.parse_event(request.headers, body, self.secret)
+            event_name = event.event
+            answer = await self._act(event)
+        except verify.Rejected as rejected:
+            answer = Answer(rejected.status, f"rejected {rejected.status}", rejected.reason)
+            log.info("webhook rejected (%s): %s", answer.status, answer.text)
+        self.metrics.delivery(event_name, answer.outcome)
+        return PlainTextResponse(answer.text + "\n", status_code=answer.status)
+
+    async def _act(self, event: sansio.Event) -> Answer:
+        event_name, delivery_id = event.event, event.delivery_id
+        plan = Plan()
+        action = event.data.get("action")
+        try:
+            await router.dispatch(event, plan, self.settings)
+        except PayloadError as exc:
+            raise verify.Rejected(422, f"payload unusable: {exc}") from None
+        decision = plan.outcome(event_name, action if isinstance(action, str) else None)
+        if isinstance(decision, Ignore):
+            return Answer(202, "ignored", f"ignored: {decision.reason}")
+        if not isinstance(decision, Job):
+            return Answer(200, "pong", "pong")
+        started = time.perf_counter()
+        try:
+            accepted = await self.enqueuer.accept(delivery_id, decision)
+        except QueueUnavailable as exc:
+            log.error("delivery %s (%s) not queued: %s", delivery_id, event_name, exc)
+            return Answer(503, "unavailable", f"not queued: {exc}; redeliver once it is back")
+        self.metrics.enqueue_seconds(time.perf_counter() - started)
+        if accepted.task_id is None:
+            return Answer(200, accepted.outcome, accepted.outcome)
+        log.info(
+            "delivery %s (%s) queued %s as %s",
+            delivery_id,
+            event_name,
+            decision.task,
+            accepted.task_id,
+        )
+        text = f"queued {decision.task} {accepted.task_id}"
+        return Answer(202, "queued", text)
+
+    async def readyz(self, request: Request) -> Response:
+        try:
+            await self.redis.ping()
+        except RedisError as exc:
+            return PlainTextResponse(
+                f"redis unreachable ({exc.__class__.__name__})\n", status_code=503
+            )
+        return PlainTextResponse("ready\n")
+
+    async def metrics_text(self, request: Request) -> Response:
+        return PlainTextResponse(self.metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok\n")
+
+
+def create_app(settings: Settings | None = None, *, celery: Celery | None = None) -> Starlette:
+    """The receiver; refuses to build without DEPLOYBOT_WEBHOOK_SECRET. Touches no network."""
+    settings = settings or Settings.from_env()
+    redis = Redis.from_url(
+        settings.redis_url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
+    )
+    receiver = Receiver(settings, redis, celery or make_celery(settings))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await redis.aclose()
+
+    return Starlette(
+        routes=[
+            Route("/webhook", receiver.webhook, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", receiver.readyz, methods=["GET"]),
+            Route("/metrics", receiver.metrics_text, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+async def _read_capped(request: Request) -> bytes:
+    """The body, refused as soon as the count passes the cap (Content-Length may be absent)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > verify.MAX_BODY_BYTES:
+            raise verify.Rejected(413, "body over 25 MB")
+        chunks.append(chunk)
+    return b"".join(chunks)

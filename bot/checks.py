@@ -1,0 +1,112 @@
+"""check_suite and check_run events: runs asked for from GitHub's Checks UI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gidgethub import routing
+
+from bot import payload
+from bot.jobs import Decision, Ignore, Job, on
+from bot.pull_request import pipeline_key
+from core import task_names
+from core.settings import Settings
+
+router = routing.Router()
+CHECK_PREFIX = "deploybot/"
+DEPLOY_CHECK = CHECK_PREFIX + "deploy"
+# Buttons (check run actions) the deploy check run offers, by identifier.
+ACTIONS = ("rollback",)
+
+
+def suite_requested(data: Any, settings: Settings) -> Decision:
+    pr_number = _first_pull_request(data, "check_suite")
+    if pr_number is None:
+        return Ignore("check suite for a commit with no open pull request")
+    sha = payload.sha(data, "check_suite", "head_sha")
+    return Job(
+        task_names.PIPELINE,
+        {**_common(data), "pr_number": pr_number, "sha": sha},
+        # Shared with pull_request events: the same commit starts one pipeline.
+        logical_key=pipeline_key(payload.number(data, "repository", "id"), sha),
+    )
+
+
+def suite_rerequested(data: Any, settings: Settings) -> Decision:
+    suite_id = payload.number(data, "check_suite", "id")
+    # A person may re-run a suite many times; one click is one suite state (updated_at).
+    updated_at = payload.optional_text(data, "check_suite", "updated_at", max_len=64)
+    return Job(
+        task_names.RERUN,
+        {
+            **_common(data),
+            "scope": "suite",
+            "stage": None,
+            "check_suite_id": suite_id,
+            "check_run_id": None,
+            "sha": payload.sha(data, "check_suite", "head_sha"),
+            "pr_number": _first_pull_request(data, "check_suite"),
+        },
+        logical_key=f"rerun:suite:{suite_id}:{updated_at}",
+    )
+
+
+def run_rerequested(data: Any, settings: Settings) -> Decision:
+    name = payload.text(data, "check_run", "name", max_len=255)
+    if not name.startswith(CHECK_PREFIX):
+        return Ignore("check run is not one of deploybot's")
+    if name == DEPLOY_CHECK:
+        return Ignore("deploys are re-run with /deploy, not from the check run")
+    run_id = payload.number(data, "check_run", "id")
+    return Job(
+        task_names.RERUN,
+        {
+            **_common(data),
+            "scope": "stage",
+            "stage": name.removeprefix(CHECK_PREFIX),
+            "check_suite_id": payload.number(data, "check_run", "check_suite", "id"),
+            "check_run_id": run_id,
+            "sha": payload.sha(data, "check_run", "head_sha"),
+            "pr_number": _first_pull_request(data, "check_run"),
+        },
+        # A re-run makes a new check run, so the next click carries a new id.
+        logical_key=f"rerun:run:{run_id}",
+    )
+
+
+def requested_action(data: Any, settings: Settings) -> Decision:
+    if payload.text(data, "check_run", "name", max_len=255) != DEPLOY_CHECK:
+        return Ignore("check run is not deploybot's deploy check run")
+    identifier = payload.text(data, "requested_action", "identifier", max_len=20)
+    if identifier not in ACTIONS:
+        return Ignore("unknown check run action")
+    run_id = payload.number(data, "check_run", "id")
+    return Job(
+        task_names.CHECK_RUN_ACTION,
+        {
+            **_common(data),
+            "action": identifier,
+            "check_run_id": run_id,
+            "sha": payload.sha(data, "check_run", "head_sha"),
+            "sender": payload.text(data, "sender", "login", max_len=100),
+        },
+        # One button press per deploy check run: a second "rollback" must not roll back twice.
+        logical_key=f"action:{run_id}:{identifier}",
+    )
+
+
+def _common(data: Any) -> dict[str, str | int]:
+    return {"installation_id": payload.installation_id(data), "repo": payload.repo_name(data)}
+
+
+def _first_pull_request(data: Any, kind: str) -> int | None:
+    pulls = payload.field(data, kind, "pull_requests")
+    if not isinstance(pulls, list):
+        raise payload.PayloadError(f"{kind}.pull_requests must be a list")
+    return payload.number(pulls[0], "number") if pulls else None
+
+
+on(router, suite_requested, "check_suite", action="requested")
+on(router, suite_rerequested, "check_suite", action="rerequested")
+on(router, run_rerequested, "check_run", action="rerequested")
+on(router, requested_action, "check_run", action="requested_action")

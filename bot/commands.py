@@ -1,0 +1,153 @@
+"""Parse PR comment commands (pure): which one command a comment asks for, or what to reply."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+COMMANDS = ("deploy", "rollback", "status", "retest", "ok-to-test", "help")
+USAGE = {
+    "deploy": "/deploy [env]",
+    "rollback": "/rollback [env] [to <sha>]",
+    "status": "/status [env]",
+    "retest": "/retest [stage]",
+    "ok-to-test": "/ok-to-test",
+    "help": "/help",
+}
+HELP_MARKER = "<!-- deploybot:help -->"
+
+# A command line: "/word" then only whitespace-separated arguments. "/usr/bin" is no command.
+_COMMAND_LINE = re.compile(r"/([A-Za-z][A-Za-z-]{0,29})(?:[ \t]+(.*))?")
+# Arguments the bot will ever echo or act on; anything else is dropped without a reply.
+_SAFE_ARG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+_SHA = re.compile(r"[0-9a-fA-F]{7,40}")
+_STAGE = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+_FENCE = re.compile(r"(`{3,}|~{3,})")
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command the comment asks for, with its arguments validated."""
+
+    name: str
+    env: str | None = None
+    sha: str | None = None
+    stage: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A command that cannot run as written; `message` is the help text to post (after the job
+    has checked that the author may run commands)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A command line whose arguments are not safe to echo or act on: ignored without a reply."""
+
+    reason: str
+
+
+Parsed = Command | Reply | Dropped
+
+
+def parse_comment(body: str, environments: Sequence[str]) -> Parsed | None:
+    """The one command a comment asks for: the first known command wins; otherwise the first
+    unknown or malformed one is answered; None when the comment has no command line at all."""
+    first_problem: Reply | Dropped | None = None
+    for name, args in command_lines(body):
+        parsed = _parse(name, args, environments)
+        if isinstance(parsed, Command):
+            return parsed
+        first_problem = first_problem or parsed
+    return first_problem
+
+
+def command_lines(body: str) -> Iterator[tuple[str, list[str]]]:
+    """(lower-cased name, arguments) of each line that starts with a command, outside fenced code,
+    indented code and `>` quotes."""
+    fence: str | None = None
+    for raw in body.splitlines():
+        stripped = raw.lstrip(" ")
+        indent = len(raw) - len(stripped)
+        marker = _FENCE.match(stripped) if indent < 4 else None
+        if fence is not None:
+            # Only a bare fence of the same character, at least as long, closes the block.
+            bare = stripped.rstrip()
+            if (
+                marker
+                and bare == marker.group(1)
+                and bare[0] == fence[0]
+                and len(bare) >= len(fence)
+            ):
+                fence = None
+            continue
+        if marker:
+            fence = marker.group(1)
+        elif indent < 4 and not stripped.startswith(">"):
+            match = _COMMAND_LINE.fullmatch(stripped.rstrip())
+            if match:
+                yield match.group(1).lower(), (match.group(2) or "").split()
+
+
+def help_text(problem: str) -> str:
+    """The help comment: what went wrong, then every command's usage."""
+    usage = "\n".join(f"- `{line}`" for line in USAGE.values())
+    return f"{HELP_MARKER}\n{problem}\n\nCommands (each on its own line):\n{usage}"
+
+
+def _parse(name: str, args: list[str], environments: Sequence[str]) -> Parsed:
+    if name not in COMMANDS:
+        return Reply(help_text(_unknown(f"`/{name}` is not a command.", name, COMMANDS, "/")))
+    unsafe = [arg for arg in args if not _SAFE_ARG.fullmatch(arg)]
+    if unsafe:
+        return Dropped(f"/{name} has an argument with characters commands never use")
+    usage = Reply(help_text(f"Usage: `{USAGE[name]}`."))
+    if name in {"deploy", "status"}:
+        if len(args) > 1:
+            return usage
+        return _with_env(Command(name), args, environments)
+    if name == "rollback":
+        return _rollback(args, environments, usage)
+    if name == "retest":
+        if len(args) > 1 or (args and not _STAGE.fullmatch(args[0].lower())):
+            return usage
+        return Command(name, stage=args[0].lower() if args else None)
+    return usage if args else Command(name)
+
+
+def _rollback(args: list[str], environments: Sequence[str], usage: Reply) -> Parsed:
+    sha = None
+    lowered = [arg.lower() for arg in args]
+    if "to" in lowered:
+        at = lowered.index("to")
+        if at != len(args) - 2 or not _SHA.fullmatch(args[-1]):
+            return usage
+        sha = args[-1].lower()
+        args = args[:at]
+    if len(args) > 1:
+        return usage
+    parsed = _with_env(Command("rollback"), args, environments)
+    if isinstance(parsed, Command):
+        return Command("rollback", env=parsed.env, sha=sha)
+    return parsed
+
+
+def _with_env(command: Command, args: list[str], environments: Sequence[str]) -> Parsed:
+    env = args[0].lower() if args else environments[0]
+    if env not in environments:
+        known = ", ".join(f"`{e}`" for e in environments)
+        problem = f"`{env}` is not a configured environment (known: {known})."
+        return Reply(help_text(_unknown(problem, env, environments)))
+    return Command(command.name, env=env)
+
+
+def _unknown(problem: str, given: str, choices: Sequence[str], prefix: str = "") -> str:
+    close = difflib.get_close_matches(given, choices, n=1, cutoff=0.6)
+    if not close:
+        return problem
+    return f"{problem} Did you mean `{prefix}{close[0]}`?"

@@ -1,0 +1,57 @@
+"""A Celery task message as kombu's Redis transport stores it, built without touching the broker."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+from celery import Celery
+from kombu.serialization import dumps as serialize
+from kombu.utils.json import dumps as to_json
+
+from bot.jobs import Scalar
+
+
+def task_message(
+    celery: Celery, task: str, kwargs: dict[str, Scalar], queue: str, task_id: str
+) -> str:
+    """The JSON a worker consuming `queue` pops: Celery's own protocol message (headers and body
+    from `celery.amqp`), in the envelope kombu's Redis transport LPUSHes for `send_task`.
+
+    The receiver pushes it inside its claim script, so that claiming a delivery and queueing its
+    job happen in one atomic step. tests/bot/test_envelope.py pins it to what `send_task` writes.
+    """
+    message = celery.amqp.create_task_message(
+        task_id,
+        task,
+        (),
+        kwargs,
+        # Small flat scalars: a plain repr is safe and far cheaper than Celery's saferepr.
+        argsrepr="()",
+        kwargsrepr=repr(kwargs),
+        # Nobody waits on a webhook job's result.
+        ignore_result=True,
+        reply_to=celery.thread_oid,
+    )
+    content_type, content_encoding, body = serialize(message.body, serializer="json")
+    envelope: dict[str, Any] = {
+        "body": _base64(body),
+        "content-encoding": content_encoding,
+        "content-type": content_type,
+        "headers": message.headers,
+        "properties": {
+            **message.properties,
+            "delivery_mode": 2,  # persistent
+            "delivery_info": {"exchange": "", "routing_key": queue},
+            "priority": 0,
+            "body_encoding": "base64",
+            "delivery_tag": str(uuid.uuid4()),
+        },
+    }
+    return str(to_json(envelope))
+
+
+def _base64(body: str | bytes) -> str:
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    return base64.b64encode(raw).decode("ascii")

@@ -1,0 +1,79 @@
+"""What a delivery asks of the receiver: one small job to enqueue, or a reason to do nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gidgethub import routing, sansio
+
+from core import task_names
+from core.settings import Settings
+
+# Task kwargs stay small and flat: ids and short strings the worker re-reads GitHub with.
+Scalar = str | int | bool | None
+
+
+@dataclass(frozen=True)
+class Job:
+    """One Celery task to send by name. `logical_key` names the change, so that the same change
+    delivered under two delivery ids starts one job; None when every delivery should act."""
+
+    task: str
+    kwargs: dict[str, Scalar]
+    logical_key: str | None
+
+    @property
+    def queue(self) -> str:
+        return task_names.QUEUE_OF[self.task]
+
+
+@dataclass(frozen=True)
+class Ignore:
+    """Nothing to do; the reason goes back to GitHub in the response body as "ignored: <reason>"."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Pong:
+    """GitHub's ping on (re)configuring the webhook."""
+
+
+Decision = Job | Ignore | Pong
+
+
+@dataclass
+class Plan:
+    """Collects the decisions of the router's callbacks for one delivery."""
+
+    decisions: list[Decision] = field(default_factory=list)
+
+    def add(self, decision: Decision) -> None:
+        self.decisions.append(decision)
+
+    def outcome(self, event: str, action: str | None) -> Decision:
+        """The single decision for the delivery: the job if a callback made one, else the first
+        other decision, else "ignored" for an event or action no callback handles."""
+        jobs = [d for d in self.decisions if isinstance(d, Job)]
+        if len(jobs) > 1:
+            # One job per delivery: claiming the delivery and queueing its job is one atomic step.
+            raise RuntimeError(f"{event}: {len(jobs)} callbacks each made a job; expected one")
+        if jobs:
+            return jobs[0]
+        if self.decisions:
+            return self.decisions[0]
+        return Ignore(f"{event}{f'.{action}' if action else ''} is not handled")
+
+
+Decide = Callable[[Any, Settings], Decision]
+
+
+def on(router: routing.Router, decide: Decide, event: str, **detail: str) -> None:
+    """Route `event` (optionally one action) to the pure function `decide(payload, settings)`."""
+
+    async def callback(event: sansio.Event, plan: Plan, settings: Settings) -> None:
+        plan.add(decide(event.data, settings))
+
+    router.add(callback, event, **detail)

@@ -1,0 +1,59 @@
+"""pull_request events: CI pipelines for new head commits, and merges recorded for deploys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gidgethub import routing
+
+from bot import payload
+from bot.jobs import Decision, Ignore, Job, on
+from core import task_names
+from core.settings import Settings
+
+router = routing.Router()
+PIPELINE_ACTIONS = ("opened", "synchronize", "reopened", "ready_for_review")
+
+
+def pipeline_key(repo_id: int, sha: str) -> str:
+    """One pipeline per commit, however many events (PR actions, check suites) ask for it."""
+    return f"pipeline:{repo_id}:{sha}"
+
+
+def pipeline(data: Any, settings: Settings) -> Decision:
+    draft = payload.optional_flag(data, "pull_request", "draft", default=False)
+    if draft and not settings.run_on_draft:
+        return Ignore("draft pull request: CI on drafts is off (DEPLOYBOT_RUN_ON_DRAFT)")
+    sha = payload.sha(data, "pull_request", "head", "sha")
+    return Job(
+        task_names.PIPELINE,
+        {
+            "installation_id": payload.installation_id(data),
+            "repo": payload.repo_name(data),
+            "pr_number": payload.number(data, "pull_request", "number"),
+            "sha": sha,
+        },
+        logical_key=pipeline_key(payload.number(data, "repository", "id"), sha),
+    )
+
+
+def merge(data: Any, settings: Settings) -> Decision:
+    if not payload.flag(data, "pull_request", "merged"):
+        return Ignore("pull request closed without merging")
+    number = payload.number(data, "pull_request", "number")
+    return Job(
+        task_names.RECORD_MERGE,
+        {
+            "installation_id": payload.installation_id(data),
+            "repo": payload.repo_name(data),
+            "pr_number": number,
+            "merge_commit_sha": payload.sha(data, "pull_request", "merge_commit_sha"),
+            "base_ref": payload.text(data, "pull_request", "base", "ref", max_len=255),
+        },
+        logical_key=f"merge:{payload.number(data, 'repository', 'id')}:{number}",
+    )
+
+
+for _action in PIPELINE_ACTIONS:
+    on(router, pipeline, "pull_request", action=_action)
+on(router, merge, "pull_request", action="closed")

@@ -1,0 +1,158 @@
+"""Fixtures for the receiver tests: signed deliveries, the real app, recording Celery tasks."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import uvicorn
+from celery import Celery, Task
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from bot.app import create_app
+from core import task_names
+from core.settings import Settings
+from tests.conftest import WEBHOOK_SECRET
+
+WEBHOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "github" / "webhooks"
+QUEUES = (task_names.QUEUE_DEFAULT, task_names.QUEUE_LONG)
+
+
+def sign(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def headers_for(event: str, body: bytes, delivery_id: str | None = None) -> dict[str, str]:
+    """The headers GitHub sends with a delivery, correctly signed."""
+    return {
+        "content-type": "application/json",
+        "x-github-event": event,
+        "x-github-delivery": delivery_id or str(uuid.uuid4()),
+        "x-hub-signature-256": sign(body),
+        "user-agent": "GitHub-Hookshot/test",
+    }
+
+
+def example(name: str) -> dict[str, Any]:
+    """A payload example by "<event>/<file>"."""
+    loaded: dict[str, Any] = json.loads((WEBHOOKS / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def encode(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload).encode()
+
+
+@dataclass(frozen=True)
+class Message:
+    task: str
+    task_id: str
+    kwargs: dict[str, Any]
+
+
+def queued_messages(client: redis.Redis) -> list[Message]:
+    """Every message waiting in the broker's queues, decoded from kombu's Redis format."""
+    found = []
+    for name in QUEUES:
+        for raw in client.lrange(name, 0, -1):
+            envelope = json.loads(raw)
+            _args, kwargs, _embed = json.loads(base64.b64decode(envelope["body"]))
+            found.append(Message(envelope["headers"]["task"], envelope["headers"]["id"], kwargs))
+    return found
+
+
+class Recorder:
+    """Recording tasks registered under every task name the receiver sends."""
+
+    def __init__(self, app: Celery) -> None:
+        self.ran: queue.Queue[Message] = queue.Queue()
+        for name in task_names.QUEUE_OF:
+            self._register(app, name)
+
+    def _register(self, app: Celery, name: str) -> None:
+        @app.task(name=name, bind=True, shared=False)
+        def record(task: Task[Any, Any], /, **kwargs: Any) -> None:
+            self.ran.put(Message(name, str(task.request.id), kwargs))
+
+    def wait(self, count: int, timeout_s: float = 30) -> list[Message]:
+        """The first `count` jobs the worker runs (fails the test if they do not come)."""
+        got: list[Message] = []
+        deadline = time.monotonic() + timeout_s
+        while len(got) < count:
+            try:
+                got.append(self.ran.get(timeout=max(0.01, deadline - time.monotonic())))
+            except queue.Empty:
+                pytest.fail(f"the worker ran {len(got)} of {count} expected jobs")
+        return got
+
+    def drained(self, client: redis.Redis, timeout_s: float = 30) -> list[Message]:
+        """Every further job, once the broker holds no waiting or unacknowledged message."""
+        deadline = time.monotonic() + timeout_s
+        while any(client.llen(q) for q in QUEUES) or client.hlen("unacked"):
+            if time.monotonic() > deadline:
+                pytest.fail("the broker still holds messages")
+            time.sleep(0.02)
+        rest: list[Message] = []
+        while not self.ran.empty():
+            rest.append(self.ran.get_nowait())
+        return rest
+
+
+@pytest.fixture
+def recorder(celery_app: Celery) -> Recorder:
+    return Recorder(celery_app)
+
+
+@pytest.fixture
+def make_client(settings: Settings, celery_app: Celery) -> Iterator[Callable[..., TestClient]]:
+    """Factory: a TestClient on the real receiver (settings and Celery app overridable)."""
+    clients: list[TestClient] = []
+
+    def make(settings_: Settings | None = None, celery: Celery | None = None) -> TestClient:
+        client = TestClient(create_app(settings_ or settings, celery=celery or celery_app))
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client: Callable[..., TestClient]) -> TestClient:
+    return make_client()
+
+
+@contextmanager
+def serve(app: Starlette) -> Iterator[str]:
+    """Run `app` under a real uvicorn server on 127.0.0.1; yields its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="receiver", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -1,0 +1,59 @@
+"""Decisions without HTTP: events dispatched through the merged router into a plan."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from gidgethub import sansio
+
+from bot.jobs import Ignore, Job, Plan, Pong
+from bot.payload import PayloadError
+from bot.routes import router
+from core import task_names
+from core.settings import Settings
+from tests.bot.conftest import example
+
+SETTINGS = Settings(webhook_secret="unused")
+
+
+async def decide(event: str, data: dict[str, Any]) -> Job | Ignore | Pong:
+    plan = Plan()
+    await router.dispatch(sansio.Event(data, event=event, delivery_id="1"), plan, SETTINGS)
+    return plan.outcome(event, data.get("action"))
+
+
+async def test_a_new_head_commit_plans_one_pipeline_job() -> None:
+    data = example("pull_request/synchronize.payload.json")
+    job = await decide("pull_request", data)
+    assert isinstance(job, Job)
+    assert job.task == task_names.PIPELINE
+    assert job.queue == task_names.QUEUE_LONG
+    assert (
+        job.logical_key
+        == f"pipeline:{data['repository']['id']}:{data['pull_request']['head']['sha']}"
+    )
+
+
+async def test_ping_is_answered_and_unknown_actions_are_named() -> None:
+    assert await decide("ping", example("ping/payload.json")) == Pong()
+    assert await decide("pull_request", example("pull_request/labeled.payload.json")) == Ignore(
+        "pull_request.labeled is not handled"
+    )
+
+
+async def test_a_missing_field_is_a_payload_error_naming_it() -> None:
+    data = copy.deepcopy(example("pull_request/synchronize.payload.json"))
+    del data["pull_request"]["head"]
+    with pytest.raises(PayloadError, match=r"pull_request\.head is missing"):
+        await decide("pull_request", data)
+
+
+def test_a_plan_with_two_jobs_is_a_bug_not_a_choice() -> None:
+    plan = Plan()
+    job = Job(task_names.RECORD_PUSH, {}, None)
+    plan.add(job)
+    plan.add(job)
+    with pytest.raises(RuntimeError, match="expected one"):
+        plan.outcome("push", None)

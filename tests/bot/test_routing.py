@@ -1,0 +1,187 @@
+"""Each event family's decision, seen through the real receiver: which job, with what data."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+import redis
+from starlette.testclient import TestClient
+
+from core import task_names
+from core.settings import Settings
+from tests.bot.conftest import Message, encode, example, headers_for, queued_messages
+
+SYNC = example("pull_request/synchronize.payload.json")
+SHA = SYNC["pull_request"]["head"]["sha"]
+REPO = SYNC["repository"]["full_name"]
+
+
+def post(client: TestClient, event: str, payload: dict[str, Any]) -> tuple[int, str]:
+    body = encode(payload)
+    response = client.post("/webhook", content=body, headers=headers_for(event, body))
+    return response.status_code, response.text.strip()
+
+
+def only_job(client: redis.Redis) -> Message:
+    (message,) = queued_messages(client)
+    return message
+
+
+def pr_comment(text: str, *, user_type: str = "User", action: str = "created") -> dict[str, Any]:
+    payload = copy.deepcopy(example("issue_comment/created.with-installation.payload.json"))
+    payload["action"] = action
+    payload["issue"]["pull_request"] = {"url": "https://api.github.com/repos/x/y/pulls/1"}
+    payload["comment"]["body"] = text
+    payload["comment"]["user"]["type"] = user_type
+    return payload
+
+
+def test_a_release_tag_push_starts_a_release(client: TestClient, redis_client: redis.Redis) -> None:
+    payload = copy.deepcopy(example("push/with-new-branch.payload.json"))
+    payload["ref"] = "refs/tags/v1.2.0"
+    assert post(client, "push", payload)[0] == 202
+    job = only_job(redis_client)
+    assert job.task == task_names.RELEASE
+    assert (job.kwargs["tag"], job.kwargs["sha"]) == ("v1.2.0", payload["after"])
+
+
+@pytest.mark.parametrize(
+    ("ref", "reason"),
+    [
+        ("refs/tags/simple-tag", "neither a v* tag nor the default branch"),
+        ("refs/heads/feature", "neither a v* tag nor the default branch"),
+    ],
+)
+def test_other_pushes_are_ignored(
+    ref: str, reason: str, client: TestClient, redis_client: redis.Redis
+) -> None:
+    payload = copy.deepcopy(example("push/with-new-branch.payload.json"))
+    payload["ref"] = ref
+    status, text = post(client, "push", payload)
+    assert (status, reason in text) == (202, True)
+    assert queued_messages(redis_client) == []
+
+
+def test_a_merged_pull_request_is_recorded(client: TestClient, redis_client: redis.Redis) -> None:
+    payload = copy.deepcopy(example("pull_request/closed.payload.json"))
+    payload["pull_request"]["merged"] = True
+    assert post(client, "pull_request", payload)[0] == 202
+    job = only_job(redis_client)
+    assert job.task == task_names.RECORD_MERGE
+    assert job.kwargs["merge_commit_sha"] == payload["pull_request"]["merge_commit_sha"]
+    assert job.kwargs["pr_number"] == payload["pull_request"]["number"]
+
+
+@pytest.mark.parametrize(("run_on_draft", "jobs"), [(True, 1), (False, 0)])
+def test_draft_pull_requests_follow_the_setting(
+    run_on_draft: bool,
+    jobs: int,
+    settings: Settings,
+    make_client: Callable[..., TestClient],
+    redis_client: redis.Redis,
+) -> None:
+    client = make_client(replace(settings, run_on_draft=run_on_draft))
+    payload = copy.deepcopy(SYNC)
+    payload["pull_request"]["draft"] = True
+    assert post(client, "pull_request", payload)[0] == 202
+    assert len(queued_messages(redis_client)) == jobs
+
+
+def test_a_check_suite_for_a_commit_already_queued_starts_no_second_pipeline(
+    client: TestClient, redis_client: redis.Redis
+) -> None:
+    suite = copy.deepcopy(example("check_suite/requested.payload.json"))
+    suite["check_suite"]["head_sha"] = SHA
+    suite["check_suite"]["pull_requests"] = [{"number": 2}]
+    suite["repository"]["id"] = SYNC["repository"]["id"]
+    assert post(client, "pull_request", SYNC)[0] == 202
+    assert post(client, "check_suite", suite) == (200, "duplicate event")
+    assert only_job(redis_client).task == task_names.PIPELINE
+
+
+def test_rerunning_one_of_our_check_runs_reruns_its_stage(
+    client: TestClient, redis_client: redis.Redis
+) -> None:
+    payload = copy.deepcopy(example("check_run/rerequested.payload.json"))
+    payload["check_run"]["name"] = "deploybot/test"
+    assert post(client, "check_run", payload)[0] == 202
+    job = only_job(redis_client)
+    assert job.task == task_names.RERUN
+    assert (job.kwargs["scope"], job.kwargs["stage"]) == ("stage", "test")
+    assert job.kwargs["check_run_id"] == payload["check_run"]["id"]
+
+
+def test_the_rollback_button_asks_for_a_rollback_once(
+    client: TestClient, redis_client: redis.Redis
+) -> None:
+    payload = copy.deepcopy(example("check_run/requested_action.payload.json"))
+    payload["check_run"]["name"] = "deploybot/deploy"
+    payload["requested_action"]["identifier"] = "rollback"
+    assert post(client, "check_run", payload)[0] == 202
+    assert post(client, "check_run", payload) == (200, "duplicate event")
+    job = only_job(redis_client)
+    assert job.task == task_names.CHECK_RUN_ACTION
+    assert (job.kwargs["action"], job.kwargs["sender"]) == ("rollback", payload["sender"]["login"])
+
+
+def test_a_deploy_comment_becomes_a_command_job(
+    client: TestClient, redis_client: redis.Redis
+) -> None:
+    payload = pr_comment("Looks good.\n\n/DEPLOY production\n/rollback")
+    assert post(client, "issue_comment", payload)[0] == 202
+    job = only_job(redis_client)
+    assert job.task == task_names.COMMAND
+    assert {k: job.kwargs[k] for k in ("command", "env", "comment_id", "sender")} == {
+        "command": "deploy",
+        "env": "production",
+        "comment_id": payload["comment"]["id"],
+        "sender": payload["comment"]["user"]["login"],
+    }
+
+
+def test_a_typo_gets_a_help_job_that_suggests_the_command(
+    client: TestClient, redis_client: redis.Redis
+) -> None:
+    assert post(client, "issue_comment", pr_comment("/delpoy"))[0] == 202
+    job = only_job(redis_client)
+    assert job.task == task_names.COMMAND_HELP
+    assert "Did you mean `/deploy`?" in job.kwargs["message"]
+
+
+def test_an_unknown_environment_is_answered_not_deployed(
+    settings: Settings, make_client: Callable[..., TestClient], redis_client: redis.Redis
+) -> None:
+    client = make_client(replace(settings, environments=("production", "staging")))
+    assert post(client, "issue_comment", pr_comment("/deploy stagign"))[0] == 202
+    job = only_job(redis_client)
+    assert job.task == task_names.COMMAND_HELP
+    assert "Did you mean `staging`?" in job.kwargs["message"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (pr_comment("/deploy", user_type="Bot"), "comment by a bot"),
+        (pr_comment("/deploy", action="edited"), "issue_comment.edited is not handled"),
+        (example("issue_comment/created.payload.json"), "not a pull request"),
+        (pr_comment("thanks!"), "no command"),
+    ],
+)
+def test_comments_that_are_not_commands_start_nothing(
+    payload: dict[str, Any], reason: str, client: TestClient, redis_client: redis.Redis
+) -> None:
+    status, text = post(client, "issue_comment", payload)
+    assert status == 202
+    assert reason in text
+    assert queued_messages(redis_client) == []
+
+
+def test_an_unknown_event_is_ignored_by_name(client: TestClient) -> None:
+    assert post(client, "star", {"action": "created"}) == (
+        202,
+        "ignored: star.created is not handled",
+    )
