@@ -15,7 +15,6 @@ PLANNED: dict[str, tuple[str, str]] = {
         "run the embedded demo: bot, worker, fake GitHub and tutor in one process",
         "operator experience (not filed yet)",
     ),
-    "serve": ("run the webhook receiver under uvicorn", "#4 webhook receiver"),
     "worker": ("run a Celery worker for pipelines, releases and deploys", "#5 CI matrix on Celery"),
     "beat": ("run the scheduler for nightly and weekly matrix runs", "#5 CI matrix on Celery"),
     "status": (
@@ -41,6 +40,21 @@ def _not_implemented(name: str, issue: str) -> Callable[[argparse.Namespace], in
     return run
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bot.app import create_app
+    from core.settings import ConfigError, Settings
+
+    try:
+        app = create_app(Settings.from_env())
+    except ConfigError as exc:
+        print(f"deploybot serve: {exc}", file=sys.stderr)
+        return 1
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="deploybot",
@@ -53,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
         "doctor", help="print what is configured, what is missing and what is reachable"
     )
     doctor_cmd.set_defaults(run=doctor.run)
+
+    serve = commands.add_parser("serve", help="run the webhook receiver under uvicorn")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    serve.set_defaults(run=_serve)
 
     for name, (summary, issue) in PLANNED.items():
         sub = commands.add_parser(name, help=f"{summary} (not implemented yet: {issue})")

@@ -25,7 +25,7 @@ def deploybot(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
 def test_help_lists_the_planned_subcommands() -> None:
     done = deploybot("--help")
     assert done.returncode == 0
-    for name in ["doctor", *PLANNED]:
+    for name in ["doctor", "serve", *PLANNED]:
         assert f"    {name}" in done.stdout
 
 
@@ -55,3 +55,10 @@ def test_doctor_reports_missing_secret_without_leaking_set_ones(redis_url: str) 
     assert "refuse to start" in done.stderr
     assert "secret-material" not in done.stdout + done.stderr
     assert "answers PING" in done.stdout
+
+
+def test_serve_refuses_to_start_without_the_webhook_secret() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEPLOYBOT_")}
+    done = deploybot("serve", "--port", "1", env=env)
+    assert done.returncode == 1
+    assert "DEPLOYBOT_WEBHOOK_SECRET is not set" in done.stderr
