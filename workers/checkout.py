@@ -1,0 +1,173 @@
+"""A git workspace per repository: incremental fetch and a clean worktree at an exact SHA."""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from workers.scrub import scrub
+
+FETCH_DEPTH = 50
+# SHAs and refs come from webhooks: anything else could reach git's command line as an option.
+_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+# Fallback when the server refuses to serve a commit by SHA: every branch and pull-request head.
+_ALL_HEADS = ("+refs/heads/*:refs/remotes/origin/*", "+refs/pull/*/head:refs/remotes/origin/pull/*")
+
+
+class CheckoutError(RuntimeError):
+    """git could not fetch or check out; the message never holds the token."""
+
+
+def auth_env(token: str | None) -> dict[str, str]:
+    """git configuration, by environment, that sends the token as an HTTP header.
+
+    Neither the remote URL, git's argv nor .git/config ever holds the token this way.
+    """
+    if not token:
+        return {}
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    return {
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "http.extraHeader",
+        "GIT_CONFIG_VALUE_0": f"Authorization: basic {basic}",
+    }
+
+
+def _slug(url: str) -> str:
+    tail = re.sub(r"[^A-Za-z0-9]+", "-", url.rstrip("/").removesuffix(".git"))[-40:].strip("-")
+    return f"{tail}-{hashlib.sha256(url.encode()).hexdigest()[:12]}"
+
+
+class Workspace:
+    """root/<repo>/repo.git holds the objects; root/<repo>/worktrees/<sha> one checkout each."""
+
+    def __init__(self, root: Path, repo_url: str, git_timeout_s: float = 600) -> None:
+        if re.search(r"://[^/]*@", repo_url):
+            # It would be written to .git/config and shown in errors: pass the token instead.
+            raise ValueError("the repository URL must not hold credentials; pass token=")
+        self.repo_url = repo_url
+        self.base = root / _slug(repo_url)
+        self.git_dir = self.base / "repo.git"
+        self.worktrees = self.base / "worktrees"
+        self.git_timeout_s = git_timeout_s
+
+    def _git(self, *args: str, cwd: Path | None = None, token: str | None = None) -> str:
+        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", **auth_env(token)}
+        where = ["-C", str(cwd)] if cwd else ["--git-dir", str(self.git_dir)]
+        if cwd:
+            # Never let git find a repository above ours (the data dir may sit in a checkout).
+            env["GIT_CEILING_DIRECTORIES"] = str(cwd.parent)
+        try:
+            proc = subprocess.run(  # noqa: S603 - fixed argv, validated SHAs and refs
+                ["git", *where, *args],  # noqa: S607 - git from PATH, like any developer's
+                env=env,
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                timeout=self.git_timeout_s,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise CheckoutError(f"git {args[0]} took longer than {self.git_timeout_s} s") from None
+        if proc.returncode != 0:
+            detail = scrub(proc.stderr.strip() or proc.stdout.strip(), [token] if token else [])
+            raise CheckoutError(f"git {args[0]} failed (exit {proc.returncode}): {detail}")
+        return proc.stdout
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One process at a time fetches into or adds worktrees to this repository."""
+        self.base.mkdir(parents=True, exist_ok=True)
+        with (self.base / ".lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                if not (self.git_dir / "HEAD").exists():
+                    self._git("init", "--bare", "--quiet", str(self.git_dir), cwd=self.base)
+                    self._git("config", "remote.origin.url", self.repo_url)
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _has_commit(self, sha: str) -> bool:
+        try:
+            self._git("cat-file", "-e", f"{sha}^{{commit}}")
+        except CheckoutError:
+            return False
+        return True
+
+    def _fetch(self, sha: str, token: str | None) -> None:
+        if self._has_commit(sha):
+            return
+        try:
+            self._git(
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                f"--depth={FETCH_DEPTH}",
+                "origin",
+                sha,
+                token=token,
+            )
+        except CheckoutError:
+            # Servers that refuse a bare SHA still serve it through a branch or a PR head.
+            self._git("fetch", "--quiet", "--no-tags", "origin", *_ALL_HEADS, token=token)
+        if not self._has_commit(sha):
+            raise CheckoutError(f"commit {sha} is not in {self.repo_url}")
+
+    def checkout(self, sha: str, token: str | None = None) -> Path:
+        """A clean worktree at exactly sha (fetched if missing); untracked files are removed."""
+        if not _SHA.fullmatch(sha):
+            raise ValueError(f"not a full commit SHA: {sha!r}")
+        path = self.worktrees / sha
+        with self._locked():
+            self._fetch(sha, token)
+            self._git("worktree", "prune")
+            if (path / ".git").is_file():
+                try:
+                    self._git("checkout", "--quiet", "--force", "--detach", sha, cwd=path)
+                    self._git("clean", "-ffdxq", cwd=path)
+                    return path
+                except CheckoutError:
+                    pass  # half-made by a worker that died, or unregistered: made afresh below
+            shutil.rmtree(path, ignore_errors=True)
+            self._git("worktree", "prune")
+            self._git("worktree", "add", "--quiet", "--force", "--detach", str(path), sha)
+        return path
+
+    def remove(self, sha: str) -> None:
+        """Delete the worktree of sha, if there is one (its objects stay for the next fetch)."""
+        if not _SHA.fullmatch(sha):
+            raise ValueError(f"not a full commit SHA: {sha!r}")
+        with self._locked():
+            if (self.worktrees / sha).exists():
+                self._git("worktree", "remove", "--force", str(self.worktrees / sha))
+
+    def read_file_at(self, ref: str, path: str, token: str | None = None) -> str:
+        """The text of path at ref (a branch, tag or SHA) as the remote has it now.
+
+        FileNotFoundError when ref has no such file; CheckoutError when ref cannot be fetched.
+        """
+        if not _REF.fullmatch(ref) or ".." in ref:
+            raise ValueError(f"not a branch, tag or commit: {ref!r}")
+        with self._locked():
+            if _SHA.fullmatch(ref):
+                self._fetch(ref, token)
+                commit = ref
+            else:
+                self._git("fetch", "--quiet", "--no-tags", "--depth=1", "origin", ref, token=token)
+                commit = self._git("rev-parse", "FETCH_HEAD^{commit}").strip()
+            try:
+                self._git("cat-file", "-e", f"{commit}:{path}")
+            except CheckoutError:
+                raise FileNotFoundError(f"{path} does not exist at {ref}") from None
+            return self._git("cat-file", "blob", f"{commit}:{path}")

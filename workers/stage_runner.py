@@ -1,0 +1,153 @@
+"""Run one stage's command in a checkout: no shell, a timeout, output to a log, annotations out."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import signal
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from workers.annotations import Annotation, parse, strip_ansi
+from workers.matrix import Stage
+
+TAIL_LINES = 60
+# Enough of the log's end to hold TAIL_LINES long lines without reading a huge log whole.
+_TAIL_BYTES = 256 * 1024
+# Tools print findings at the start (ruff, mypy) or the end (pytest's summary) of their output;
+# a log larger than twice this is parsed from its head and its tail only.
+_PARSE_BYTES = 8 * 1024 * 1024
+# After SIGTERM at the timeout, how long the stage may clean up before SIGKILL.
+_GRACE_S = 5.0
+EXIT_NOT_FOUND = 127  # as a shell would report a missing command
+
+
+@dataclass(frozen=True)
+class StageResult:
+    exit_code: int | None  # None when the stage was killed at its timeout
+    timed_out: bool
+    duration_s: float
+    log_path: Path
+    log_tail: str
+    annotations: tuple[Annotation, ...]
+
+
+def _kill_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):  # the whole group has already exited
+        os.killpg(pgid, sig)
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout_s: float) -> bool:
+    """Wait for the stage; at the timeout stop its whole process group. True if it timed out."""
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=_GRACE_S)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc.pid, signal.SIGKILL)
+            proc.wait()
+        return True
+    # Children the command left behind (servers, daemons) must not outlive the stage.
+    _kill_group(proc.pid, signal.SIGKILL)
+    return False
+
+
+def _started(pid: int) -> str | None:
+    """When pid started (clock ticks since boot), to tell it from a later process with its id."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _stop_stale(pid_path: Path) -> None:
+    """Stop a stage a dead worker left running: it would write into this log and this checkout."""
+    try:
+        pid_text, started = pid_path.read_text(encoding="ascii").split()
+        pid = int(pid_text)
+    except (OSError, ValueError):
+        return
+    if _started(pid) == started:
+        _kill_group(pid, signal.SIGKILL)
+
+
+def log_tail(text: str, lines: int = TAIL_LINES) -> str:
+    """The last lines of a log as a person would see them: no colours, progress bars resolved."""
+    # Not splitlines(): a bare "\r" redraws a progress bar in place, it does not end a line.
+    lines_in = strip_ansi(text).replace("\r\n", "\n").split("\n")
+    shown = [line.rsplit("\r", 1)[-1].rstrip() for line in lines_in]
+    return "\n".join("\n".join(shown).strip("\n").split("\n")[-lines:])
+
+
+def _read_ends(path: Path, head: int, tail: int) -> str:
+    """The first head and last tail bytes of a file (all of it when it is small), as text."""
+    with path.open("rb") as log:
+        size = log.seek(0, os.SEEK_END)
+        log.seek(0)
+        if size <= head + tail:
+            data = log.read()
+        else:
+            first = log.read(head)
+            log.seek(size - tail)
+            data = first + b"\n" + log.read()
+    return data.decode("utf-8", errors="replace")
+
+
+def run_stage(stage: Stage, workdir: Path, log_dir: Path, env: Mapping[str, str]) -> StageResult:
+    """Run stage.command in workdir with exactly env; the log goes to log_dir/<stage>.log."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{stage.name}.log"
+    pid_path = log_dir / f"{stage.name}.pid"
+    _stop_stale(pid_path)
+    started = time.monotonic()
+    exit_code: int | None
+    log_path.write_bytes(f"$ {shlex.join(stage.command)}\n".encode())
+    # Append mode: the stage and this process both write to the file without clobbering.
+    with log_path.open("ab") as log:
+        try:
+            # argv list, no shell: nothing in the command is interpreted; its own session makes
+            # the stage and everything it spawns one process group to stop at the timeout.
+            proc = subprocess.Popen(  # noqa: S603
+                list(stage.command),
+                cwd=workdir,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except OSError as exc:  # the command is missing or not executable
+            log.write(f"deploybot: cannot start {stage.command[0]!r}: {exc.strerror}\n".encode())
+            timed_out, exit_code = False, EXIT_NOT_FOUND
+        else:
+            pid_path.write_text(f"{proc.pid} {_started(proc.pid)}\n", encoding="ascii")
+            timed_out = _wait(proc, stage.timeout_s)
+            pid_path.unlink(missing_ok=True)
+            exit_code = None if timed_out else proc.returncode
+            if timed_out:
+                log.write(f"\ndeploybot: timed out after {stage.timeout_s} s\n".encode())
+    duration = time.monotonic() - started
+    output = _read_ends(log_path, _PARSE_BYTES, _PARSE_BYTES)
+    root = str(workdir.resolve())
+
+    def read_source(path: str) -> str | None:
+        try:
+            return (Path(root) / path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+
+    return StageResult(
+        exit_code=exit_code,
+        timed_out=timed_out,
+        duration_s=duration,
+        log_path=log_path,
+        log_tail=log_tail(_read_ends(log_path, 0, _TAIL_BYTES)),
+        annotations=tuple(parse(output, root, read_source)),
+    )
