@@ -53,6 +53,9 @@ class Settings:
     git_url: str | None = None
     nightly_cron: str = DEFAULT_NIGHTLY_CRON
     weekly_cron: str = DEFAULT_WEEKLY_CRON
+    # The issue number (in each repository) where failed nightly/weekly runs are reported;
+    # None reports them only as check runs on the default branch's commit.
+    oncall_issue: int | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -96,6 +99,7 @@ class Settings:
             git_url=_git_url(get("GIT_URL")),
             nightly_cron=_cron("NIGHTLY_CRON", get("NIGHTLY_CRON") or DEFAULT_NIGHTLY_CRON),
             weekly_cron=_cron("WEEKLY_CRON", get("WEEKLY_CRON") or DEFAULT_WEEKLY_CRON),
+            oncall_issue=_issue_number(get("ONCALL_ISSUE")),
         )
 
     def require_webhook_secret(self) -> str:
@@ -139,6 +143,7 @@ class Settings:
             (PREFIX + "GIT_URL", self.git_url or "derived from GITHUB_API_URL"),
             (PREFIX + "NIGHTLY_CRON", self.nightly_cron),
             (PREFIX + "WEEKLY_CRON", self.weekly_cron),
+            (PREFIX + "ONCALL_ISSUE", str(self.oncall_issue or "unset (check runs only)")),
         ]
 
 
@@ -203,6 +208,14 @@ def _cron(name: str, text: str) -> str:
             "(minute hour day-of-month month day-of-week), e.g. '0 3 * * *'"
         )
     return text
+
+
+def _issue_number(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.isdigit() or int(text) == 0:
+        raise ConfigError(f"{PREFIX}ONCALL_ISSUE={text!r} must be an issue number, e.g. 42")
+    return int(text)
 
 
 def _redact_url(url: str) -> str:

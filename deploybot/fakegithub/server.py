@@ -129,6 +129,10 @@ class FakeGitHub:
         with self.lock:
             self.state.repo(full_name).pulls[pull.number] = pull
 
+    def add_issue(self, full_name: str, number: int, title: str = "An issue") -> None:
+        with self.lock:
+            self.state.repo(full_name).issues[number] = title
+
     def set_permission(self, full_name: str, user: str, permission: str) -> None:
         with self.lock:
             self.state.repo(full_name).permissions[user] = permission
@@ -291,7 +295,7 @@ class FakeGitHub:
             s.rerequested_suites.append(p["check_suite_id"])
             return 201, {}
         if op == "issues/create-comment":
-            s.get_pull(repo, p["issue_number"])
+            s.require_issue(repo, p["issue_number"])
             return s.create_comment(repo, p["issue_number"], body, BOT_LOGIN)
         if op == "issues/list-comments":
             return 200, [

@@ -51,6 +51,7 @@ class Repo:
     pulls: dict[int, Pull] = field(default_factory=dict)
     refs: dict[str, str] = field(default_factory=dict)  # "heads/main" -> sha
     compares: dict[str, Json] = field(default_factory=dict)  # "base...head" -> body
+    issues: dict[int, str] = field(default_factory=dict)  # plain issues: number -> title
 
 
 class GitHubState:
@@ -245,6 +246,12 @@ class GitHubState:
             },
             "html_url": f"https://github.example/{repo}/pull/{pull.number}",
         }
+
+    def require_issue(self, repo: str, number: int) -> None:
+        """A pull request or plain issue numbered `number` exists (both take comments)."""
+        known = self.repo(repo)
+        if number not in known.pulls and number not in known.issues:
+            raise NotFound(f"issue #{number}")
 
     def get_pull(self, repo: str, number: int) -> Pull:
         pull = self.repo(repo).pulls.get(number)

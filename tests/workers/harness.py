@@ -1,0 +1,145 @@
+"""Shared pieces of the worker tests: a remote repository, a worker app, and waiting on GitHub."""
+
+from __future__ import annotations
+
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from celery import Celery
+
+from core import task_names
+from core.settings import Settings
+from deploybot.fakegithub.server import FakeGitHub
+from deploybot.fakegithub.state import Pull
+from tests.conftest import GitRepo
+from workers import progress
+from workers.app import create_worker_app
+
+REPO = "octo/app"
+INSTALLATION = 7
+PYTHON = sys.executable
+WAIT_S = 90.0
+
+
+def stage(
+    name: str, argv: list[str], order: int, triggers: str = "[pr, release]", **extra: Any
+) -> str:
+    """One stage of a test matrix, in YAML (argv as a flow list of quoted strings)."""
+    command = ", ".join(_quote(a) for a in argv)
+    lines = [
+        f"  - name: {name}",
+        f"    command: [{command}]",
+        f"    triggers: {triggers}",
+        "    timeout_s: 120",
+        f"    order: {order}",
+    ]
+    lines += [f"    {key}: {value}" for key, value in extra.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def python_stage(name: str, code: str, order: int, **extra: Any) -> str:
+    return stage(name, [PYTHON, "-c", code], order, **extra)
+
+
+def matrix(*stages: str) -> str:
+    return "stages:\n" + "".join(stages)
+
+
+@dataclass
+class Remote:
+    """A repository the worker fetches over file://, standing in for github.com/octo/app."""
+
+    repo: GitRepo
+
+    def commit(self, files: dict[str, str], message: str = "change") -> str:
+        return self.repo.commit(files, message)
+
+    def branch(self, name: str) -> None:
+        self.repo.git("checkout", "--quiet", "-B", name)
+
+
+def make_remote(root: Path, name: str = REPO) -> Remote:
+    path = root / name
+    path.mkdir(parents=True)
+    repo = GitRepo(path)
+    repo.git("init", "--quiet", "--initial-branch=main")
+    return Remote(repo)
+
+
+def worker_settings(settings: Settings, remotes: Path) -> Settings:
+    return replace(settings, git_url=remotes.as_uri() + "/{repo}")
+
+
+def worker_app(settings: Settings) -> Celery:
+    # Registers `celery.ping`, which the test worker's start-up check sends.
+    import celery.contrib.testing.tasks  # noqa: F401
+
+    return create_worker_app(settings)
+
+
+def add_pull(github: FakeGitHub, number: int, sha: str, files: list[str], **extra: Any) -> None:
+    listed = [{"filename": f, "status": "modified", "sha": "0" * 40} for f in files]
+    github.add_pull(REPO, Pull(number=number, head_sha=sha, files=listed, **extra))
+
+
+def send_pipeline(app: Celery, number: int, sha: str, delivery_id: str | None = None) -> str:
+    delivery = delivery_id or str(uuid.uuid4())
+    app.send_task(
+        task_names.PIPELINE,
+        kwargs={
+            "installation_id": INSTALLATION,
+            "repo": REPO,
+            "pr_number": number,
+            "sha": sha,
+            "delivery_id": delivery,
+        },
+        queue=task_names.QUEUE_OF[task_names.PIPELINE],
+    )
+    return delivery
+
+
+def wait_for(what: str, ready: Callable[[], bool], timeout_s: float = WAIT_S) -> None:
+    """Poll until ready() (the worker runs in the background); fail with `what` if it never is."""
+    deadline = time.monotonic() + timeout_s
+    while not ready():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def runs_for(github: FakeGitHub, sha: str) -> dict[str, dict[str, Any]]:
+    """The check runs on `sha` by name (the newest run of each name)."""
+    return {r["name"]: r for r in github.check_runs() if r["head_sha"] == sha}
+
+
+def idle(client: redis.Redis) -> bool:
+    """No pipeline is running or waiting to be resumed."""
+    return not client.hlen(progress.ACTIVE) and not any(
+        client.llen(q) for q in task_names.QUEUE_OF.values()
+    )
+
+
+def drained(client: redis.Redis) -> bool:
+    """Idle, and every task the worker took has finished (acknowledged, with acks_late)."""
+    return idle(client) and not client.hlen("unacked")
+
+
+def settled(github: FakeGitHub, client: redis.Redis, sha: str, count: int) -> Callable[[], bool]:
+    """`count` check runs on `sha`, all completed, and no pipeline left running."""
+
+    def check() -> bool:
+        runs = [r for r in github.check_runs() if r["head_sha"] == sha]
+        return len(runs) == count and all(r["status"] == "completed" for r in runs) and idle(client)
+
+    return check

@@ -1,0 +1,335 @@
+"""Commands, re-runs, forks, a broken matrix and releases, through a real worker and fake GitHub."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from celery import Celery
+
+from core import task_names
+from core.settings import Settings
+from deploybot.fakegithub.server import FakeGitHub
+from tests.conftest import WorkerFactory
+from tests.workers.harness import (
+    INSTALLATION,
+    PYTHON,
+    REPO,
+    Remote,
+    add_pull,
+    drained,
+    idle,
+    make_remote,
+    matrix,
+    python_stage,
+    runs_for,
+    send_pipeline,
+    settled,
+    stage,
+    wait_for,
+    worker_app,
+    worker_settings,
+)
+from workers import messages
+from workers.app import SCHEDULED
+from workers.summary import MARKER
+
+TWO_STAGES = matrix(
+    python_stage("greet", "print('hello')", 0),
+    python_stage("lint", "raise SystemExit(1)", 1),
+)
+MAINTAINER = "boss"
+OUTSIDER = "outsider"
+
+
+@dataclass
+class World:
+    github: FakeGitHub
+    redis: redis.Redis
+    app: Celery
+    remote: Remote
+
+    def comment(self, number: int, body: str, author: str) -> int:
+        """A comment a person wrote on the pull request."""
+        with self.github.lock:
+            _, created = self.github.state.create_comment(REPO, number, {"body": body}, author)
+        return int(created["id"])
+
+    def command(self, number: int, command: str, sender: str, stage: str | None = None) -> int:
+        comment_id = self.comment(number, f"/{command}", sender)
+        self.send(
+            task_names.COMMAND,
+            {
+                "installation_id": INSTALLATION,
+                "repo": REPO,
+                "pr_number": number,
+                "comment_id": comment_id,
+                "sender": sender,
+                "command": command,
+                "env": None,
+                "sha": None,
+                "stage": stage,
+            },
+        )
+        return comment_id
+
+    def send(self, task: str, kwargs: dict[str, Any], delivery_id: str | None = None) -> None:
+        kwargs = {**kwargs, "delivery_id": delivery_id or str(uuid.uuid4())}
+        self.app.send_task(task, kwargs=kwargs, queue=task_names.QUEUE_OF[task])
+
+    def bot_comments(self) -> list[str]:
+        return [c["body"] for c in self.github.comments() if c["user"]["login"].endswith("[bot]")]
+
+
+@pytest.fixture
+def world(
+    github: FakeGitHub,
+    settings: Settings,
+    redis_client: redis.Redis,
+    start_worker: WorkerFactory,
+    tmp_path: Path,
+) -> Iterator[World]:
+    github.add_repo(REPO, INSTALLATION)
+    github.set_permission(REPO, MAINTAINER, "write")
+    github.set_permission(REPO, OUTSIDER, "read")
+    app = worker_app(worker_settings(settings, tmp_path / "remotes"))
+    with start_worker(app):
+        yield World(github, redis_client, app, make_remote(tmp_path / "remotes"))
+
+
+def test_fork_waits_for_ok_to_test_from_a_writer(world: World) -> None:
+    sha = world.remote.commit({"data/ci-matrix.yaml": TWO_STAGES})
+    add_pull(world.github, 4, sha, ["x.py"], head_repo="outsider/app", user=OUTSIDER)
+
+    send_pipeline(world.app, 4, sha)
+    wait_for("the summary comment", lambda: bool(world.bot_comments()) and idle(world.redis))
+    assert runs_for(world.github, sha) == {}
+    [summary] = world.bot_comments()
+    assert summary.startswith(MARKER)
+    assert "/ok-to-test" in summary
+
+    world.command(4, "ok-to-test", OUTSIDER)
+    wait_for("the refusal", lambda: len(world.bot_comments()) == 2)
+    assert messages.needs_write("ok-to-test", OUTSIDER) in world.bot_comments()
+    assert runs_for(world.github, sha) == {}
+
+    approval = world.command(4, "ok-to-test", MAINTAINER)
+    wait_for("the approved pipeline", settled(world.github, world.redis, sha, 2))
+    runs = runs_for(world.github, sha)
+    assert runs["deploybot/greet"]["conclusion"] == "success"
+    assert runs["deploybot/lint"]["conclusion"] == "failure"
+    with world.github.lock:
+        reactions = world.github.state.reactions.get(approval, [])
+    assert [r["content"] for r in reactions] == ["eyes"]
+    # The same summary comment, edited: still two bot comments (summary and refusal).
+    assert len(world.bot_comments()) == 2
+    assert f"`{sha[:10]}`: failed" in world.bot_comments()[0]
+
+
+def test_retest_one_stage_creates_a_fresh_check_run(world: World) -> None:
+    sha = world.remote.commit({"data/ci-matrix.yaml": TWO_STAGES})
+    add_pull(world.github, 6, sha, ["x.py"])
+    send_pipeline(world.app, 6, sha)
+    wait_for("the pipeline", settled(world.github, world.redis, sha, 2))
+
+    world.command(6, "retest", MAINTAINER, stage="lint")
+    wait_for("the re-run", settled(world.github, world.redis, sha, 3))
+    lint_runs = [r for r in world.github.check_runs() if r["name"] == "deploybot/lint"]
+    assert [r["history"] for r in lint_runs] == [["queued", "in_progress", "completed"]] * 2
+    assert lint_runs[0]["id"] != lint_runs[1]["id"]
+
+    world.command(6, "retest", MAINTAINER, stage="nosuch")
+    wait_for("the answer", lambda: len(world.bot_comments()) == 2)
+    assert messages.unknown_stage("nosuch", ["greet", "lint"]) in world.bot_comments()
+
+
+def test_check_run_rerequested_reruns_that_stage(world: World) -> None:
+    sha = world.remote.commit({"data/ci-matrix.yaml": TWO_STAGES})
+    add_pull(world.github, 8, sha, ["x.py"])
+    send_pipeline(world.app, 8, sha)
+    wait_for("the pipeline", settled(world.github, world.redis, sha, 2))
+    greet = runs_for(world.github, sha)["deploybot/greet"]
+
+    world.send(
+        task_names.RERUN,
+        {
+            "installation_id": INSTALLATION,
+            "repo": REPO,
+            "scope": "stage",
+            "stage": "greet",
+            "check_suite_id": 1,
+            "check_run_id": greet["id"],
+            "sha": sha,
+            "pr_number": 8,
+        },
+    )
+    wait_for("the re-run", settled(world.github, world.redis, sha, 3))
+    greets = [r for r in world.github.check_runs() if r["name"] == "deploybot/greet"]
+    assert [r["conclusion"] for r in greets] == ["success", "success"]
+
+
+def test_help_and_commands_that_do_not_exist_yet(world: World) -> None:
+    sha = world.remote.commit({"data/ci-matrix.yaml": TWO_STAGES})
+    add_pull(world.github, 9, sha, [])
+    world.command(9, "help", MAINTAINER)
+    wait_for("the help", lambda: len(world.bot_comments()) == 1)
+    world.command(9, "deploy", MAINTAINER)
+    wait_for("the deploy answer", lambda: len(world.bot_comments()) == 2)
+
+    help_text, deploy = world.bot_comments()
+    assert help_text == messages.help_text()
+    assert deploy == messages.not_implemented("deploy")
+    assert "not implemented yet" in deploy
+
+
+def test_malformed_matrix_is_one_failed_check_run(world: World) -> None:
+    broken = (
+        "stages:\n  - name: lint\n    command: [ruff]\n    timeout_s: 5\n"
+        "    triggers: [pr, sometimes]\n"
+    )
+    sha = world.remote.commit({"data/ci-matrix.yaml": broken})
+    add_pull(world.github, 10, sha, ["x.py"])
+    send_pipeline(world.app, 10, sha)
+    wait_for("the matrix check run", settled(world.github, world.redis, sha, 1))
+
+    [run] = runs_for(world.github, sha).values()
+    assert (run["name"], run["conclusion"]) == ("deploybot/matrix", "failure")
+    assert "data/ci-matrix.yaml:5: " in run["output"]["summary"]
+    assert "sometimes" in run["output"]["summary"]
+
+
+def test_matrix_comes_from_the_default_branch_not_the_pull_request(world: World) -> None:
+    world.remote.commit({"data/ci-matrix.yaml": TWO_STAGES}, "main")
+    world.remote.branch("feature")
+    only_greet = matrix(python_stage("greet", "print('the PR changed the rules')", 0))
+    sha = world.remote.commit({"data/ci-matrix.yaml": only_greet}, "PR rewrites the matrix")
+    add_pull(world.github, 11, sha, ["data/ci-matrix.yaml"])
+    send_pipeline(world.app, 11, sha)
+    wait_for("the pipeline", settled(world.github, world.redis, sha, 2))
+    assert runs_for(world.github, sha)["deploybot/lint"]["conclusion"] == "failure"
+
+
+def test_release_tag_reports_one_release_check_run(world: World) -> None:
+    stages = matrix(
+        python_stage("build", "print('built')", 0),
+        python_stage("full-eval", "print('score 0.97')", 1),
+    )
+    sha = world.remote.commit({"data/ci-matrix.yaml": stages})
+    world.send(
+        task_names.RELEASE,
+        {
+            "installation_id": INSTALLATION,
+            "repo": REPO,
+            "tag": "v1.2.0",
+            "sha": sha,
+            "default_branch": "main",
+        },
+    )
+    wait_for("the release check run", settled(world.github, world.redis, sha, 1))
+
+    [run] = runs_for(world.github, sha).values()
+    assert run["name"] == "deploybot/release"
+    assert run["history"] == ["queued", "in_progress", "completed"]
+    assert run["conclusion"] == "success"
+    assert run["output"]["title"] == "v1.2.0: all stages passed"
+    assert "| build | success |" in run["output"]["summary"]
+    assert "| full-eval | success |" in run["output"]["summary"]
+
+    world.send(
+        task_names.RERUN,
+        {
+            "installation_id": INSTALLATION,
+            "repo": REPO,
+            "scope": "stage",
+            "stage": "release",
+            "check_suite_id": 1,
+            "check_run_id": run["id"],
+            "sha": sha,
+            "pr_number": None,
+        },
+    )
+    wait_for("the re-run release", settled(world.github, world.redis, sha, 2))
+    releases = [r for r in world.github.check_runs() if r["name"] == "deploybot/release"]
+    assert [r["conclusion"] for r in releases] == ["success", "success"]
+
+
+def test_nightly_run_tests_the_default_branch_and_tells_oncall(
+    github: FakeGitHub,
+    settings: Settings,
+    redis_client: redis.Redis,
+    start_worker: WorkerFactory,
+    tmp_path: Path,
+) -> None:
+    github.add_repo(REPO, INSTALLATION)
+    github.add_issue(REPO, 99, "CI on-call")
+    remote = make_remote(tmp_path / "remotes")
+    stages = matrix(
+        python_stage("lint", "print('pr only')", 0),
+        stage("security", [PYTHON, "-c", "raise SystemExit(3)"], 1, triggers="[pr, nightly]"),
+    )
+    sha = remote.commit({"data/ci-matrix.yaml": stages})
+    configured = replace(worker_settings(settings, tmp_path / "remotes"), oncall_issue=99)
+    app = worker_app(configured)
+    with start_worker(app):
+        world = World(github, redis_client, app, remote)
+        world.send(
+            task_names.RECORD_PUSH,
+            {"installation_id": INSTALLATION, "repo": REPO, "branch": "main", "sha": sha},
+        )
+        wait_for("the push to be recorded", lambda: drained(redis_client))
+        app.send_task(SCHEDULED, kwargs={"trigger": "nightly"})
+        wait_for("the nightly run", settled(github, redis_client, sha, 1))
+        wait_for("the on-call comment", lambda: bool(github.comments()))
+
+    [run] = runs_for(github, sha).values()
+    assert (run["name"], run["conclusion"]) == ("deploybot/security", "failure")
+    [comment] = github.comments()
+    assert comment["issue_number"] == 99
+    assert comment["body"].startswith(f"The nightly CI run on `main` at `{sha[:10]}` failed")
+    assert "[security](https://github.example/" in comment["body"]
+
+
+def test_did_you_mean_help_is_posted_only_for_those_who_may_run_commands(world: World) -> None:
+    add_pull(world.github, 12, "c" * 40, [])
+    for sender in (OUTSIDER, MAINTAINER):
+        comment_id = world.comment(12, "/delpoy", sender)
+        world.send(
+            task_names.COMMAND_HELP,
+            {
+                "installation_id": INSTALLATION,
+                "repo": REPO,
+                "pr_number": 12,
+                "comment_id": comment_id,
+                "sender": sender,
+                "message": f"`/delpoy` is not a command. Did you mean `/deploy`? ({sender})",
+            },
+        )
+    wait_for("both help jobs", lambda: drained(world.redis))
+    assert world.bot_comments() == [
+        f"`/delpoy` is not a command. Did you mean `/deploy`? ({MAINTAINER})"
+    ]
+
+
+def test_a_redelivered_command_answers_once(world: World) -> None:
+    add_pull(world.github, 13, "d" * 40, [])
+    comment_id = world.comment(13, "/help", MAINTAINER)
+    job = {
+        "installation_id": INSTALLATION,
+        "repo": REPO,
+        "pr_number": 13,
+        "comment_id": comment_id,
+        "sender": MAINTAINER,
+        "command": "help",
+        "env": None,
+        "sha": None,
+        "stage": None,
+    }
+    for _ in range(2):
+        world.send(task_names.COMMAND, job, delivery_id="delivery-13")
+        wait_for("the command job", lambda: drained(world.redis))
+    assert world.bot_comments() == [messages.help_text()]

@@ -1,0 +1,239 @@
+"""A pull request's pipeline end to end: real Redis, a real worker, the fake GitHub, a real repo."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import redis
+
+from core.settings import Settings
+from deploybot.fakegithub.server import FakeGitHub
+from tests.conftest import WorkerFactory
+from tests.workers.harness import (
+    INSTALLATION,
+    PYTHON,
+    REPO,
+    add_pull,
+    drained,
+    make_remote,
+    matrix,
+    python_stage,
+    runs_for,
+    send_pipeline,
+    settled,
+    stage,
+    wait_for,
+    worker_app,
+    worker_settings,
+)
+from workers import messages
+from workers.summary import MARKER
+
+BAD_PY = '"""A module with an unused import."""\n\nimport os\n'
+# One passing stage, one failing lint stage, one path-filtered stage, one expensive stage.
+FOUR_STAGES = matrix(
+    python_stage("greet", "print('hello from the stage')", 0),
+    stage(
+        "lint",
+        [PYTHON, "-m", "ruff", "check", "--no-cache", "--isolated", "--output-format=concise", "."],
+        1,
+    ),
+    python_stage("eval", "print('evaluating')", 2, paths="[tutor/, data/]"),
+    python_stage("test", "print('testing')", 3),
+)
+# Only what a pipeline is expected to ask of GitHub.
+PIPELINE_OPERATIONS = {
+    "apps/create-installation-access-token",
+    "pulls/get",
+    "pulls/list-files",
+    "checks/create",
+    "checks/update",
+    "issues/list-comments",
+    "issues/create-comment",
+    "issues/update-comment",
+}
+
+
+def test_opened_pull_request_reports_each_stage(
+    github: FakeGitHub,
+    settings: Settings,
+    redis_client: redis.Redis,
+    start_worker: WorkerFactory,
+    tmp_path: Path,
+) -> None:
+    github.add_repo(REPO, INSTALLATION)
+    remote = make_remote(tmp_path / "remotes")
+    remote.commit({"data/ci-matrix.yaml": FOUR_STAGES, "ok.py": "VALUE = 1\n"}, "main")
+    remote.branch("feature")
+    sha = remote.commit({"bad.py": BAD_PY}, "add bad.py")
+    add_pull(github, 1, sha, ["bad.py"])
+    app = worker_app(worker_settings(settings, tmp_path / "remotes"))
+
+    with start_worker(app):
+        send_pipeline(app, 1, sha)
+        wait_for("every check run to complete", settled(github, redis_client, sha, 4))
+
+    runs = runs_for(github, sha)
+    assert set(runs) == {"deploybot/greet", "deploybot/lint", "deploybot/eval", "deploybot/test"}
+    ran = ["queued", "in_progress", "completed"]
+    assert runs["deploybot/greet"]["history"] == ran
+    assert runs["deploybot/greet"]["conclusion"] == "success"
+    assert runs["deploybot/greet"]["started_at"] is not None
+    assert runs["deploybot/lint"]["history"] == ran
+    assert runs["deploybot/lint"]["conclusion"] == "failure"
+    [annotation] = runs["deploybot/lint"]["annotations"]
+    assert (annotation["path"], annotation["start_line"]) == ("bad.py", 3)
+    assert annotation["annotation_level"] == "failure"
+    assert "F401" in annotation["message"] + str(annotation.get("title"))
+    # Not touched by the diff: skipped, never started.
+    assert runs["deploybot/eval"]["history"] == ["queued", "completed"]
+    assert runs["deploybot/eval"]["conclusion"] == "skipped"
+    assert "tutor/" in runs["deploybot/eval"]["output"]["summary"]
+    # After the blocking lint failure the expensive stage does not run.
+    assert runs["deploybot/test"]["history"] == ["queued", "completed"]
+    assert runs["deploybot/test"]["conclusion"] == "cancelled"
+    assert "lint" in runs["deploybot/test"]["output"]["summary"]
+
+    [comment] = github.comments()
+    assert comment["body"].startswith(MARKER)
+    assert f"`{sha[:10]}`: failed" in comment["body"]
+    for name, result in (("greet", "success"), ("lint", "failure"), ("eval", "skipped")):
+        assert f"[{name}](https://github.example/{REPO}/runs/" in comment["body"]
+        assert result in comment["body"]
+    operations = Counter(r.operation_id for r in github.requests)
+    assert set(operations) <= PIPELINE_OPERATIONS
+    assert operations["checks/create"] == 4
+    assert operations["issues/create-comment"] == 1
+
+
+def test_newer_push_cancels_the_older_pipeline(
+    github: FakeGitHub,
+    settings: Settings,
+    redis_client: redis.Redis,
+    start_worker: WorkerFactory,
+    tmp_path: Path,
+) -> None:
+    github.add_repo(REPO, INSTALLATION)
+    gate = tmp_path / "gate"
+    # The first stage holds the old pipeline until the newer push has started its own.
+    wait_gate = (
+        "import pathlib, time; "
+        f"[time.sleep(0.05) for _ in iter(pathlib.Path({str(gate)!r}).exists, True)]"
+    )
+    remote = make_remote(tmp_path / "remotes")
+    remote.commit(
+        {
+            "data/ci-matrix.yaml": matrix(
+                python_stage("build", wait_gate, 0), python_stage("test", "pass", 1)
+            )
+        },
+        "main",
+    )
+    remote.branch("feature")
+    old = remote.commit({"a.py": "A = 1\n"})
+    add_pull(github, 5, old, ["a.py"])
+    app = worker_app(worker_settings(settings, tmp_path / "remotes"))
+
+    with start_worker(app):
+        send_pipeline(app, 5, old)
+        wait_for(
+            "the old build to start",
+            lambda: runs_for(github, old).get("deploybot/build", {}).get("status") == "in_progress",
+        )
+        new = remote.commit({"a.py": "A = 2\n"})
+        add_pull(github, 5, new, ["a.py"])
+        send_pipeline(app, 5, new)
+        wait_for("the new pipeline's check runs", lambda: len(runs_for(github, new)) == 2)
+        gate.touch()
+        wait_for("both pipelines to finish", settled(github, redis_client, new, 2))
+        wait_for("the old pipeline to finish", settled(github, redis_client, old, 2))
+
+    old_runs, new_runs = runs_for(github, old), runs_for(github, new)
+    assert old_runs["deploybot/build"]["conclusion"] == "success"
+    assert old_runs["deploybot/test"]["conclusion"] == "cancelled"
+    assert old_runs["deploybot/test"]["history"] == ["queued", "completed"]
+    assert f"superseded by {new}" in old_runs["deploybot/test"]["output"]["summary"]
+    assert {r["conclusion"] for r in new_runs.values()} == {"success"}
+    # Still one summary comment, now about the newer commit.
+    [comment] = github.comments()
+    assert f"`{new[:10]}`: passed" in comment["body"]
+
+
+def test_github_502_on_a_check_run_update_is_retried(
+    github: FakeGitHub,
+    settings: Settings,
+    redis_client: redis.Redis,
+    start_worker: WorkerFactory,
+    tmp_path: Path,
+) -> None:
+    github.add_repo(REPO, INSTALLATION)
+    remote = make_remote(tmp_path / "remotes")
+    sha = remote.commit({"data/ci-matrix.yaml": matrix(python_stage("greet", "print(1)", 0))})
+    add_pull(github, 2, sha, ["data/ci-matrix.yaml"])
+    github.fail_next("PATCH", r"/check-runs/\d+$", 502, times=2)
+    app = worker_app(worker_settings(settings, tmp_path / "remotes"))
+
+    with start_worker(app):
+        send_pipeline(app, 2, sha)
+        wait_for("the check run to complete", settled(github, redis_client, sha, 1))
+
+    [run] = runs_for(github, sha).values()
+    assert run["history"] == ["queued", "in_progress", "completed"]
+    assert run["conclusion"] == "success"
+    failed = [r for r in github.requests if r.status == 502]
+    assert [(r.method, r.operation_id) for r in failed] == [("PATCH", "checks/update")] * 2
+
+
+def test_redelivered_pipeline_does_not_post_again(
+    github: FakeGitHub,
+    settings: Settings,
+    redis_client: redis.Redis,
+    start_worker: WorkerFactory,
+    tmp_path: Path,
+) -> None:
+    github.add_repo(REPO, INSTALLATION)
+    remote = make_remote(tmp_path / "remotes")
+    sha = remote.commit({"data/ci-matrix.yaml": matrix(python_stage("greet", "print(1)", 0))})
+    add_pull(github, 3, sha, ["x.py"])
+    # GitHub's secondary rate limit on the first create: wait as told, then go on.
+    github.fail_next("POST", r"/check-runs$", 403, headers={"retry-after": "1"})
+    app = worker_app(worker_settings(settings, tmp_path / "remotes"))
+
+    with start_worker(app):
+        delivery = send_pipeline(app, 3, sha)
+        wait_for("the pipeline", settled(github, redis_client, sha, 1))
+        posted = len(github.requests)
+        send_pipeline(app, 3, sha, delivery)
+        wait_for("the redelivery to be consumed", lambda: drained(redis_client))
+
+    [run] = runs_for(github, sha).values()
+    assert run["conclusion"] == "success"
+    assert [r.status for r in github.requests if r.operation_id == "checks/create"] == [403, 201]
+    assert len(github.requests) == posted
+    assert len(github.comments()) == 1
+
+
+def test_an_error_that_will_not_be_retried_fails_the_check_runs(
+    github: FakeGitHub,
+    settings: Settings,
+    redis_client: redis.Redis,
+    start_worker: WorkerFactory,
+    tmp_path: Path,
+) -> None:
+    github.add_repo(REPO, INSTALLATION)
+    remote = make_remote(tmp_path / "remotes")
+    stages = matrix(python_stage("one", "print(1)", 0), python_stage("two", "print(2)", 1))
+    sha = remote.commit({"data/ci-matrix.yaml": stages})
+    add_pull(github, 4, sha, ["x.py"])
+    # GitHub refuses the first update (as it would a malformed body): no retry can help.
+    github.fail_next("PATCH", r"/check-runs/\d+$", 422, message="Validation Failed")
+    app = worker_app(worker_settings(settings, tmp_path / "remotes"))
+
+    with start_worker(app):
+        send_pipeline(app, 4, sha)
+        wait_for("the check runs to be failed", settled(github, redis_client, sha, 2))
+
+    runs = runs_for(github, sha)
+    assert {run["conclusion"] for run in runs.values()} == {"failure"}
+    assert {run["output"]["title"] for run in runs.values()} == {messages.INTERNAL_ERROR_TITLE}

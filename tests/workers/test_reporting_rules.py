@@ -1,0 +1,152 @@
+"""The workers' pure rules: summary text, retry delays, git URLs, stage env, schedules."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from http import HTTPStatus
+
+import pytest
+from celery.schedules import crontab
+from gidgethub import BadRequest, GitHubBroken
+
+from core import task_names
+from core.settings import ConfigError, Settings
+from workers import messages, summary
+from workers.app import RECOVER, SCHEDULED, beat_schedule, create_worker_app
+from workers.report import backoff_s, task_retry_delay
+from workers.sources import clone_url, stage_env
+
+
+def test_summary_lists_stages_in_matrix_order_with_links() -> None:
+    rows = {
+        "test": summary.row("cancelled", "https://x/3", 3, "blocking stage lint failed"),
+        "lint": summary.row("failure", "https://x/1", 1),
+        "greet": summary.row("success", None, 0),
+    }
+    body = summary.render("a" * 40, rows)
+    assert body.startswith(summary.MARKER + "\n")
+    assert "`aaaaaaaaaa`: failed" in body
+    lines = [line for line in body.splitlines() if line.startswith("| ") and "stage |" not in line]
+    assert lines == [
+        "| greet | ✅ success |",
+        "| [lint](https://x/1) | ❌ failure |",
+        "| [test](https://x/3) | 🚫 cancelled (blocking stage lint failed) |",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("states", "expected"),
+    [
+        ((), "not started"),
+        (("success", "in_progress"), "running"),
+        (("success", "skipped", "neutral"), "passed"),
+        (("success", "timed_out"), "failed"),
+    ],
+)
+def test_summary_verdict(states: tuple[str, ...], expected: str) -> None:
+    rows = {str(i): summary.row(state, None, i) for i, state in enumerate(states)}
+    assert summary.verdict(rows) == expected
+
+
+def test_a_reason_cannot_break_the_summary_table() -> None:
+    body = summary.render("b" * 40, {"x": summary.row("cancelled", None, 0, "a | b\nc")})
+    assert "| x | 🚫 cancelled (a \\| b c) |" in body
+
+
+def test_backoff_doubles_up_to_a_cap() -> None:
+    assert [backoff_s(n, 0.5, 3) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+def _http_error(status: int, headers: dict[str, str]) -> BadRequest:
+    error = BadRequest(HTTPStatus(status))
+    error.headers = headers
+    return error
+
+
+def test_task_retry_delay_follows_github() -> None:
+    assert task_retry_delay(GitHubBroken(HTTPStatus.BAD_GATEWAY), 0) == 15.0
+    assert task_retry_delay(GitHubBroken(HTTPStatus.BAD_GATEWAY), 2) == 60.0
+    assert task_retry_delay(_http_error(403, {"retry-after": "7"}), 0) == 7.0
+    assert task_retry_delay(_http_error(429, {}), 0) == 15.0
+    # A plain 403 is a permission problem: waiting does not help.
+    assert task_retry_delay(_http_error(403, {}), 0) is None
+    assert task_retry_delay(ValueError("bug"), 0) is None
+
+
+def test_clone_url_follows_the_api_host_unless_configured() -> None:
+    assert clone_url(Settings(), "o/r") == "https://github.com/o/r.git"
+    ghes = Settings(github_api_url="https://ghes.example.com/api/v3")
+    assert clone_url(ghes, "o/r") == "https://ghes.example.com/o/r.git"
+    assert clone_url(replace(ghes, git_url="file:///srv/{repo}"), "o/r") == "file:///srv/o/r"
+
+
+def test_stages_never_see_the_workers_secrets() -> None:
+    environ = {
+        "PATH": "/usr/bin",
+        "HOME": "/root",
+        "DEPLOYBOT_GITHUB_PRIVATE_KEY": "-----BEGIN RSA PRIVATE KEY-----",
+        "DEPLOYBOT_WEBHOOK_SECRET": "s",
+        "AWS_SECRET_ACCESS_KEY": "k",
+    }
+    assert stage_env(environ) == {"PATH": "/usr/bin", "HOME": "/root", "CI": "true"}
+
+
+def test_beat_runs_the_configured_schedules_and_recovery() -> None:
+    settings = Settings(nightly_cron="30 2 * * *", weekly_cron="0 5 * * 1")
+    schedule = beat_schedule(settings)
+    assert schedule["nightly"]["task"] == schedule["weekly"]["task"] == SCHEDULED
+    assert schedule["nightly"]["schedule"] == crontab(minute="30", hour="2")
+    assert schedule["weekly"]["schedule"] == crontab(minute="0", hour="5", day_of_week="1")
+    assert schedule["recover"]["task"] == RECOVER
+
+
+def test_worker_app_registers_every_task_the_receiver_sends() -> None:
+    app = create_worker_app(Settings())
+    assert set(task_names.QUEUE_OF) <= set(app.tasks)
+    assert app.conf.task_routes[task_names.PIPELINE] == {"queue": task_names.QUEUE_LONG}
+    assert app.conf.beat_schedule.keys() == {"nightly", "weekly", "recover"}
+
+
+def test_release_bodies_fail_on_a_failed_stage_and_batch_annotations() -> None:
+    annotation = {"path": "a.py", "start_line": 1, "end_line": 1, "annotation_level": "failure"}
+    bodies = messages.release_bodies(
+        "v2.0.0",
+        [("build", "success", "ok"), ("eval", "failure", "score 0.80 < 0.95")],
+        [annotation] * 120,
+    )
+    assert [b.get("conclusion") for b in bodies] == ["failure", None, None]
+    first = bodies[0]["output"]
+    assert isinstance(first, dict)
+    assert first["title"] == "v2.0.0: eval failed"
+    assert "score 0.80 < 0.95" in first["summary"]
+    sizes = [len(b["output"]["annotations"]) for b in bodies]  # type: ignore[index]
+    assert sizes == [50, 50, 20]
+
+
+def test_worker_settings_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "DEPLOYBOT_GIT_URL": "https://git.example.com/{repo}.git",
+            "DEPLOYBOT_NIGHTLY_CRON": "15 1 * * *",
+            "DEPLOYBOT_ONCALL_ISSUE": "42",
+        }
+    )
+    assert (settings.git_url, settings.nightly_cron, settings.oncall_issue) == (
+        "https://git.example.com/{repo}.git",
+        "15 1 * * *",
+        42,
+    )
+    assert settings.weekly_cron == "0 4 * * 0"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DEPLOYBOT_GIT_URL", "https://git.example.com/octo/app.git"),
+        ("DEPLOYBOT_NIGHTLY_CRON", "every night"),
+        ("DEPLOYBOT_ONCALL_ISSUE", "#42"),
+    ],
+)
+def test_malformed_worker_settings_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value})

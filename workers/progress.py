@@ -1,0 +1,245 @@
+"""Pipeline progress in Redis: a redelivered or resumed task carries on instead of redoing."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Final
+
+from redis.asyncio import Redis
+from redis.asyncio.lock import Lock
+
+PREFIX: Final = "deploybot:ci"
+# Progress outlives the broker's visibility timeout (3 h), so a message restored that late
+# finds its run finished and does nothing.
+RECORD_TTL_S: Final = 7 * 24 * 3600
+# A running pipeline renews its lease this often; a lease not renewed for LEASE_TTL_S means the
+# worker died, and `recover` starts the pipeline again from its recorded progress.
+LEASE_TTL_S: Final = 15
+HEARTBEAT_S: Final = 5
+# A stage whose worker died this many times is completed as failed rather than tried again.
+MAX_STAGE_ATTEMPTS: Final = 2
+# Longer than one edit of the summary comment, GitHub retries included.
+SUMMARY_LOCK_S: Final = 15
+
+ACTIVE: Final = f"{PREFIX}:active"
+# A stage in one of these states is over: a check run conclusion, or DONE for a release.
+DONE: Final = "done"
+FINAL_STATES: Final = frozenset(
+    {"success", "failure", "neutral", "cancelled", "skipped", "timed_out", "action_required", DONE}
+)
+
+# Renew the lease only while it is still ours.
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+@dataclass(frozen=True)
+class StageRecord:
+    """What is known of one stage of one run."""
+
+    run_id: int | None
+    url: str | None
+    state: str | None  # queued | in_progress | a conclusion
+    attempts: int
+    creating: bool  # a create was sent, maybe without reaching GitHub or being recorded
+
+
+@dataclass(frozen=True)
+class CreatedStage:
+    """A stage whose check run exists."""
+
+    name: str
+    run_id: int
+    url: str | None
+    state: str | None
+
+
+class RunRecord:
+    """One run (a pipeline, a re-run, a release) of one commit, keyed by its delivery."""
+
+    def __init__(self, redis: Redis, key: str) -> None:
+        self._redis = redis
+        self.key = key
+        self._hash = f"{PREFIX}:run:{key}"
+
+    async def _set(self, mapping: dict[str, str | int]) -> None:
+        await self._redis.hset(self._hash, mapping=mapping)  # type: ignore[arg-type]
+        await self._redis.expire(self._hash, RECORD_TTL_S)
+
+    async def stage(self, name: str) -> StageRecord:
+        fields = [f"run:{name}", f"url:{name}", f"state:{name}", f"attempts:{name}"]
+        fields.append(f"creating:{name}")
+        run_id, url, state, attempts, creating = await self._redis.hmget(self._hash, fields)
+        return StageRecord(
+            run_id=int(_text(run_id)) if run_id is not None else None,
+            url=_text(url) if url is not None else None,
+            state=_text(state) if state is not None else None,
+            attempts=int(_text(attempts)) if attempts is not None else 0,
+            creating=creating is not None,
+        )
+
+    async def creating(self, name: str) -> None:
+        await self._set({f"creating:{name}": 1})
+
+    async def created(self, name: str, run_id: int, url: str) -> None:
+        await self._set({f"run:{name}": run_id, f"url:{name}": url, f"state:{name}": "queued"})
+
+    async def set_state(self, name: str, state: str) -> None:
+        await self._set({f"state:{name}": state})
+
+    async def attempt(self, name: str) -> int:
+        """Count one more start of the stage; returns the count including this one."""
+        count = int(await self._redis.hincrby(self._hash, f"attempts:{name}", 1))
+        await self._redis.expire(self._hash, RECORD_TTL_S)
+        return count
+
+    async def finish(self) -> None:
+        await self._set({"finished": 1})
+
+    async def states(self) -> dict[str, tuple[str, str | None]]:
+        """Every stage's (state, check run URL)."""
+        fields = {_text(k): _text(v) for k, v in (await self._redis.hgetall(self._hash)).items()}
+        return {
+            field.removeprefix("state:"): (state, fields.get("url:" + field.removeprefix("state:")))
+            for field, state in fields.items()
+            if field.startswith("state:")
+        }
+
+    async def mark(self, flag: str) -> None:
+        await self._set({f"flag:{flag}": 1})
+
+    async def marked(self, flag: str) -> bool:
+        return bool(await self._redis.hexists(self._hash, f"flag:{flag}"))
+
+    async def unfinished(self) -> list[CreatedStage]:
+        """Stages whose check run exists and has not been completed by this run."""
+        fields = {_text(k): _text(v) for k, v in (await self._redis.hgetall(self._hash)).items()}
+        found = []
+        for field, run_id in fields.items():
+            name = field.removeprefix("run:")
+            state = fields.get(f"state:{name}")
+            if field.startswith("run:") and state not in FINAL_STATES:
+                found.append(CreatedStage(name, int(run_id), fields.get(f"url:{name}"), state))
+        return found
+
+    async def finished(self) -> bool:
+        return bool(await self._redis.hexists(self._hash, "finished"))
+
+
+class LeaseHeld(Exception):
+    """Another live worker is running this run already."""
+
+
+@asynccontextmanager
+async def lease(redis: Redis, key: str, task: str, kwargs: dict[str, Any]) -> AsyncIterator[None]:
+    """Hold the run's lease for the block, renewed in the background, and list the run as active
+    (with how to start it again) while the block runs."""
+    name = f"{PREFIX}:lease:{key}"
+    token = uuid.uuid4().hex
+    if not await redis.set(name, token, nx=True, ex=LEASE_TTL_S):
+        raise LeaseHeld(key)
+    await redis.hset(ACTIVE, key, json.dumps({"task": task, "kwargs": kwargs}))
+    renew = redis.register_script(_RENEW)
+
+    async def heartbeat() -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            await renew(keys=[name], args=[token, LEASE_TTL_S])
+
+    beating = asyncio.create_task(heartbeat())
+    try:
+        yield
+    finally:
+        # Ended in this process, even by an exception (the task's retry lists it again): only
+        # a worker that dies leaves its run listed for `recover`.
+        await redis.hdel(ACTIVE, key)
+        beating.cancel()
+        await redis.register_script(_RELEASE)(keys=[name], args=[token])
+
+
+async def orphans(redis: Redis) -> list[tuple[str, str, dict[str, Any]]]:
+    """(key, task, kwargs) of every active run whose lease has lapsed: its worker died."""
+    found = []
+    for raw_key, raw in (await redis.hgetall(ACTIVE)).items():
+        key = _text(raw_key)
+        if not await redis.exists(f"{PREFIX}:lease:{key}"):
+            entry = json.loads(_text(raw))
+            found.append((key, str(entry["task"]), dict(entry["kwargs"])))
+    return found
+
+
+async def claim_resume(redis: Redis, key: str) -> bool:
+    """True for exactly one recoverer of a lapsed run within a lease period."""
+    return bool(await redis.set(f"{PREFIX}:resume:{key}", 1, nx=True, ex=LEASE_TTL_S))
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class PullState:
+    """Per pull request: the newest head SHA a pipeline started for, and /ok-to-test approvals."""
+
+    def __init__(self, redis: Redis, repo: str, number: int) -> None:
+        self._redis = redis
+        self._key = f"{PREFIX}:pull:{repo}:{number}"
+
+    async def set_head(self, sha: str) -> None:
+        await self._redis.hset(self._key, "head", sha)
+        await self._redis.expire(self._key, RECORD_TTL_S)
+
+    async def head(self) -> str | None:
+        value = await self._redis.hget(self._key, "head")
+        return _text(value) if value is not None else None
+
+    async def approve(self, sha: str) -> None:
+        await self._redis.hset(self._key, f"ok-to-test:{sha}", 1)
+        await self._redis.expire(self._key, RECORD_TTL_S)
+
+    async def approved(self, sha: str) -> bool:
+        return bool(await self._redis.hexists(self._key, f"ok-to-test:{sha}"))
+
+    async def set_row(self, sha: str, stage: str, row: dict[str, Any]) -> None:
+        """The summary comment's line for one stage of `sha` (the latest run of that stage)."""
+        await self._redis.hset(f"{self._key}:rows:{sha}", stage, json.dumps(row))
+        await self._redis.expire(f"{self._key}:rows:{sha}", RECORD_TTL_S)
+
+    async def rows(self, sha: str) -> dict[str, dict[str, Any]]:
+        raw = await self._redis.hgetall(f"{self._key}:rows:{sha}")
+        return {_text(k): json.loads(_text(v)) for k, v in raw.items()}
+
+    async def comment(self) -> tuple[int | None, str | None]:
+        """The summary comment's id and a digest of the body last posted there."""
+        comment_id, digest = await self._redis.hmget(self._key, ["comment", "comment-digest"])
+        return (
+            int(_text(comment_id)) if comment_id is not None else None,
+            _text(digest) if digest is not None else None,
+        )
+
+    async def set_comment(self, comment_id: int, body: str) -> None:
+        mapping = {"comment": comment_id, "comment-digest": digest(body)}
+        await self._redis.hset(self._key, mapping=mapping)  # type: ignore[arg-type]
+        await self._redis.expire(self._key, RECORD_TTL_S)
+
+    def lock(self) -> Lock:
+        """Serialises edits of the PR's summary comment between pipelines. Short-lived, so that
+        a worker killed while holding it delays the next edit by seconds, not minutes."""
+        return self._redis.lock(
+            f"{self._key}:lock", timeout=SUMMARY_LOCK_S, blocking_timeout=SUMMARY_LOCK_S + 5
+        )
