@@ -15,4 +15,4 @@ COPY data data
 RUN python3 -m pip install --no-cache-dir . && chown -R deploybot /app
 USER deploybot
 ENV DEPLOYBOT_DATA_DIR=/var/lib/deploybot
-CMD ["uvicorn", "--factory", "bot.app:create_app", "--host", "127.0.0.1", "--port", "8000"]
+CMD ["deploybot", "serve", "--host", "127.0.0.1", "--port", "8000"]

@@ -7,16 +7,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-COMMANDS = ("deploy", "rollback", "status", "retest", "ok-to-test", "help")
-USAGE = {
-    "deploy": "/deploy [env]",
-    "rollback": "/rollback [env] [to <sha>]",
-    "status": "/status [env]",
-    "retest": "/retest [stage]",
-    "ok-to-test": "/ok-to-test",
-    "help": "/help",
-}
-HELP_MARKER = "<!-- deploybot:help -->"
+from core.commands import COMMANDS, USAGE, help_text
 
 # A command line: "/word" then only whitespace-separated arguments. "/usr/bin" is no command.
 _COMMAND_LINE = re.compile(r"/([A-Za-z][A-Za-z-]{0,29})(?:[ \t]+(.*))?")
@@ -92,12 +83,6 @@ def command_lines(body: str) -> Iterator[tuple[str, list[str]]]:
             match = _COMMAND_LINE.fullmatch(stripped.rstrip())
             if match:
                 yield match.group(1).lower(), (match.group(2) or "").split()
-
-
-def help_text(problem: str) -> str:
-    """The help comment: what went wrong, then every command's usage."""
-    usage = "\n".join(f"- `{line}`" for line in USAGE.values())
-    return f"{HELP_MARKER}\n{problem}\n\nCommands (each on its own line):\n{usage}"
 
 
 def _parse(name: str, args: list[str], environments: Sequence[str]) -> Parsed:

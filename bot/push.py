@@ -26,14 +26,15 @@ def push(data: Any, settings: Settings) -> Decision:
         "repo": payload.repo_name(data),
     }
     sha = payload.sha(data, "after")
+    default_branch = payload.text(data, "repository", "default_branch", max_len=255)
     tag = RELEASE_TAG.fullmatch(ref)
     if tag:
+        # The release reads its matrix from the default branch, never from the tagged tree.
         return Job(
             task_names.RELEASE,
-            {**common, "tag": tag.group(1), "sha": sha},
+            {**common, "tag": tag.group(1), "sha": sha, "default_branch": default_branch},
             logical_key=f"release:{repo_id}:{tag.group(1)}:{sha}",
         )
-    default_branch = payload.text(data, "repository", "default_branch", max_len=255)
     if ref == f"refs/heads/{default_branch}":
         return Job(
             task_names.RECORD_PUSH,

@@ -15,8 +15,6 @@ PLANNED: dict[str, tuple[str, str]] = {
         "run the embedded demo: bot, worker, fake GitHub and tutor in one process",
         "operator experience (not filed yet)",
     ),
-    "worker": ("run a Celery worker for pipelines, releases and deploys", "#5 CI matrix on Celery"),
-    "beat": ("run the scheduler for nightly and weekly matrix runs", "#5 CI matrix on Celery"),
     "status": (
         "show each environment's live colour, release and health",
         "operator experience (not filed yet)",
@@ -55,6 +53,33 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _celery(args: argparse.Namespace) -> int:
+    from core.settings import ConfigError, Settings
+    from workers.app import create_worker_app
+
+    try:
+        app = create_worker_app(Settings.from_env())
+    except ConfigError as exc:
+        print(f"deploybot {args.command}: {exc}", file=sys.stderr)
+        return 1
+    if args.command == "worker":
+        argv = [
+            "worker",
+            "--queues",
+            "default,long",
+            "--prefetch-multiplier",
+            "1",
+            "--concurrency",
+            str(args.concurrency),
+            "--loglevel",
+            "INFO",
+        ]
+    else:
+        argv = ["beat", "--loglevel", "INFO"]
+    app.start(argv)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="deploybot",
@@ -72,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
     serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser("worker", help="run a Celery worker for pipelines and releases")
+    worker.add_argument("--concurrency", type=int, default=2, help="parallel tasks (default 2)")
+    worker.set_defaults(run=_celery)
+    beat = commands.add_parser("beat", help="run the scheduler: nightly/weekly runs, recovery")
+    beat.set_defaults(run=_celery)
 
     for name, (summary, issue) in PLANNED.items():
         sub = commands.add_parser(name, help=f"{summary} (not implemented yet: {issue})")

@@ -10,6 +10,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from core import task_names
+from core.commands import help_text
 from core.settings import Settings
 from workers import messages
 from workers.progress import PullState, RunRecord
@@ -78,7 +79,7 @@ async def _act(settings: Settings, request: CommandRequest, send: Send) -> None:
         if request.command in messages.NOT_IMPLEMENTED:
             await gh.comment(request.pr_number, messages.not_implemented(request.command))
         elif request.command == "help":
-            await gh.comment(request.pr_number, messages.help_text())
+            await gh.comment(request.pr_number, help_text())
         elif request.command in {"ok-to-test", "retest"}:
             await _rerun(settings, gh, request, send)
         else:

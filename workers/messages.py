@@ -6,15 +6,6 @@ from typing import Final
 
 from workers.check_output import MAX_ANNOTATIONS_PER_REQUEST, MAX_TEXT, truncate_start
 
-HELP_MARKER: Final = "<!-- deploybot:help -->"
-USAGE: Final = (
-    "/deploy [env]",
-    "/rollback [env] [to <sha>]",
-    "/status [env]",
-    "/retest [stage]",
-    "/ok-to-test",
-    "/help",
-)
 NOT_IMPLEMENTED: Final = frozenset({"deploy", "rollback", "status"})
 
 OK_TO_TEST_NOTE: Final = (
@@ -22,11 +13,6 @@ OK_TO_TEST_NOTE: Final = (
     "write access can comment `/ok-to-test` to run CI on the current head commit (each new push "
     "needs a new `/ok-to-test`)."
 )
-
-
-def help_text() -> str:
-    usage = "\n".join(f"- `{line}`" for line in USAGE)
-    return f"{HELP_MARKER}\nCommands (each on its own line of a comment):\n{usage}"
 
 
 def not_implemented(command: str) -> str:

@@ -47,6 +47,7 @@ def test_a_release_tag_push_starts_a_release(client: TestClient, redis_client: r
     job = only_job(redis_client)
     assert job.task == task_names.RELEASE
     assert (job.kwargs["tag"], job.kwargs["sha"]) == ("v1.2.0", payload["after"])
+    assert job.kwargs["default_branch"] == payload["repository"]["default_branch"]
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import redis
 from celery import Celery
 
 from core import task_names
+from core.commands import help_text
 from core.settings import Settings
 from deploybot.fakegithub.server import FakeGitHub
 from tests.conftest import WorkerFactory
@@ -181,8 +182,8 @@ def test_help_and_commands_that_do_not_exist_yet(world: World) -> None:
     world.command(9, "deploy", MAINTAINER)
     wait_for("the deploy answer", lambda: len(world.bot_comments()) == 2)
 
-    help_text, deploy = world.bot_comments()
-    assert help_text == messages.help_text()
+    help_reply, deploy = world.bot_comments()
+    assert help_reply == help_text()
     assert deploy == messages.not_implemented("deploy")
     assert "not implemented yet" in deploy
 
@@ -332,4 +333,4 @@ def test_a_redelivered_command_answers_once(world: World) -> None:
     for _ in range(2):
         world.send(task_names.COMMAND, job, delivery_id="delivery-13")
         wait_for("the command job", lambda: drained(world.redis))
-    assert world.bot_comments() == [messages.help_text()]
+    assert world.bot_comments() == [help_text()]

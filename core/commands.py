@@ -1,0 +1,24 @@
+"""The PR comment commands and their usage: one list for the parser and the workers' replies."""
+
+from __future__ import annotations
+
+from typing import Final
+
+USAGE: Final[dict[str, str]] = {
+    "deploy": "/deploy [env]",
+    "rollback": "/rollback [env] [to <sha>]",
+    "status": "/status [env]",
+    "retest": "/retest [stage]",
+    "ok-to-test": "/ok-to-test",
+    "help": "/help",
+}
+COMMANDS: Final = tuple(USAGE)
+# Hidden in every help reply so the bot can recognise its own help comments.
+HELP_MARKER: Final = "<!-- deploybot:help -->"
+
+
+def help_text(problem: str | None = None) -> str:
+    """The help comment: what went wrong (if anything), then every command's usage."""
+    usage = "\n".join(f"- `{line}`" for line in USAGE.values())
+    intro = f"{problem}\n\n" if problem else ""
+    return f"{HELP_MARKER}\n{intro}Commands (each on its own line of a comment):\n{usage}"
