@@ -8,7 +8,6 @@ fails. Tests and the embedded demo use the same server.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import secrets
@@ -22,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
-import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
@@ -32,6 +30,7 @@ from starlette.routing import Route
 
 from deploybot.fakegithub import schema
 from deploybot.fakegithub.state import GitHubState, NotFound, Pull, Repo, Unprocessable
+from deploybot.serving import serve_in_thread
 
 TOKEN_LIFETIME = timedelta(hours=1)
 # GitHub refuses App JWTs that live longer than ten minutes (plus clock-drift allowance).
@@ -384,24 +383,7 @@ def free_port() -> int:
 @contextmanager
 def serve(fake: FakeGitHub, port: int = 0) -> Iterator[FakeGitHub]:
     """Run the fake on 127.0.0.1 in a background thread for the duration of the block."""
-    port = port or free_port()
-    config = uvicorn.Config(
-        fake.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=lambda: asyncio.run(server.serve()), name="fake-github", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the fake GitHub did not start on 127.0.0.1:{port}")
-        time.sleep(0.01)
-    fake.url = f"http://127.0.0.1:{port}"
-    fake.state.base_url = fake.url
-    try:
+    with serve_in_thread(fake.app, "fake-github", port) as url:
+        fake.url = url
+        fake.state.base_url = url
         yield fake
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

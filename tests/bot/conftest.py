@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import queue
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,7 +17,6 @@ from typing import Any
 
 import pytest
 import redis
-import uvicorn
 from celery import Celery, Task
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -26,6 +24,7 @@ from starlette.testclient import TestClient
 from bot.app import create_app
 from core import task_names
 from core.settings import Settings
+from deploybot.serving import serve_in_thread
 from tests.conftest import WEBHOOK_SECRET
 
 WEBHOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "github" / "webhooks"
@@ -141,18 +140,5 @@ def client(make_client: Callable[..., TestClient]) -> TestClient:
 @contextmanager
 def serve(app: Starlette) -> Iterator[str]:
     """Run `app` under a real uvicorn server on 127.0.0.1; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="receiver", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_in_thread(app, "receiver") as url:
+        yield url
