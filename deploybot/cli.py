@@ -7,14 +7,10 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import version
 
-from deploybot import doctor
+from deploybot import demo, doctor
 
 # Subcommands the design plans that have not landed yet, with the issue that brings each.
 PLANNED: dict[str, tuple[str, str]] = {
-    "demo": (
-        "run the embedded demo: bot, worker, fake GitHub and tutor in one process",
-        "operator experience (not filed yet)",
-    ),
     "status": (
         "show each environment's live colour, release and health",
         "operator experience (not filed yet)",
@@ -97,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
     serve.set_defaults(run=_serve)
+
+    demo_cmd = commands.add_parser(
+        "demo", help="the whole bot on this machine, no services needed: a PR's CI end to end"
+    )
+    demo_cmd.set_defaults(run=demo.run)
 
     worker = commands.add_parser("worker", help="run a Celery worker for pipelines and releases")
     worker.add_argument("--concurrency", type=int, default=2, help="parallel tasks (default 2)")

@@ -132,6 +132,12 @@ class FakeGitHub:
         with self.lock:
             self.state.repo(full_name).issues[number] = title
 
+    def add_comment(self, full_name: str, number: int, body: str, author: str) -> int:
+        """A comment a person wrote on an issue or pull request; returns its id."""
+        with self.lock:
+            _, comment = self.state.create_comment(full_name, number, {"body": body}, author)
+            return int(comment["id"])
+
     def set_permission(self, full_name: str, user: str, permission: str) -> None:
         with self.lock:
             self.state.repo(full_name).permissions[user] = permission

@@ -184,7 +184,7 @@ class GitHubState:
             "id": comment_id,
             "node_id": f"IC_{comment_id}",
             "body": body["body"],
-            "user": {"login": author, "type": "Bot"},
+            "user": {"login": author, "type": "Bot" if author.endswith("[bot]") else "User"},
             "issue_number": number,
             "repository": repo,
             "url": self._url(f"/repos/{repo}/issues/comments/{comment_id}"),

@@ -25,7 +25,7 @@ def deploybot(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
 def test_help_lists_the_planned_subcommands() -> None:
     done = deploybot("--help")
     assert done.returncode == 0
-    for name in ["doctor", "serve", "worker", "beat", *PLANNED]:
+    for name in ["doctor", "demo", "serve", "worker", "beat", *PLANNED]:
         assert f"    {name}" in done.stdout
 
 
