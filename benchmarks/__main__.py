@@ -9,6 +9,8 @@ import sys
 # Each module exposes main(quick: bool) -> int and prints its own side-by-side table.
 SUITES: dict[str, str] = {
     "webhook": "benchmarks.webhook",
+    "pipeline": "benchmarks.pipeline",
+    "tutor": "benchmarks.tutor",
 }
 
 

@@ -14,35 +14,16 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TENSES = ("present", "preterite", "imperfect", "future", "conditional", "present_subjunctive")
-PERSONS = ("yo", "tú", "él", "nosotros", "vosotros", "ellos")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tutor.regular import CONDITIONAL, ENDINGS, FUTURE
+from tutor.verify import TENSES
+
 STRESSED = (0, 1, 2, 5)  # the persons whose stem carries the stress in the present
 
 Slot = tuple[str, ...]  # preferred form first, then accepted alternates
 Forms = dict[str, list[Slot]]
 
-ENDINGS: dict[str, dict[str, tuple[str, ...]]] = {
-    "ar": {
-        "present": ("o", "as", "a", "amos", "áis", "an"),
-        "preterite": ("é", "aste", "ó", "amos", "asteis", "aron"),
-        "imperfect": ("aba", "abas", "aba", "ábamos", "abais", "aban"),
-        "present_subjunctive": ("e", "es", "e", "emos", "éis", "en"),
-    },
-    "er": {
-        "present": ("o", "es", "e", "emos", "éis", "en"),
-        "preterite": ("í", "iste", "ió", "imos", "isteis", "ieron"),
-        "imperfect": ("ía", "ías", "ía", "íamos", "íais", "ían"),
-        "present_subjunctive": ("a", "as", "a", "amos", "áis", "an"),
-    },
-    "ir": {
-        "present": ("o", "es", "e", "imos", "ís", "en"),
-        "preterite": ("í", "iste", "ió", "imos", "isteis", "ieron"),
-        "imperfect": ("ía", "ías", "ía", "íamos", "íais", "ían"),
-        "present_subjunctive": ("a", "as", "a", "amos", "áis", "an"),
-    },
-}
-FUTURE = ("é", "ás", "á", "emos", "éis", "án")
-CONDITIONAL = ("ía", "ías", "ía", "íamos", "íais", "ían")
 STRONG_PRETERITE = ("e", "iste", "o", "imos", "isteis", "ieron")
 # After a vowel-final stem (le-er, ca-er, o-ír) the unstressed i of the ending becomes y.
 VOWEL_STEM_PRETERITE = ("í", "íste", "yó", "ímos", "ísteis", "yeron")

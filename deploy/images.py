@@ -1,0 +1,217 @@
+"""Container images without Docker Hub: an offline Debian base, and the tutor image on top of it.
+
+The base comes from `mmdebstrap` reading the machine's own apt sources (so no mirror host is written
+here) and `docker import`; the tutor image installs its Python dependencies from a wheelhouse that
+the host fills with pip, so `docker build` itself needs no network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BASE_TAG = "deploybot/base:bookworm"
+TUTOR_REPOSITORY = "tutor"
+ROOT = Path(__file__).resolve().parents[1]
+APT_SOURCES = (Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list"))
+CA_DIR = Path("/usr/local/share/ca-certificates")
+BASE_PACKAGES = ("python3", "python3-venv", "ca-certificates")
+# Trimmed from the base: documentation, translations and apt's caches nobody reads in a container.
+TRIM = (
+    "var/lib/apt/lists/*",
+    "var/cache/apt/*",
+    "usr/share/doc/*",
+    "usr/share/man/*",
+    "usr/share/locale/*",
+    "usr/share/info/*",
+)
+
+
+class ImageError(RuntimeError):
+    """An image could not be built; the message says which step and why."""
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    tag: str
+    image_id: str
+    size_bytes: int
+
+
+def apt_sources() -> Path:
+    for candidate in APT_SOURCES:
+        if candidate.is_file():
+            return candidate
+    raise ImageError(
+        "no apt sources file found (looked for " + ", ".join(map(str, APT_SOURCES)) + "); "
+        "the base image is built from this machine's own Debian mirror configuration"
+    )
+
+
+def base_rootfs_command(sources: Path, out: Path, ca_certs: Sequence[Path]) -> list[str]:
+    """The mmdebstrap call for a minimal bookworm with python3 (pure: builds argv only)."""
+    command = [
+        "mmdebstrap",
+        "--quiet",
+        "--variant=minbase",
+        "--include=" + ",".join(BASE_PACKAGES),
+    ]
+    if ca_certs:
+        # A machine whose HTTPS is intercepted trusts a local CA; the image must trust it too.
+        command += [
+            "--customize-hook=copy-in " + " ".join(map(str, ca_certs)) + " " + str(CA_DIR) + "/",
+            '--customize-hook=chroot "$1" update-ca-certificates',
+        ]
+    command.append("--customize-hook=rm -rf " + " ".join(f'"$1"/{path}' for path in TRIM))
+    command += ["bookworm", str(out), str(sources)]
+    return command
+
+
+def _docker() -> Any:
+    import docker
+
+    try:
+        client = docker.from_env(timeout=600)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        raise ImageError(f"no Docker engine reachable: {exc}") from None
+    return client
+
+
+def _image(client: Any, tag: str) -> BuiltImage | None:
+    import docker
+
+    try:
+        image = client.images.get(tag)
+    except docker.errors.ImageNotFound:
+        return None
+    return BuiltImage(tag, image.id, int(image.attrs.get("Size", 0)))
+
+
+def build_base(client: Any | None = None, *, force: bool = False) -> BuiltImage:
+    """Build (or reuse) the offline Debian base image."""
+    client = client or _docker()
+    existing = None if force else _image(client, BASE_TAG)
+    if existing is not None:
+        return existing
+    ca_certs = sorted(CA_DIR.glob("*.crt")) if CA_DIR.is_dir() else []
+    with tempfile.TemporaryDirectory(prefix="deploybot-base-") as tmp:
+        rootfs = Path(tmp) / "rootfs.tar"
+        _run(base_rootfs_command(apt_sources(), rootfs, ca_certs), "mmdebstrap")
+        _run(["docker", "import", str(rootfs), BASE_TAG], "docker import")
+    built = _image(client, BASE_TAG)
+    if built is None:
+        raise ImageError(f"docker import finished but {BASE_TAG} is not in the engine")
+    return built
+
+
+def fill_wheelhouse(requirements: Path, dest: Path) -> None:
+    """Download binary wheels for the image's Python (3.11) so the build needs no network."""
+    dest.mkdir(parents=True, exist_ok=True)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--only-binary=:all:",
+            "--python-version",
+            "3.11",
+            "--dest",
+            str(dest),
+            "--requirement",
+            str(requirements),
+        ],
+        "pip download",
+    )
+
+
+def build_tutor(commit: str, *, base: str = BASE_TAG, client: Any | None = None) -> BuiltImage:
+    """Build `tutor:<commit>` from the working tree at ROOT, with the model and table inside."""
+    client = client or _docker()
+    for needed in (ROOT / "models" / "tutor.safetensors", ROOT / "data" / "verbs.yaml"):
+        if not needed.is_file():
+            raise ImageError(f"{needed.relative_to(ROOT)} is missing: run `just train` first")
+    fill_wheelhouse(ROOT / "tutor" / "requirements.txt", ROOT / "build" / "wheelhouse")
+    tag = f"{TUTOR_REPOSITORY}:{commit}"
+    _run(
+        [
+            "docker",
+            "build",
+            "--quiet",
+            "--network",
+            "none",
+            "--file",
+            "tutor/Dockerfile",
+            "--build-arg",
+            f"BASE_IMAGE={base}",
+            "--build-arg",
+            f"COMMIT={commit}",
+            "--tag",
+            tag,
+            ".",
+        ],
+        "docker build",
+        cwd=ROOT,
+        env_unset=("DOCKER_BUILDKIT",),
+    )
+    built = _image(client, tag)
+    if built is None:
+        raise ImageError(f"docker build finished but {tag} is not in the engine")
+    return built
+
+
+def _run(
+    argv: Sequence[str], step: str, *, cwd: Path | None = None, env_unset: Sequence[str] = ()
+) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in env_unset}
+    done = subprocess.run(  # noqa: S603 (argv built here, nothing from a webhook)
+        list(argv), cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
+        raise ImageError(f"{step} failed (exit {done.returncode}):\n{tail}")
+    return done.stdout.strip()
+
+
+def current_commit() -> str:
+    try:
+        return _run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], "git rev-parse")
+    except ImageError:
+        return "unknown"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deploy.images", description=__doc__)
+    sub = parser.add_subparsers(dest="what", required=True)
+    base = sub.add_parser("base", help=f"build the offline base image {BASE_TAG}")
+    base.add_argument("--force", action="store_true", help="rebuild even if it exists")
+    tutor = sub.add_parser("tutor", help="build tutor:<commit> on the base image")
+    tutor.add_argument("--commit", default=None, help="tag (default: git HEAD)")
+    tutor.add_argument("--base", default=BASE_TAG, help="base image (python:3.11-slim works too)")
+    args = parser.parse_args(argv)
+    try:
+        if args.what == "base":
+            built = build_base(force=args.force)
+        else:
+            if args.base == BASE_TAG:
+                build_base()
+            built = build_tutor(args.commit or current_commit(), base=args.base)
+    except ImageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{built.tag} {built.image_id} {built.size_bytes / 1e6:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

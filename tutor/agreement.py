@@ -1,0 +1,36 @@
+"""The subject pronoun right before a verb, which fixes the person the verb must take."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tutor import lexicon
+
+# Words that may stand between a subject pronoun and its verb ("yo no me levanto").
+_BETWEEN = frozenset({"no", "me", "te", "se", "nos", "os", "lo", "la", "los", "las", "le", "les"})
+# Before a pronoun, these make it part of something else: "tú y yo" (coordination), "con él"
+# (a prepositional object), "como tú" (a comparison).
+_NOT_A_SUBJECT_AFTER = frozenset(
+    {"y", "e", "ni", "o", "u", "como", "con", "de", "a", "para", "sin", "entre", "según", "que"}
+)
+_COORDINATION = frozenset({"y", "e", "ni"})
+_WINDOW = 3
+
+
+def subject_person(words: Sequence[str], boundaries: Sequence[str], i: int) -> str | None:
+    """The person of a subject pronoun just before words[i] in the same clause, if any."""
+    for j in range(i - 1, max(-1, i - 1 - _WINDOW), -1):
+        if boundaries[j + 1]:
+            return None
+        word = words[j].casefold()
+        if word in lexicon.PRONOUN_PERSONS:
+            before = words[j - 1].casefold() if j > 0 and not boundaries[j] else ""
+            if word == "yo" and before in _COORDINATION:
+                return "nosotros"  # "mi hermana y yo", "ni él ni yo": the speaker is included
+            # "quiero que tú vengas" has a subject after "que"; "yo que tú" does not.
+            if before == "que" and j > 1 and words[j - 2].casefold() != "yo":
+                return lexicon.PRONOUN_PERSONS[word]
+            return None if before in _NOT_A_SUBJECT_AFTER else lexicon.PRONOUN_PERSONS[word]
+        if word not in _BETWEEN:
+            return None
+    return None

@@ -1,0 +1,57 @@
+"""Forms a learner invents for a table slot: regularised irregulars and levelled stems."""
+
+from __future__ import annotations
+
+from tutor.regular import infinitive, regular_form, strip_accents
+from tutor.verify import PERSONS, TENSES, ConjugationTable, Reading
+
+# Tenses whose stem learners carry from one person to another ("piensamos", "tengo" → "tenges").
+_LEVELLED_TENSES = ("present", "present_subjunctive", "preterite")
+
+
+def _regular_ending(lemma: str, tense: str, person: str) -> str | None:
+    """The regular ending of the slot: what follows the infinitive's stem in the regular form."""
+    form = regular_form(lemma, tense, person)
+    return None if form is None else form[len(infinitive(lemma)) - 2 :]
+
+
+def levelled_forms(table: ConjugationTable, lemma: str, tense: str, person: str) -> set[str]:
+    """This person's regular ending on the stem the table uses for another person."""
+    own = _regular_ending(lemma, tense, person)
+    if tense not in _LEVELLED_TENSES or own is None:
+        return set()
+    out: set[str] = set()
+    for other in PERSONS:
+        ending = _regular_ending(lemma, tense, other)
+        form = table.preferred(lemma, tense, other)
+        if other != person and ending and form.endswith(ending) and len(form) > len(ending):
+            out.add(form[: -len(ending)] + own)
+    return out
+
+
+def invented_forms(table: ConjugationTable, lemma: str, tense: str, person: str) -> tuple[str, ...]:
+    """Plausible wrong forms for the slot, none of which the table accepts for it (sorted)."""
+    candidates: set[str] = set()
+    regular = regular_form(lemma, tense, person)
+    if regular is not None:
+        candidates.add(regular)
+        candidates.add(strip_accents(regular))
+    for form in levelled_forms(table, lemma, tense, person):
+        candidates.add(form)
+    candidates.add(strip_accents(table.preferred(lemma, tense, person)))
+    return tuple(sorted(f for f in candidates if f and not table.accepts(f, lemma, tense, person)))
+
+
+def misspelling_index(table: ConjugationTable) -> dict[str, tuple[Reading, ...]]:
+    """Casefolded wrong spellings (unaccented table forms, invented forms) → slots they miss."""
+    index: dict[str, list[Reading]] = {}
+    for lemma in table.lemmas:
+        for tense in TENSES:
+            for person in PERSONS:
+                reading = Reading(lemma, tense, person)
+                wrong = {strip_accents(f) for f in table.forms(lemma, tense, person)}
+                wrong.update(invented_forms(table, lemma, tense, person))
+                for form in sorted(wrong):
+                    if not table.accepts(form, lemma, tense, person):
+                        index.setdefault(form.casefold(), []).append(reading)
+    return {form: tuple(readings) for form, readings in index.items()}
