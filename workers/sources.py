@@ -45,12 +45,15 @@ def env_cache_root(settings: Settings) -> Path:
 
 
 def ci_extras(checkout: Path) -> tuple[str, ...]:
-    """The optional dependency groups CI installs: those of CI_EXTRAS the project declares."""
+    """The optional dependency groups CI installs: the project's own list under
+    `[tool.deploybot] ci-extras`, else those of CI_EXTRAS it declares."""
     pyproject = checkout / "pyproject.toml"
     if not pyproject.is_file():
         return ()
-    declared = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
-    return tuple(e for e in CI_EXTRAS if e in declared.get("optional-dependencies", {}))
+    parsed = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    declared = parsed.get("project", {}).get("optional-dependencies", {})
+    wanted = parsed.get("tool", {}).get("deploybot", {}).get("ci-extras", CI_EXTRAS)
+    return tuple(str(e) for e in wanted if e in declared)
 
 
 def log_dir(settings: Settings, repo: str, sha: str, run: str) -> Path:
