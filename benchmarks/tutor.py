@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from benchmarks.report import Row, percentile, table
+from deploybot.loopback import free_port
 from tutor.__main__ import SERVING_ENV
 from tutor.app import create_app
 from tutor.checker import load_checker
@@ -96,16 +97,9 @@ def bench_app() -> Starlette:
     return Starlette(routes=[Route("/trivial", _trivial, methods=["POST"]), Mount("/", tutor)])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextmanager
 def _server() -> Iterator[int]:
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "uvicorn", "--factory", "benchmarks.tutor:bench_app"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     root = Path(__file__).resolve().parent.parent

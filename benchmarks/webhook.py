@@ -8,14 +8,11 @@ import json
 import os
 import secrets
 import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,6 +26,7 @@ from starlette.routing import Mount, Route
 from benchmarks.report import Row, table
 from bot.app import create_app
 from core import task_names
+from deploybot.loopback import free_port, private_redis, process_until_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "tests/fixtures/github/webhooks/pull_request/synchronize.payload.json"
@@ -54,7 +52,7 @@ def main(quick: bool) -> int:
         return 2
     latency_n, throughput_n = (300, 1200) if quick else (3000, 8000)
     secret = secrets.token_hex(16)
-    with _redis() as redis_url, _receiver(redis_url, secret) as base_url:
+    with private_redis() as redis_url, _receiver(redis_url, secret) as base_url:
         rows = []
         queued = 0
         for name, path in (
@@ -145,62 +143,9 @@ def _throughput(base_url: str, path: str, requests: list[Delivery]) -> float:
     return len(requests) / elapsed
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def _process(
-    argv: list[str], ready: Callable[[], bool], env: dict[str, str] | None = None
-) -> Iterator[None]:
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)  # noqa: S603 - fixed argv
-    try:
-        deadline = time.monotonic() + 15
-        while not ready():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{argv[0]} did not start")
-            time.sleep(0.05)
-        yield
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-@contextmanager
-def _redis() -> Iterator[str]:
-    """A private redis-server, so the benchmark's thousands of jobs land nowhere else."""
-    port = _free_port()
-    url = f"redis://127.0.0.1:{port}/0"
-
-    def ready() -> bool:
-        try:
-            return bool(redis.Redis.from_url(url, socket_connect_timeout=0.2).ping())
-        except redis.RedisError:
-            return False
-
-    with tempfile.TemporaryDirectory() as workdir:
-        argv = [
-            "redis-server",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-        ]
-        with _process(argv, ready):
-            yield url
-
-
 @contextmanager
 def _receiver(redis_url: str, secret: str) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -229,5 +174,5 @@ def _receiver(redis_url: str, secret: str) -> Iterator[str]:
         "warning",
         "--no-access-log",
     ]
-    with _process(argv, ready, env):
+    with process_until_ready(argv, ready, env):
         yield base_url

@@ -32,6 +32,7 @@ from typing import Any
 from core.settings import Settings
 from deploybot.fakegithub.server import BOT_LOGIN, FakeGitHub, Recorded, serve
 from deploybot.fakegithub.state import Pull
+from deploybot.loopback import free_port
 from deploybot.serving import serve_in_thread
 
 REPO = "demo/tutor"
@@ -123,12 +124,6 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _keep_open_handler() -> type:
     from fakeredis._clients._tcp_server import TCPFakeRequestHandler
 
@@ -157,7 +152,7 @@ def fake_redis() -> Iterator[str]:
     """An in-process Redis speaking the real protocol on loopback (fakeredis with Lua)."""
     from fakeredis import TcpFakeServer
 
-    port = _free_port()
+    port = free_port()
     server = TcpFakeServer(("127.0.0.1", port), server_type="redis")
     server.RequestHandlerClass = _keep_open_handler()
     # Handler threads must not keep the demo alive, nor block its exit.

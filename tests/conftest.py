@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -20,7 +19,8 @@ from celery.contrib.testing.worker import start_worker as celery_start_worker
 
 from core.celery_app import make_celery
 from core.settings import Settings
-from deploybot.fakegithub.server import FakeGitHub, free_port, serve
+from deploybot.fakegithub.server import FakeGitHub, serve
+from deploybot.loopback import private_redis, redis_answers
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 WEBHOOK_SECRET = "test-webhook-secret"
@@ -28,24 +28,17 @@ WEBHOOK_SECRET = "test-webhook-secret"
 TEST_DBS = range(1, 16)
 
 
-def _redis_reachable(url: str) -> bool:
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
-
-
 @pytest.fixture(scope="session")
-def _redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def _redis_server() -> Iterator[str]:
     """Base URL (no database) of a real Redis: $DEPLOYBOT_REDIS_URL, 127.0.0.1:6379, or our own."""
     configured = os.environ.get("DEPLOYBOT_REDIS_URL")
     if configured:
         base = configured.rsplit("/", 1)[0] if configured.count("/") > 2 else configured
-        if not _redis_reachable(base):
+        if not redis_answers(base):
             pytest.fail(f"DEPLOYBOT_REDIS_URL={base} is not reachable; start Redis or unset it")
         yield base
         return
-    if _redis_reachable("redis://127.0.0.1:6379"):
+    if redis_answers("redis://127.0.0.1:6379"):
         yield "redis://127.0.0.1:6379"
         return
     server = shutil.which("redis-server")
@@ -53,34 +46,8 @@ def _redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.fail(
             "no Redis on 127.0.0.1:6379 and no redis-server on PATH (apt-get install redis-server)"
         )
-    port = free_port()
-    workdir = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen(
-        [
-            server,
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}"
-    deadline = time.monotonic() + 10
-    while not _redis_reachable(url):
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"redis-server did not answer on {url}")
-        time.sleep(0.05)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with private_redis(server) as url:
+        yield url.rsplit("/", 1)[0]
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from bot.app import create_app
 from core import task_names
 from core.celery_app import make_celery
 from core.settings import Settings
-from deploybot.fakegithub.server import free_port
+from deploybot.loopback import free_port
 from tests.bot.conftest import (
     WEBHOOKS,
     Recorder,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from deploybot.loopback import free_port
 from tutor.app import MAX_SENTENCE_CHARS, create_app
 from tutor.checker import TableChecker, load_checker
 
@@ -108,17 +108,10 @@ def test_healthz(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok", "checker": "model"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     """`python -m tutor` on a free loopback port, as the image runs it."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "TUTOR_COMMIT": "smoke"}
     process = subprocess.Popen(
         [sys.executable, "-m", "tutor"],

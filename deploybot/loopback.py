@@ -1,0 +1,72 @@
+"""Local helper processes on 127.0.0.1: a free port, a process waited on until ready, a Redis."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+
+import redis
+
+START_TIMEOUT_S = 15.0
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (the kernel's pick on 127.0.0.1)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def process_until_ready(
+    argv: list[str], ready: Callable[[], bool], env: Mapping[str, str] | None = None
+) -> Iterator[None]:
+    """Run argv until the block ends, yielding once ready() says it serves."""
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)  # noqa: S603 (callers' fixed argv)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not ready():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"{argv[0]} did not start serving within {START_TIMEOUT_S:.0f} s"
+                )
+            time.sleep(0.05)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@contextmanager
+def private_redis(server: str = "redis-server") -> Iterator[str]:
+    """A throwaway redis-server on a free loopback port that keeps nothing on disk; yields its URL
+    (database 0)."""
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="deploybot-redis-") as workdir:
+        argv = [
+            server,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            workdir,
+        ]
+        with process_until_ready(argv, lambda: redis_answers(url)):
+            yield f"{url}/0"
