@@ -17,11 +17,11 @@ from helper import check
 
 
 def test_ok() -> None:
-    assert True
+    assert 2 * 2 == 4
 
 
 def test_bad() -> None:
-    assert 1 + 1 == 3
+    assert 2 * 2 == 5
 
 
 class TestGroup:
@@ -132,7 +132,7 @@ def test_pytest_failures_point_at_the_failing_line_in_the_test(project: Path, tb
         ("test_things.py", 20, "test_things.py::test_param[2] failed"),
     ]
     assert [a.message for a in found] == [
-        "assert (1 + 1) == 3",
+        "assert (2 * 2) == 5",
         "ValueError: bad 2",
         "assert 2 == 1",
     ]
