@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import version
 
+from core.settings import ConfigError, Settings
 from deploybot import demo, doctor
 
 # Subcommands the design plans that have not landed yet, with the issue that brings each.
@@ -34,14 +35,25 @@ def _not_implemented(name: str, issue: str) -> Callable[[argparse.Namespace], in
     return run
 
 
+def _settings(args: argparse.Namespace) -> Settings | None:
+    """The settings, or None after saying on stderr which variable is wrong."""
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        print(f"deploybot {args.command}: {exc}", file=sys.stderr)
+        return None
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from bot.app import create_app
-    from core.settings import ConfigError, Settings
 
+    settings = _settings(args)
+    if settings is None:
+        return 1
     try:
-        app = create_app(Settings.from_env())
+        app = create_app(settings)
     except ConfigError as exc:
         print(f"deploybot serve: {exc}", file=sys.stderr)
         return 1
@@ -50,14 +62,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _celery(args: argparse.Namespace) -> int:
-    from core.settings import ConfigError, Settings
     from workers.app import create_worker_app
 
-    try:
-        app = create_worker_app(Settings.from_env())
-    except ConfigError as exc:
-        print(f"deploybot {args.command}: {exc}", file=sys.stderr)
+    settings = _settings(args)
+    if settings is None:
         return 1
+    app = create_worker_app(settings)
     if args.command == "worker":
         argv = [
             "worker",
