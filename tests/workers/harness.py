@@ -88,6 +88,16 @@ def worker_app(settings: Settings) -> Celery:
     return create_worker_app(settings)
 
 
+def connected(
+    github: FakeGitHub, settings: Settings, root: Path, **overrides: Any
+) -> tuple[Remote, Celery]:
+    """The repository known to GitHub, its remote under root, and a worker app fetching from it."""
+    github.add_repo(REPO, INSTALLATION)
+    remote = make_remote(root / "remotes")
+    app = worker_app(replace(worker_settings(settings, root / "remotes"), **overrides))
+    return remote, app
+
+
 def add_pull(github: FakeGitHub, number: int, sha: str, files: list[str], **extra: Any) -> None:
     listed = [{"filename": f, "status": "modified", "sha": "0" * 40} for f in files]
     github.add_pull(REPO, Pull(number=number, head_sha=sha, files=listed, **extra))

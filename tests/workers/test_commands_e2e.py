@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,9 @@ from tests.workers.harness import (
     REPO,
     Remote,
     add_pull,
+    connected,
     drained,
     idle,
-    make_remote,
     matrix,
     python_stage,
     runs_for,
@@ -33,8 +33,6 @@ from tests.workers.harness import (
     settled,
     stage,
     wait_for,
-    worker_app,
-    worker_settings,
 )
 from workers import messages
 from workers.app import SCHEDULED
@@ -57,9 +55,7 @@ class World:
 
     def comment(self, number: int, body: str, author: str) -> int:
         """A comment a person wrote on the pull request."""
-        with self.github.lock:
-            _, created = self.github.state.create_comment(REPO, number, {"body": body}, author)
-        return int(created["id"])
+        return self.github.add_comment(REPO, number, body, author)
 
     def command(self, number: int, command: str, sender: str, stage: str | None = None) -> int:
         comment_id = self.comment(number, f"/{command}", sender)
@@ -95,12 +91,11 @@ def world(
     start_worker: WorkerFactory,
     tmp_path: Path,
 ) -> Iterator[World]:
-    github.add_repo(REPO, INSTALLATION)
+    remote, app = connected(github, settings, tmp_path)
     github.set_permission(REPO, MAINTAINER, "write")
     github.set_permission(REPO, OUTSIDER, "read")
-    app = worker_app(worker_settings(settings, tmp_path / "remotes"))
     with start_worker(app):
-        yield World(github, redis_client, app, make_remote(tmp_path / "remotes"))
+        yield World(github, redis_client, app, remote)
 
 
 def test_fork_waits_for_ok_to_test_from_a_writer(world: World) -> None:
@@ -266,16 +261,13 @@ def test_nightly_run_tests_the_default_branch_and_tells_oncall(
     start_worker: WorkerFactory,
     tmp_path: Path,
 ) -> None:
-    github.add_repo(REPO, INSTALLATION)
+    remote, app = connected(github, settings, tmp_path, oncall_issue=99)
     github.add_issue(REPO, 99, "CI on-call")
-    remote = make_remote(tmp_path / "remotes")
     stages = matrix(
         python_stage("lint", "print('pr only')", 0),
         stage("security", [PYTHON, "-c", "raise SystemExit(3)"], 1, triggers="[pr, nightly]"),
     )
     sha = remote.commit({"data/ci-matrix.yaml": stages})
-    configured = replace(worker_settings(settings, tmp_path / "remotes"), oncall_issue=99)
-    app = worker_app(configured)
     with start_worker(app):
         world = World(github, redis_client, app, remote)
         world.send(

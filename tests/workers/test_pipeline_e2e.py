@@ -11,12 +11,11 @@ from core.settings import Settings
 from deploybot.fakegithub.server import FakeGitHub
 from tests.conftest import WorkerFactory
 from tests.workers.harness import (
-    INSTALLATION,
     PYTHON,
     REPO,
     add_pull,
+    connected,
     drained,
-    make_remote,
     matrix,
     python_stage,
     runs_for,
@@ -24,8 +23,6 @@ from tests.workers.harness import (
     settled,
     stage,
     wait_for,
-    worker_app,
-    worker_settings,
 )
 from workers import messages
 from workers.summary import MARKER
@@ -62,13 +59,11 @@ def test_opened_pull_request_reports_each_stage(
     start_worker: WorkerFactory,
     tmp_path: Path,
 ) -> None:
-    github.add_repo(REPO, INSTALLATION)
-    remote = make_remote(tmp_path / "remotes")
+    remote, app = connected(github, settings, tmp_path)
     remote.commit({"data/ci-matrix.yaml": FOUR_STAGES, "ok.py": "VALUE = 1\n"}, "main")
     remote.branch("feature")
     sha = remote.commit({"bad.py": BAD_PY}, "add bad.py")
     add_pull(github, 1, sha, ["bad.py"])
-    app = worker_app(worker_settings(settings, tmp_path / "remotes"))
 
     with start_worker(app):
         send_pipeline(app, 1, sha)
@@ -114,14 +109,13 @@ def test_newer_push_cancels_the_older_pipeline(
     start_worker: WorkerFactory,
     tmp_path: Path,
 ) -> None:
-    github.add_repo(REPO, INSTALLATION)
     gate = tmp_path / "gate"
     # The first stage holds the old pipeline until the newer push has started its own.
     wait_gate = (
         "import pathlib, time; "
         f"[time.sleep(0.05) for _ in iter(pathlib.Path({str(gate)!r}).exists, True)]"
     )
-    remote = make_remote(tmp_path / "remotes")
+    remote, app = connected(github, settings, tmp_path)
     remote.commit(
         {
             "data/ci-matrix.yaml": matrix(
@@ -133,7 +127,6 @@ def test_newer_push_cancels_the_older_pipeline(
     remote.branch("feature")
     old = remote.commit({"a.py": "A = 1\n"})
     add_pull(github, 5, old, ["a.py"])
-    app = worker_app(worker_settings(settings, tmp_path / "remotes"))
 
     with start_worker(app):
         send_pipeline(app, 5, old)
@@ -167,12 +160,10 @@ def test_github_502_on_a_check_run_update_is_retried(
     start_worker: WorkerFactory,
     tmp_path: Path,
 ) -> None:
-    github.add_repo(REPO, INSTALLATION)
-    remote = make_remote(tmp_path / "remotes")
+    remote, app = connected(github, settings, tmp_path)
     sha = remote.commit({"data/ci-matrix.yaml": matrix(python_stage("greet", "print(1)", 0))})
     add_pull(github, 2, sha, ["data/ci-matrix.yaml"])
     github.fail_next("PATCH", r"/check-runs/\d+$", 502, times=2)
-    app = worker_app(worker_settings(settings, tmp_path / "remotes"))
 
     with start_worker(app):
         send_pipeline(app, 2, sha)
@@ -192,13 +183,11 @@ def test_redelivered_pipeline_does_not_post_again(
     start_worker: WorkerFactory,
     tmp_path: Path,
 ) -> None:
-    github.add_repo(REPO, INSTALLATION)
-    remote = make_remote(tmp_path / "remotes")
+    remote, app = connected(github, settings, tmp_path)
     sha = remote.commit({"data/ci-matrix.yaml": matrix(python_stage("greet", "print(1)", 0))})
     add_pull(github, 3, sha, ["x.py"])
     # GitHub's secondary rate limit on the first create: wait as told, then go on.
     github.fail_next("POST", r"/check-runs$", 403, headers={"retry-after": "1"})
-    app = worker_app(worker_settings(settings, tmp_path / "remotes"))
 
     with start_worker(app):
         delivery = send_pipeline(app, 3, sha)
@@ -221,14 +210,12 @@ def test_an_error_that_will_not_be_retried_fails_the_check_runs(
     start_worker: WorkerFactory,
     tmp_path: Path,
 ) -> None:
-    github.add_repo(REPO, INSTALLATION)
-    remote = make_remote(tmp_path / "remotes")
+    remote, app = connected(github, settings, tmp_path)
     stages = matrix(python_stage("one", "print(1)", 0), python_stage("two", "print(2)", 1))
     sha = remote.commit({"data/ci-matrix.yaml": stages})
     add_pull(github, 4, sha, ["x.py"])
     # GitHub refuses the first update (as it would a malformed body): no retry can help.
     github.fail_next("PATCH", r"/check-runs/\d+$", 422, message="Validation Failed")
-    app = worker_app(worker_settings(settings, tmp_path / "remotes"))
 
     with start_worker(app):
         send_pipeline(app, 4, sha)
