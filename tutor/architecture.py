@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from tutor.features import CHAR_VOCAB_SIZE
+from tutor.table_features import N_TABLE_FEATURES
 from tutor.verify import PERSONS, TENSES
 
 
@@ -15,6 +16,7 @@ class ModelConfig:
 
     n_lemmas: int
     char_vocab: int = CHAR_VOCAB_SIZE
+    table_features: int = N_TABLE_FEATURES
     char_dim: int = 48
     conv_channels: int = 160
     word_dim: int = 160

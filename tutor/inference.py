@@ -16,7 +16,7 @@ from tutor.architecture import ModelConfig
 from tutor.features import char_matrix
 from tutor.verify import PERSONS, TENSES
 
-FORMAT = "tutor-v1"
+FORMAT = "tutor-v2"
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "tutor.safetensors"
 Array = npt.NDArray[np.float32]
 
@@ -93,7 +93,7 @@ class NumpyModel:
             "conv1.bias": (c.conv_channels,),
             "conv2.weight": (c.conv_channels, c.conv_channels, 3),
             "conv2.bias": (c.conv_channels,),
-            "word_projection.weight": (c.word_dim, 2 * c.conv_channels),
+            "word_projection.weight": (c.word_dim, 2 * c.conv_channels + c.table_features),
             "word_projection.bias": (c.word_dim,),
             **gru,
             "head_hidden.weight": (c.head_hidden, 2 * c.hidden + c.word_dim),
@@ -102,7 +102,7 @@ class NumpyModel:
             "heads.bias": (sum(c.head_sizes),),
         }
 
-    def word_vectors(self, words: Sequence[str]) -> Array:
+    def word_vectors(self, words: Sequence[str], table_features: Array) -> Array:
         w = self.w
         chars, lengths = char_matrix(words)
         mask = (np.arange(chars.shape[1])[None, :] < lengths[:, None])[:, :, None]
@@ -111,7 +111,7 @@ class NumpyModel:
         x = np.maximum(_conv(x, w["conv2.weight"], w["conv2.bias"]), 0) * mask
         pooled = x.max(axis=1)
         end = x[np.arange(len(words)), lengths - 1]
-        features = np.concatenate([pooled, end], axis=1)
+        features = np.concatenate([pooled, end, table_features], axis=1)
         out: Array = np.tanh(features @ w["word_projection.weight"].T + w["word_projection.bias"])
         return out
 
@@ -139,12 +139,17 @@ class NumpyModel:
         out[:, 1] = out[::-1, 1].copy()
         return out.reshape(len(x), 2 * h_size)
 
-    def logits(self, words: Sequence[str]) -> tuple[Array, Array, Array, Array]:
-        """Raw scores (verb, lemma, tense, person) for each word, as the torch model gives them."""
+    def logits(
+        self, words: Sequence[str], table_features: Array
+    ) -> tuple[Array, Array, Array, Array]:
+        """Raw scores (verb, lemma, tense, person) for each word, as the torch model gives them.
+
+        words are model tokens (features.model_token); table_features has a row per word.
+        """
         if not words:
             raise ValueError("no words")
         w = self.w
-        vectors = self.word_vectors(words)
+        vectors = self.word_vectors(words, table_features)
         joined = np.concatenate([self._bigru(vectors), vectors], axis=1)
         hidden = np.maximum(joined @ w["head_hidden.weight"].T + w["head_hidden.bias"], 0)
         scores = hidden @ w["heads.weight"].T + w["heads.bias"]
@@ -152,8 +157,8 @@ class NumpyModel:
         verb, lemma, tense, person = np.split(scores, cuts, axis=1)
         return verb[:, 0], lemma, tense, person
 
-    def predict(self, words: Sequence[str]) -> Predictions:
-        verb, lemma, tense, person = self.logits(words)
+    def predict(self, words: Sequence[str], table_features: Array) -> Predictions:
+        verb, lemma, tense, person = self.logits(words, table_features)
         return Predictions(_sigmoid(verb), _softmax(lemma), _softmax(tense), _softmax(person))
 
 

@@ -148,6 +148,12 @@ TIME_CUES: tuple[TimeCue, ...] = (
             "el fin de semana pasado",
             "la última vez",
             "esta mañana",
+            "{hacer:present:él} un mes",
+            "{hacer:present:él} una semana",
+            "{hacer:present:él} poco",
+            "el martes pasado",
+            "en 2019",
+            "la noche anterior",
         ),
         "preterite",
         frozenset({"preterite", "imperfect"}),
@@ -211,6 +217,15 @@ TIME_CUES: tuple[TimeCue, ...] = (
             "{hacer:present:él} dos años que",
             "{hacer:present:él} mucho tiempo que",
             "desde hace un año",
+            "cada mañana",
+            "cada tarde",
+            "cada noche",
+            "cada año",
+            "todos los años",
+            "todas las tardes",
+            "una vez a la semana",
+            "tres veces por semana",
+            "de vez en cuando",
         ),
         "present",
         frozenset({"present", "imperfect"}),
@@ -228,10 +243,29 @@ TIME_CUES: tuple[TimeCue, ...] = (
             "en el futuro",
             "el próximo verano",
             "mañana por la mañana",
+            "el próximo año",
+            "dentro de un mes",
+            "este fin de semana",
         ),
         "future",
         frozenset({"future", "present"}),
         1.3,
+    ),
+    # A day or a weekend names a time without saying whether it is past or to come.
+    TimeCue(
+        (
+            "el lunes",
+            "el martes",
+            "el viernes",
+            "el sábado",
+            "el domingo",
+            "el fin de semana",
+            "el sábado por la noche",
+            "este verano",
+        ),
+        "preterite",
+        frozenset({"preterite", "imperfect", "present", "future"}),
+        0.6,
     ),
     TimeCue(
         ("en tu lugar", "yo que tú", "con más tiempo", "en ese caso"),
@@ -249,6 +283,9 @@ SUBJUNCTIVE_TRIGGERS: tuple[str, ...] = (
     "{preferir:present} que",
     "{necesitar:present} que",
     "{pedir:present} que",
+    "le {pedir:present} a mi jefe que",
+    "les {recomendar:present} a los alumnos que",
+    "le {decir:present} a su hijo que",
     "{ser:present:él} importante que",
     "{ser:present:él} necesario que",
     "{ser:present:él} posible que",
@@ -307,6 +344,7 @@ INDICATIVE_OPENERS: tuple[str, ...] = (
     "{ser:present:él} obvio que",
     "te {decir:present} que",
     "{recordar:present} que",
+    "{ser:present:él} que",
     "porque",
     "como",
     "ya que",
@@ -327,6 +365,7 @@ TEMPORAL_CONJUNCTIONS: tuple[str, ...] = (
     "hasta que",
     "tan pronto como",
     "después de que",
+    "mientras",
 )
 # Main clauses whose object is still to be found take the subjunctive in a relative clause
 # ("busco un piso que tenga terraza"); known objects take the indicative.
@@ -556,8 +595,48 @@ QUESTION_WORDS: tuple[str, ...] = (
     "quién",
     "cuánto",
     "adónde",
+    "de dónde",
+    "con quién",
+    "a qué hora",
+    "para qué",
+    "cuál",
+    "a quién",
+    "cuántos años",
+    "hasta cuándo",
 )
-CONNECTORS: tuple[str, ...] = ("y", "pero", "porque", "cuando", "aunque", "mientras", "así que")
+# "cuando" and "mientras" are not here: their mood follows the main clause (TEMPORAL_CONJUNCTIONS).
+CONNECTORS: tuple[str, ...] = ("y", "pero", "porque", "aunque", "así que", "y después", "pues")
+# Conjunctions that may open a sentence before the main clause ("Aunque llovía, salimos").
+LEADING_CONNECTORS: tuple[str, ...] = ("aunque", "como", "ya que", "porque")
+# Adverbs that sit between a subject and its verb ("tú nunca me escuchas").
+PRE_VERB_ADVERBS: tuple[str, ...] = (
+    "nunca",
+    "también",
+    "ya",
+    "todavía",
+    "tampoco",
+    "casi nunca",
+    "solo",
+    "aún",
+    "realmente",
+    "ya no",
+    "todavía no",
+    "casi",
+)
+# Object pronouns before a verb that say nothing of its subject ("te doy", "me lo dices").
+OBJECT_CLITICS: tuple[str, ...] = (
+    "me",
+    "te",
+    "nos",
+    "os",
+    "me lo",
+    "te lo",
+    "se lo",
+    "nos la",
+    "me la",
+    "te las",
+    "os lo",
+)
 NO_VERB_SENTENCES: tuple[str, ...] = (
     "Buenos días",
     "Buenas noches",
@@ -757,6 +836,8 @@ def non_verb_words() -> frozenset[str]:
         *NO_VERB_SENTENCES,
         *QUESTION_WORDS,
         *CONNECTORS,
+        *LEADING_CONNECTORS,
+        *PRE_VERB_ADVERBS,
         *MASCULINE_NOUNS,
         *FEMININE_NOUNS,
         *ADJECTIVES,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tutor.regular import infinitive, regular_form, strip_accents
 from tutor.verify import PERSONS, TENSES, ConjugationTable, Reading
 
@@ -29,6 +31,24 @@ def levelled_forms(table: ConjugationTable, lemma: str, tense: str, person: str)
     return out
 
 
+_STRONG_VOWELS = frozenset("aeo")
+_ACUTE = str.maketrans("aeiou", "áéíóú")
+
+
+def accented_monosyllable(form: str) -> str | None:
+    """ "fué", "dió", "vió": the accent current spelling drops from a one-syllable form.
+
+    One syllable: a single run of vowels without two strong vowels in it ("fue", "dio", "vi");
+    the accent goes on its last vowel. None for any other form.
+    """
+    if form != strip_accents(form) or form[-1:] not in set("aeiou"):
+        return None
+    runs = [run for run in re.split(r"[^aeiou]+", form) if run]
+    if len(runs) != 1 or sum(ch in _STRONG_VOWELS for ch in runs[0]) > 1:
+        return None
+    return form[:-1] + form[-1].translate(_ACUTE)
+
+
 def invented_forms(table: ConjugationTable, lemma: str, tense: str, person: str) -> tuple[str, ...]:
     """Plausible wrong forms for the slot, none of which the table accepts for it (sorted)."""
     candidates: set[str] = set()
@@ -38,7 +58,9 @@ def invented_forms(table: ConjugationTable, lemma: str, tense: str, person: str)
         candidates.add(strip_accents(regular))
     for form in levelled_forms(table, lemma, tense, person):
         candidates.add(form)
-    candidates.add(strip_accents(table.preferred(lemma, tense, person)))
+    preferred = table.preferred(lemma, tense, person)
+    candidates.add(strip_accents(preferred))
+    candidates.add(accented_monosyllable(preferred) or "")
     return tuple(sorted(f for f in candidates if f and not table.accepts(f, lemma, tense, person)))
 
 

@@ -13,8 +13,8 @@ from tutor import lexicon
 from tutor.agreement import subject_person
 from tutor.features import canonical_text, model_token
 from tutor.inference import Array, ModelFileError, NumpyModel, load_model
-from tutor.mistakes import misspelling_index
 from tutor.regular import infinitive, strip_accents
+from tutor.table_features import TableFeatures
 from tutor.verify import PERSONS, TENSES, ConjugationTable, Reading
 
 # A word is checked as a verb when the model gives it at least this probability.
@@ -92,9 +92,10 @@ class ModelAnalyser:
         self.digest = digest
         self.table = table
         self.non_verbs = lexicon.non_verb_words()
-        self.misspelt = misspelling_index(table)
         self._plain_forms = cache(self._forms_of)
         self.infinitives = frozenset(infinitive(lemma) for lemma in table.lemmas)
+        self.table_features = TableFeatures(table)
+        self.misspelt = self.table_features.misspelt
 
     @classmethod
     def load(cls, path: Path, table: ConjugationTable) -> ModelAnalyser:
@@ -175,10 +176,11 @@ class ModelAnalyser:
 
     def analyse(self, words: Sequence[str], boundaries: Sequence[str]) -> list[ModelGuess | None]:
         tokens = [model_token(w, b) for w, b in zip(words, boundaries, strict=True)]
-        p = self.model.predict(tokens)
+        p = self.model.predict(tokens, self.table_features.matrix(words))
+        verbs = [bool(v >= VERB_THRESHOLD) for v in p.verb]
         guesses: list[ModelGuess | None] = []
         for i, word in enumerate(words):
-            subject = subject_person(words, boundaries, i)
+            subject = subject_person(words, boundaries, verbs, i)
             likely = bool(p.verb[i] >= VERB_THRESHOLD) or subject is not None
             chosen = self._lemma_for(word, likely, p.lemma[i])
             guesses.append(

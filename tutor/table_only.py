@@ -34,9 +34,17 @@ class TableOnlyAnalyser:
         self.non_verbs = lexicon.non_verb_words()
         self.misspelt = misspelling_index(table)
 
-    def _guess(self, words: Sequence[str], boundaries: Sequence[str], i: int) -> RuleGuess | None:
+    def _reads_as_verb(self, word: str) -> bool:
+        folded = word.casefold()
+        return folded not in self.non_verbs and bool(
+            self.table.readings(word) or self.misspelt.get(folded)
+        )
+
+    def _guess(
+        self, words: Sequence[str], boundaries: Sequence[str], verbs: Sequence[bool], i: int
+    ) -> RuleGuess | None:
         word = words[i]
-        person = subject_person(words, boundaries, i)
+        person = subject_person(words, boundaries, verbs, i)
         readings = self.table.readings(word)
         if readings:
             if word.casefold() in self.non_verbs and person is None:
@@ -53,4 +61,5 @@ class TableOnlyAnalyser:
         return RuleGuess(Reading(meant.lemma, meant.tense, person or meant.person), frozenset())
 
     def analyse(self, words: Sequence[str], boundaries: Sequence[str]) -> list[RuleGuess | None]:
-        return [self._guess(words, boundaries, i) for i in range(len(words))]
+        verbs = [self._reads_as_verb(word) for word in words]
+        return [self._guess(words, boundaries, verbs, i) for i in range(len(words))]

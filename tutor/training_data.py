@@ -176,9 +176,14 @@ class Generator:
 
     def _verb(self, lemma: str, tense: str | None, person: str, ctx: _Context) -> _Tok:
         make_error = self._chance(ERROR_RATE)
-        if tense is None:
+        if tense is None and make_error and ctx.cue:
             # A learner who got the tense wrong meant the tense the cue asks for first.
-            tense = ctx.cue.intended if make_error and ctx.cue else self._tense(ctx)
+            tense = ctx.cue.intended
+        elif tense is None and make_error and ctx.mood == "indicative":
+            # "Es obvio que ella quiera": the subjunctive stands for the present indicative.
+            tense = "present"
+        elif tense is None:
+            tense = self._tense(ctx)
         wrong = self._wrong_forms(lemma, tense, person, ctx) if make_error else []
         if wrong and ctx.cue is not None and self._chance(0.5):
             # The commonest learner error beside a time cue: a real form in the wrong tense.
@@ -240,20 +245,24 @@ class Generator:
 
     def _subject(self) -> tuple[list[_Tok], str]:
         roll = self.rng.random()
-        if roll < 0.45:
+        if roll < 0.42:
             pronoun = self.rng.choice(sorted(lexicon.PRONOUN_PERSONS))
             return self._phrase(pronoun), lexicon.PRONOUN_PERSONS[pronoun]
-        if roll < 0.8:
+        if roll < 0.74:
             phrase, person = self._noun_phrase()
             return self._phrase(phrase), person
         first, _ = self._noun_phrase()
-        if roll < 0.86:
+        if roll < 0.8:
             return self._phrase(f"{first} y yo"), "nosotros"
-        if roll < 0.88:
+        if roll < 0.82:
             return self._phrase(f"ni {first} ni yo"), "nosotros"
+        if roll < 0.84:
+            return self._phrase(self.rng.choice(("tú y yo", "usted y yo", "él y yo"))), "nosotros"
         second, _ = self._noun_phrase()
-        if roll < 0.9:
+        if roll < 0.86:
             return self._phrase(f"ni {first} ni {second}"), "ellos"
+        if roll < 0.88:
+            return self._phrase(f"usted y {second}"), "ellos"
         return self._phrase(f"{first} y {second}"), "ellos"
 
     def _maybe_subject(self, p: float = 0.7) -> tuple[list[_Tok], str | None]:
@@ -273,6 +282,8 @@ class Generator:
         phrase = self._template(self.rng.choice(cue.phrases), person, cue.intended)
         if phrase is None:
             return body
+        if phrase[-1].text == "que":
+            return [*phrase, *body]  # "hace dos años que estudio": it opens the clause
         if self._chance(0.5):
             return [*phrase, *self._punctuate(body, CLAUSE, 0.5)]
         return [*body, *self._punctuate(phrase, CLAUSE, 0.3)]
@@ -335,14 +346,21 @@ class Generator:
         return out
 
     def _pre_verb(self, person: str) -> list[_Tok]:
+        """[adverb or "no"] [clitic]: a reflexive of the verb's person, or an object pronoun that
+        says nothing about its subject ("te doy", "me lo dices")."""
         out: list[_Tok] = []
-        if self._chance(0.15):
+        roll = self.rng.random()
+        if roll < 0.1:
+            out += self._phrase(self.rng.choice(lexicon.PRE_VERB_ADVERBS))
+        elif roll < 0.25:
             out.append(_Tok("no"))
         roll = self.rng.random()
         if roll < 0.1:
             out.append(_Tok(lexicon.REFLEXIVES[person]))
         elif roll < 0.18:
             out.append(_Tok(self.rng.choice(("lo", "la", "los", "las", "le", "les"))))
+        elif roll < 0.3:
+            out += self._phrase(self.rng.choice(_object_clitics(person)))
         return out
 
     def _clause(
@@ -352,14 +370,29 @@ class Generator:
         subject_p: float = 0.7,
         lemma: str | None = None,
     ) -> list[_Tok]:
-        """[subject] [no] [clitic] verb [complements], sometimes with the subject after the verb."""
-        subject, person = self._maybe_subject(subject_p)
+        return self._clause_with_subject(cue, mood, subject_p, lemma)[0]
+
+    def _clause_with_subject(
+        self,
+        cue: lexicon.TimeCue | None,
+        mood: str | None = None,
+        subject_p: float = 0.7,
+        lemma: str | None = None,
+        carried: str | None = None,
+    ) -> tuple[list[_Tok], str | None]:
+        """[subject] [no] [clitic] verb [complements], sometimes with the subject after the verb;
+        and the person the subject fixes. A carried person is a subject named earlier in the
+        sentence and left unsaid here ("mi hermana y yo fuimos al cine y después cenamos")."""
+        if carried is None:
+            subject, person = self._maybe_subject(subject_p)
+        else:
+            subject, person = [], carried
         slot_person = person or self.rng.choice(PERSONS)
         verb = self._verb(lemma or self._lemma(), None, slot_person, _Context(person, cue, mood))
         pre = self._pre_verb(slot_person)
         if subject and self._chance(0.06):
-            return [*pre, verb, *subject, *self._complements()]
-        return [*subject, *pre, verb, *self._complements()]
+            return [*pre, verb, *subject, *self._complements()], person
+        return [*subject, *pre, verb, *self._complements()], person
 
     def _main(self) -> list[_Tok]:
         cue = self._maybe_cue()
@@ -372,8 +405,11 @@ class Generator:
         if self._chance(0.3):
             subject, person = self._subject()
         verb = self._verb(self._lemma(), None, person, _Context(person if subject else None, cue))
+        body = [*self._pre_verb(person), verb, *subject, *self._complements()]
+        if self._chance(0.35):
+            return self._with_cue(body, cue)  # a yes/no question: "¿Me das un vaso de agua?"
         words = self.rng.choice(lexicon.QUESTION_WORDS)
-        return self._with_cue([*self._phrase(words), verb, *subject, *self._complements()], cue)
+        return self._with_cue([*self._phrase(words), *body], cue)
 
     def _opener(self, templates: Sequence[str], tense: str = "present") -> list[_Tok] | None:
         template = self.rng.choice(templates)
@@ -448,6 +484,9 @@ class Generator:
         if opener[-1].text != "que":
             opener += [*self._phrase(self.rng.choice(lexicon.ANTECEDENTS)), _Tok("que")]
         mood = "subjunctive" if unknown else "indicative"
+        if self._chance(0.5):
+            # The antecedent is the verb's object; its subject is its own ("que conozco").
+            return [*opener, *self._clause(None, mood, 0.4)]
         ctx = _Context("él", None, mood)
         verb = self._verb(self._lemma(), None, "él", ctx)
         return [*opener, verb, *self._complements()]
@@ -524,8 +563,35 @@ class Generator:
 
     def _two_clauses(self) -> list[_Tok]:
         cue = self._maybe_cue(0.6)
-        connector = self._punctuate(self._phrase(self.rng.choice(lexicon.CONNECTORS)), CLAUSE, 0.4)
-        return self._with_cue([*self._clause(cue), *connector, *self._clause(cue)], cue)
+        if self._chance(0.25) and (cue is None or cue.intended != "future"):
+            # "Aunque estaba cansada, terminé el informe": the subordinate clause first.
+            leading = self._phrase(self.rng.choice(lexicon.LEADING_CONNECTORS))
+            first, second = self._clause(cue), self._clause(cue)
+            return self._with_cue([*leading, *first, *self._punctuate(second, CLAUSE, 0.9)], cue)
+        connector = self.rng.choice(lexicon.CONNECTORS)
+        first, person = self._clause_with_subject(cue)
+        # After "y" an unsaid subject is the one just named ("fuimos al cine y después cenamos").
+        same = connector.startswith("y") and person is not None and self._chance(0.6)
+        second, _ = self._clause_with_subject(cue, carried=person if same else None)
+        joint = self._punctuate(self._phrase(connector), CLAUSE, 0.4)
+        return self._with_cue([*first, *joint, *second], cue)
+
+    def _copula(self) -> list[_Tok] | None:
+        """ "La película fue aburrida", "estamos cansadas": the copula is a verb to check, the
+        participle after it is an adjective."""
+        lemma = self.rng.choice(("ser", "estar", "estar", "parecer"))
+        if lemma not in self.table.lemmas:
+            return None
+        subject, person = self._maybe_subject(0.6)
+        slot_person = person or self.rng.choice(PERSONS)
+        cue = self._maybe_cue(0.4)
+        verb = self._verb(lemma, None, slot_person, _Context(person, cue))
+        participle = self._participle()
+        ending = self.rng.choice(("o", "a")) + ("s" if slot_person in _PLURAL else "")
+        adjective = participle[:-1] + ending if participle.endswith("o") else participle
+        degree = self._phrase(self.rng.choice(("muy", "bastante", "tan", "un poco", "")))
+        body = [*subject, *self._pre_verb(slot_person), verb, *degree, _Tok(adjective)]
+        return self._with_cue([*body, *self._complements()], cue)
 
     def _collision(self) -> list[_Tok] | None:
         """A verb spelt like a common non-verb, after its subject: "yo como", "ayer yo como"."""
@@ -573,12 +639,13 @@ class Generator:
 
     def _sentence(self) -> list[_Tok]:
         builders = (
-            (self._main, 0.36),
+            (self._main, 0.27),
+            (self._copula, 0.05),
             (self._question, 0.05),
-            (self._subjunctive, 0.1),
+            (self._subjunctive, 0.12),
             (self._indicative_que, 0.07),
             (self._reported, 0.02),
-            (self._temporal, 0.08),
+            (self._temporal, 0.1),
             (self._relative, 0.04),
             (self._either_mood, 0.02),
             (self._infinitive, 0.07),
@@ -659,6 +726,18 @@ def _feminine(adjective: str) -> str:
     if adjective.endswith(("és", "án", "ón", "ín")):
         return adjective[:-2] + adjective[-2:].translate(_FINAL_ACCENT) + "a"
     return adjective
+
+
+_PLURAL = frozenset({"nosotros", "vosotros", "ellos"})
+
+
+def _object_clitics(person: str) -> tuple[str, ...]:
+    """Object pronouns that fit a verb of this person: never the subject's own person ("nos
+    doy", "te das" read as reflexive or wrong)."""
+    own = {"yo": "me nos", "nosotros": "me nos", "tú": "te os", "vosotros": "te os"}
+    return tuple(
+        c for c in lexicon.OBJECT_CLITICS if c.split()[0] not in own.get(person, "").split()
+    )
 
 
 def _fields(reading: Reading) -> tuple[str, str, str]:

@@ -193,12 +193,20 @@ def test_unknown_checker_kind() -> None:
         ("Hablo con él mañana", "mañana", None),
         ("Tú, come", "come", None),
         ("Mi hermano habla", "habla", None),
+        ("Tú nunca me escucha", "escucha", "tú"),
+        ("Él cenó y yo puse la mesa", "puse", "yo"),
+        ("Él hace la cena y yo pongo la mesa", "pongo", "yo"),
+        ("Es verdad que Isabel y yo cenamos", "cenamos", "nosotros"),
     ],
 )
 def test_subject_pronoun_just_before_the_verb(sentence: str, verb: str, person: str | None) -> None:
+    """The verb mask is the table's lookup: a word the table knows reads as a verb."""
+    table = ConjugationTable.load()
     text = sentence
     spans = words(text)
     ends = [0, *(s.end for s in spans)]
     before = [boundary(text[end : s.start]) for end, s in zip(ends, spans, strict=False)]
     index = [s.text for s in spans].index(verb)
-    assert subject_person([s.text for s in spans], before, index) == person
+    texts = [s.text for s in spans]
+    verbs = [bool(table.readings(w)) for w in texts]
+    assert subject_person(texts, before, verbs, index) == person

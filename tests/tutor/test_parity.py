@@ -10,6 +10,7 @@ from safetensors.torch import load_file
 from tutor.features import char_matrix
 from tutor.inference import DEFAULT_MODEL_PATH, NumpyModel, load_model
 from tutor.model import TutorModel
+from tutor.table_features import TableFeatures
 from tutor.training_data import generate
 from tutor.verify import ConjugationTable
 
@@ -43,6 +44,7 @@ def test_numpy_forward_equals_torch_forward(
 ) -> None:
     torch_model, numpy_model = models
     sentences = _sentences(table)
+    features = TableFeatures(table)
     # Torch runs all sentences as one padded batch (as in training); numpy one at a time.
     flat = [w for s in sentences for w in s]
     chars, lengths = char_matrix(flat)
@@ -56,12 +58,14 @@ def test_numpy_forward_equals_torch_forward(
         logits = torch_model(
             torch.from_numpy(chars),
             torch.from_numpy(lengths),
+            torch.from_numpy(features.matrix(flat)),
             index,
             torch.tensor([len(s) for s in sentences]),
         )
     worst = 0.0
     for row, s in enumerate(sentences):
         expected = (logits.verb, logits.lemma, logits.tense, logits.person)
-        for ours, theirs in zip(numpy_model.logits(s), expected, strict=True):
+        ours_all = numpy_model.logits(s, features.matrix(s))
+        for ours, theirs in zip(ours_all, expected, strict=True):
             worst = max(worst, float(np.abs(ours - theirs[row, : len(s)].numpy()).max()))
     assert worst < 1e-4

@@ -61,3 +61,25 @@ def test_no_eval_sentence_is_generated(table: ConjugationTable) -> None:
         for example in generate(table, seed=20261126, count=20000)
     }
     assert not eval_sentences & generated
+
+
+def test_a_time_clause_after_cuando_is_never_labelled_future(table: ConjugationTable) -> None:
+    """ "cuando vendré" is the learner error of a future time clause, never a right answer.
+
+    Only a "cuando" that opens a clause counts: filler words between complements are no clause.
+    """
+    seen = 0
+    for example in _sample(table):
+        after_cuando = False
+        for i, (word, reading, mark) in enumerate(
+            zip(example.words, example.readings, example.marks, strict=True)
+        ):
+            if mark:
+                after_cuando = False
+            if word.casefold() == "cuando" and (i == 0 or mark):
+                after_cuando = True
+            elif reading is not None and after_cuando:
+                assert reading.tense not in ("future", "conditional"), example.sentence
+                after_cuando = False
+                seen += 1
+    assert seen > 50
