@@ -77,8 +77,11 @@ def test_the_repository_matrix_follows_the_design() -> None:
     matrix = load_matrix(REAL_MATRIX.read_text(encoding="utf-8"))
     by_name = {s.name: s for s in matrix.stages}
     assert list(by_name) == [
-        "lint", "docs", "typecheck", "security", "test", "eval", "bench", "full-eval", "drift",
+        "lint", "docs", "typecheck", "security", "test", "eval",
+        "bench", "full-eval", "build", "drift",
     ]  # fmt: skip
+    assert by_name["build"].command == ("just", "build-image")
+    assert by_name["build"].triggers == {"release"}
     pr = [s.name for s in sorted(matrix.stages, key=lambda s: s.order) if "pr" in s.triggers]
     assert pr == ["lint", "docs", "typecheck", "security", "test", "eval"]
     assert by_name["eval"].command == ("just", "eval", "--gate-threshold", "0.95")

@@ -57,7 +57,7 @@ def test_an_empty_diff_skips_every_path_filtered_stage() -> None:
     [
         ("nightly", ["security", "bench", "full-eval"]),
         ("weekly", ["drift"]),
-        ("release", ["full-eval"]),
+        ("release", ["full-eval", "build"]),
         ("opt-in", ["bench"]),
     ],
 )
