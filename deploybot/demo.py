@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import secrets
@@ -21,8 +22,7 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -247,23 +247,29 @@ def comment_created(body: str, comment_id: int) -> dict[str, Any]:
 
 
 def deliver(receiver: str, secret: str, event: str, payload: dict[str, Any]) -> str:
+    """POST one signed delivery to the receiver on loopback; its status and answer."""
     body = json.dumps(payload).encode()
-    request = urllib.request.Request(  # noqa: S310 (the receiver on 127.0.0.1)
-        f"{receiver}/webhook",
-        data=body,
-        headers={
-            "Content-Type": "application/json",
-            "X-GitHub-Event": event,
-            "X-GitHub-Delivery": str(uuid.uuid4()),
-            "X-Hub-Signature-256": sign(secret, body),
-            "User-Agent": "GitHub-Hookshot/demo",
-        },
+    address = urllib.parse.urlsplit(receiver)
+    connection = http.client.HTTPConnection(
+        address.hostname or "127.0.0.1", address.port, timeout=10
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
-            return f"{answer.status} {answer.read().decode().strip()}"
-    except urllib.error.HTTPError as refused:
-        return f"{refused.code} {refused.read().decode().strip()}"
+        connection.request(
+            "POST",
+            "/webhook",
+            body=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-GitHub-Event": event,
+                "X-GitHub-Delivery": str(uuid.uuid4()),
+                "X-Hub-Signature-256": sign(secret, body),
+                "User-Agent": "GitHub-Hookshot/demo",
+            },
+        )
+        answer = connection.getresponse()
+        return f"{answer.status} {answer.read().decode().strip()}"
+    finally:
+        connection.close()
 
 
 def wait_for(what: str, ready: Callable[[], bool]) -> None:
