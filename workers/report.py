@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -23,6 +24,8 @@ MAX_5XX_ATTEMPTS: Final = 5
 BACKOFF_BASE_S: Final = 0.5
 TASK_BACKOFF_BASE_S: Final = 15.0
 TASK_BACKOFF_MAX_S: Final = 600.0
+# How far GitHub's clock may run behind ours when a comment's created_at is compared with now.
+CLOCK_SKEW: Final = timedelta(seconds=60)
 # GitHub lists at most this many files of a pull request; beyond it, plan as if everything changed.
 MAX_LISTED_FILES: Final = 3000
 WRITE_PERMISSIONS: Final = frozenset({"admin", "write"})
@@ -50,7 +53,11 @@ def task_retry_delay(exc: Exception, retries: int) -> float | None:
 
 
 class RetryingClient(Client):
-    """The App's client, also retrying GitHub's 5xx answers with exponential backoff."""
+    """The App's client, also retrying GitHub's 5xx answers with exponential backoff.
+
+    A POST is not repeated here: GitHub may have applied it before answering 5xx, so the caller
+    decides (Reporter.create_once looks for what the first try made).
+    """
 
     async def handle_rate_limit_error(
         self, *, method: str, url: str, exception: HTTPException, attempt: int
@@ -60,6 +67,8 @@ class RetryingClient(Client):
         ):
             return True
         if not isinstance(exception, GitHubBroken) or attempt >= MAX_5XX_ATTEMPTS:
+            return False
+        if method.upper() == "POST":
             return False
         wait = backoff_s(attempt)
         log.warning("GitHub answered %s to %s %s; retrying in %s s", exception, method, url, wait)
@@ -106,11 +115,43 @@ class Reporter:
     def _url(self, tail: str) -> str:
         return f"/repos/{self.repo}{tail}"
 
+    async def create_once(
+        self, url: str, data: Json, made: Callable[[], Awaitable[Json | None]] | None
+    ) -> Json:
+        """POST, and after a 5xx ask `made` whether the try took effect before trying again.
+
+        made=None: repeating the POST is harmless (GitHub answers an existing reaction with 200).
+        """
+        attempt = 1
+        while True:
+            gh = await self.client()
+            try:
+                created: Json = await gh.post(url, data=data)
+                return created
+            except GitHubBroken as error:
+                if attempt >= MAX_5XX_ATTEMPTS:
+                    raise
+                wait = backoff_s(attempt)
+                log.warning(
+                    "GitHub answered %s to POST %s; checking again in %s s", error, url, wait
+                )
+                await gh.sleep(wait)
+                found = None if made is None else await made()
+                if found is not None:
+                    return found
+                attempt += 1
+
     # -- check runs ------------------------------------------------------------------------
     async def create_check_run(self, body: Json) -> Json:
-        gh = await self.client()
-        created: Json = await gh.post(self._url("/check-runs"), data=body)
-        return created
+        """Create a check run; one whose create GitHub applied but answered 5xx is found by its
+        external id instead of being made twice."""
+
+        async def made() -> Json | None:
+            return await self.find_check_run(
+                str(body["head_sha"]), str(body["name"]), str(body["external_id"])
+            )
+
+        return await self.create_once(self._url("/check-runs"), body, made)
 
     async def update_check_run(self, run_id: int, body: Json) -> Json:
         gh = await self.client()
@@ -167,9 +208,19 @@ class Reporter:
             yield comment
 
     async def comment(self, number: int, body: str) -> Json:
-        gh = await self.client()
-        created: Json = await gh.post(self._url(f"/issues/{number}/comments"), data={"body": body})
-        return created
+        """Post a comment; one that GitHub posted but answered 5xx for is found by its text (a
+        bot's comment with the same body, posted since this call began) instead of doubled."""
+        since = datetime.now(UTC) - CLOCK_SKEW
+
+        async def made() -> Json | None:
+            async for comment in self.comments(number):
+                posted = datetime.fromisoformat(str(comment["created_at"]).replace("Z", "+00:00"))
+                bot = comment.get("user", {}).get("type") == "Bot"
+                if bot and comment.get("body") == body and posted >= since:
+                    return comment
+            return None
+
+        return await self.create_once(self._url(f"/issues/{number}/comments"), {"body": body}, made)
 
     async def edit_comment(self, comment_id: int, body: str) -> Json:
         gh = await self.client()
@@ -179,10 +230,8 @@ class Reporter:
         return edited
 
     async def react(self, comment_id: int, content: str) -> None:
-        gh = await self.client()
-        await gh.post(
-            self._url(f"/issues/comments/{comment_id}/reactions"), data={"content": content}
-        )
+        url = self._url(f"/issues/comments/{comment_id}/reactions")
+        await self.create_once(url, {"content": content}, None)
 
 
 @asynccontextmanager

@@ -55,6 +55,7 @@ class Fault:
     times: int
     headers: dict[str, str] = field(default_factory=dict)
     message: str = "Server Error"
+    applied: bool = False  # the request takes effect before the error is answered
 
 
 def generate_app_key() -> str:
@@ -150,11 +151,18 @@ class FakeGitHub:
         times: int = 1,
         headers: dict[str, str] | None = None,
         message: str = "Server Error",
+        applied: bool = False,
     ) -> None:
-        """Answer the next `times` matching requests with `status` (5xx, or 403/429 rate limits)."""
+        """Answer the next `times` matching requests with `status` (5xx, or 403/429 rate limits).
+
+        applied: the request still takes effect, as when GitHub times out behind its edge after
+        creating what was asked, so a client that simply repeats a POST makes a second one.
+        """
         with self.lock:
             self.faults.append(
-                Fault(method, re.compile(path_regex), status, times, headers or {}, message)
+                Fault(
+                    method, re.compile(path_regex), status, times, headers or {}, message, applied
+                )
             )
 
     def take_violations(self) -> list[str]:
@@ -169,6 +177,10 @@ class FakeGitHub:
                 {**run, "annotations": list(self.state.annotations[run["id"]])}
                 for run in self.state.check_runs.values()
             ]
+
+    def reactions(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [r for reactions in self.state.reactions.values() for r in reactions]
 
     def comments(self) -> list[dict[str, Any]]:
         with self.lock:
@@ -202,10 +214,8 @@ class FakeGitHub:
             return self._violation(exc.status, str(exc)), None
         op = matched.operation.operation_id
         fault = self._take_fault(request.method, path)
-        if fault is not None:
-            failed = _error(fault.status, fault.message)
-            failed.headers.update(fault.headers)
-            return failed, op
+        if fault is not None and not fault.applied:
+            return self._fault_answer(fault), op
         denied = self._authenticate(request, op, matched.path_params)
         if denied is not None:
             return denied, op
@@ -215,6 +225,8 @@ class FakeGitHub:
             return _error(404, f"Not Found: {exc}"), op
         except Unprocessable as exc:
             return self._violation(422, f"{op}: {exc}"), op
+        if fault is not None:
+            return self._fault_answer(fault), op
         if status == 204:
             return Response(status_code=204), op
         headers = {
@@ -224,6 +236,11 @@ class FakeGitHub:
             "x-ratelimit-used": "1",
         }
         return JSONResponse(payload, status_code=status, headers=headers), op
+
+    def _fault_answer(self, fault: Fault) -> JSONResponse:
+        failed = _error(fault.status, fault.message)
+        failed.headers.update(fault.headers)
+        return failed
 
     def _violation(self, status: int, message: str) -> JSONResponse:
         self.violations.append(message)

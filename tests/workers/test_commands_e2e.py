@@ -326,3 +326,24 @@ def test_a_redelivered_command_answers_once(world: World) -> None:
         world.send(task_names.COMMAND, job, delivery_id="delivery-13")
         wait_for("the command job", lambda: drained(world.redis))
     assert world.bot_comments() == [help_text()]
+
+
+def test_a_reply_and_reaction_github_applied_but_answered_502_for_are_not_doubled(
+    world: World,
+) -> None:
+    sha = world.remote.commit({"data/ci-matrix.yaml": TWO_STAGES})
+    add_pull(world.github, 14, sha, [])
+    world.github.fail_next("POST", r"/reactions$", 502, applied=True)
+    world.github.fail_next("POST", r"/issues/14/comments$", 502, applied=True)
+    world.command(14, "help", MAINTAINER)
+    wait_for("the help", lambda: len(world.bot_comments()) == 1)
+    wait_for("the command job", lambda: drained(world.redis))
+
+    assert world.bot_comments() == [help_text()]
+    [reaction] = world.github.reactions()
+    assert reaction["content"] == "eyes"
+    posts = [(r.operation_id, r.status) for r in world.github.requests if r.method == "POST"]
+    assert ("issues/create-comment", 502) in posts
+    assert ("issues/create-comment", 201) not in posts
+    # A reaction that exists already is answered 200: repeating that POST is harmless.
+    assert ("reactions/create-for-issue-comment", 502) in posts

@@ -176,6 +176,34 @@ def test_github_502_on_a_check_run_update_is_retried(
     assert [(r.method, r.operation_id) for r in failed] == [("PATCH", "checks/update")] * 2
 
 
+def test_a_create_github_applied_but_answered_502_for_is_not_made_twice(
+    github: FakeGitHub,
+    settings: Settings,
+    redis_client: redis.Redis,
+    start_worker: WorkerFactory,
+    tmp_path: Path,
+) -> None:
+    remote, app = connected(github, settings, tmp_path)
+    sha = remote.commit({"data/ci-matrix.yaml": matrix(python_stage("greet", "print(1)", 0))})
+    add_pull(github, 2, sha, ["data/ci-matrix.yaml"])
+    # GitHub creates the run and the summary comment, then answers 502 all the same.
+    github.fail_next("POST", r"/check-runs$", 502, applied=True)
+    github.fail_next("POST", r"/issues/\d+/comments$", 502, applied=True)
+
+    with start_worker(app):
+        send_pipeline(app, 2, sha)
+        wait_for("the check run to complete", settled(github, redis_client, sha, 1))
+
+    [run] = [r for r in github.check_runs() if r["head_sha"] == sha]
+    assert run["conclusion"] == "success"
+    assert len(github.comments()) == 1
+    answered = [(r.operation_id, r.status) for r in github.requests if r.method == "POST"]
+    assert ("checks/create", 502) in answered
+    assert ("issues/create-comment", 502) in answered
+    assert ("checks/create", 201) not in answered
+    assert ("issues/create-comment", 201) not in answered
+
+
 def test_redelivered_pipeline_does_not_post_again(
     github: FakeGitHub,
     settings: Settings,
