@@ -176,14 +176,15 @@ class Generator:
 
     def _verb(self, lemma: str, tense: str | None, person: str, ctx: _Context) -> _Tok:
         make_error = self._chance(ERROR_RATE)
-        if tense is None and make_error and ctx.cue:
-            # A learner who got the tense wrong meant the tense the cue asks for first.
-            tense = ctx.cue.intended
-        elif tense is None and make_error and ctx.mood == "indicative":
-            # "Es obvio que ella quiera": the subjunctive stands for the present indicative.
-            tense = "present"
-        elif tense is None:
-            tense = self._tense(ctx)
+        if tense is None:
+            if make_error and ctx.cue:
+                # A learner who got the tense wrong meant the tense the cue asks for first.
+                tense = ctx.cue.intended
+            elif make_error and ctx.mood == "indicative":
+                # "Es obvio que ella quiera": the subjunctive stands for the present indicative.
+                tense = "present"
+            else:
+                tense = self._tense(ctx)
         wrong = self._wrong_forms(lemma, tense, person, ctx) if make_error else []
         if wrong and ctx.cue is not None and self._chance(0.5):
             # The commonest learner error beside a time cue: a real form in the wrong tense.
