@@ -19,8 +19,6 @@ _NOT_A_SUBJECT_AFTER = frozenset(
 )
 _COORDINATION = frozenset({"y", "e", "ni"})
 _WINDOW = 4
-
-
 # Words that start a clause: a noun phrase right after one is that clause's subject.
 _CLAUSE_OPENERS = frozenset(
     {"que", "cuando", "si", "porque", "aunque", "mientras", "donde", "pero", "pues"}
@@ -46,8 +44,9 @@ def subject_person(
 ) -> str | None:
     """The person of a subject pronoun just before words[i] in the same clause, if any.
 
-    verbs[k] says whether words[k] reads as a verb: after one, "y yo" opens a new clause ("él
-    cocinó y yo puse la mesa") instead of joining a subject ("mi hermana y yo").
+    verbs[k] says whether words[k] reads as a verb: when the words before "y yo" follow a verb
+    of the same clause, they are its object and "y yo" opens a new clause ("él cocinó la cena y
+    yo puse la mesa"); otherwise "y yo" joins a subject ("que mi hermana y yo vayamos").
     """
     for j in range(i - 1, max(-1, i - 1 - _WINDOW), -1):
         if boundaries[j + 1]:

@@ -181,7 +181,7 @@ class ModelAnalyser:
         guesses: list[ModelGuess | None] = []
         for i, word in enumerate(words):
             subject = subject_person(words, boundaries, verbs, i)
-            likely = bool(p.verb[i] >= VERB_THRESHOLD) or subject is not None
+            likely = verbs[i] or subject is not None
             chosen = self._lemma_for(word, likely, p.lemma[i])
             guesses.append(
                 None
