@@ -135,8 +135,9 @@ class ModelAnalyser:
         A form the table knows is a verb unless it is also an everyday non-verb word ("cena",
         "como") that the model reads as a non-verb here; its lemma is one of the table's.
         A word the table does not know is a verb when the model says so, or when it is a known
-        misspelling; either way it must look like a form of the lemma chosen, so the model may
-        map "sabo" to saber but never "García" to agradecer.
+        misspelling. A known misspelling takes the verb it misspells; any other word must look
+        like a form of the lemma chosen, so the model may map "sabo" to saber but never "García"
+        to agradecer.
         """
         folded = canonical_text(word).casefold()
         readings = self.table.readings(word)
@@ -158,6 +159,11 @@ class ModelAnalyser:
             return None
         if not likely and not misspelt:
             return None
+        spelt_for = [self.lemma_index[r.lemma] for r in misspelt if r.lemma in self.lemma_index]
+        if spelt_for:
+            # A spelling learners write for a known verb ("decieron" for decir's "dijeron"):
+            # that verb, not one merely a letter or two away ("dieron").
+            return max(spelt_for, key=lambda i: lemma_p[i])
         plain = strip_accents(folded)
         ranked = [int(i) for i in np.argsort(-lemma_p)[:_LEMMA_CANDIDATES]]
         allowed = _allowed_distance(plain)
@@ -168,11 +174,7 @@ class ModelAnalyser:
                 for form in forms
             ):
                 return index
-        return max(
-            (self.lemma_index[r.lemma] for r in misspelt if r.lemma in self.lemma_index),
-            key=lambda i: lemma_p[i],
-            default=None,
-        )
+        return None
 
     def analyse(self, words: Sequence[str], boundaries: Sequence[str]) -> list[ModelGuess | None]:
         tokens = [model_token(w, b) for w, b in zip(words, boundaries, strict=True)]

@@ -108,6 +108,8 @@ def test_a_fooled_analyser_still_cannot_approve_a_wrong_form(table: ConjugationT
         ("Quiero que tú vienes a la fiesta.", [("vienes", "vengas")]),
         ("Nosotros piensamos que es verdad.", [("piensamos", "pensamos")]),
         ("Anoche llegé tarde.", [("llegé", "llegué")]),
+        ("Ayer ellos decieron la verdad.", [("decieron", "dijeron")]),  # not "dieron"
+        ("Ella me dió un libro.", [("dió", "dio")]),
     ],
 )
 def test_model_checker_corrects_typical_learner_errors(
@@ -123,7 +125,13 @@ def test_model_checker_corrects_typical_learner_errors(
 
 @pytest.mark.parametrize(
     "sentence",
-    ["Yo hablo español.", "Ayer fuimos al cine.", "Mañana iré a la playa.", "Ojalá vengas pronto."],
+    [
+        "Yo hablo español.",
+        "Ayer fuimos al cine.",
+        "Mañana iré a la playa.",
+        "Ojalá vengas pronto.",
+        "Te doy mi dirección.",
+    ],
 )
 def test_model_checker_approves_correct_sentences(
     model_checker: TableChecker, sentence: str
