@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import redis
+from celery import Celery
 
 from core.settings import Settings
 from deploybot.fakegithub.server import FakeGitHub
@@ -39,6 +40,7 @@ FOUR_STAGES = matrix(
     python_stage("eval", "print('evaluating')", 2, paths="[tutor/, data/]"),
     python_stage("test", "print('testing')", 3),
 )
+ONE_STAGE = matrix(python_stage("greet", "print(1)", 0))
 # Only what a pipeline is expected to ask of GitHub.
 PIPELINE_OPERATIONS = {
     "apps/create-installation-access-token",
@@ -50,6 +52,16 @@ PIPELINE_OPERATIONS = {
     "issues/create-comment",
     "issues/update-comment",
 }
+
+
+def one_stage_pull(
+    github: FakeGitHub, settings: Settings, root: Path, number: int, changed: list[str]
+) -> tuple[Celery, str]:
+    """A worker app, and pull request `number` on a commit whose matrix has one passing stage."""
+    remote, app = connected(github, settings, root)
+    sha = remote.commit({"data/ci-matrix.yaml": ONE_STAGE})
+    add_pull(github, number, sha, changed)
+    return app, sha
 
 
 def test_opened_pull_request_reports_each_stage(
@@ -160,9 +172,7 @@ def test_github_502_on_a_check_run_update_is_retried(
     start_worker: WorkerFactory,
     tmp_path: Path,
 ) -> None:
-    remote, app = connected(github, settings, tmp_path)
-    sha = remote.commit({"data/ci-matrix.yaml": matrix(python_stage("greet", "print(1)", 0))})
-    add_pull(github, 2, sha, ["data/ci-matrix.yaml"])
+    app, sha = one_stage_pull(github, settings, tmp_path, 2, ["data/ci-matrix.yaml"])
     github.fail_next("PATCH", r"/check-runs/\d+$", 502, times=2)
 
     with start_worker(app):
@@ -183,9 +193,7 @@ def test_a_create_github_applied_but_answered_502_for_is_not_made_twice(
     start_worker: WorkerFactory,
     tmp_path: Path,
 ) -> None:
-    remote, app = connected(github, settings, tmp_path)
-    sha = remote.commit({"data/ci-matrix.yaml": matrix(python_stage("greet", "print(1)", 0))})
-    add_pull(github, 2, sha, ["data/ci-matrix.yaml"])
+    app, sha = one_stage_pull(github, settings, tmp_path, 2, ["data/ci-matrix.yaml"])
     # GitHub creates the run and the summary comment, then answers 502 all the same.
     github.fail_next("POST", r"/check-runs$", 502, applied=True)
     github.fail_next("POST", r"/issues/\d+/comments$", 502, applied=True)
@@ -211,9 +219,7 @@ def test_redelivered_pipeline_does_not_post_again(
     start_worker: WorkerFactory,
     tmp_path: Path,
 ) -> None:
-    remote, app = connected(github, settings, tmp_path)
-    sha = remote.commit({"data/ci-matrix.yaml": matrix(python_stage("greet", "print(1)", 0))})
-    add_pull(github, 3, sha, ["x.py"])
+    app, sha = one_stage_pull(github, settings, tmp_path, 3, ["x.py"])
     # GitHub's secondary rate limit on the first create: wait as told, then go on.
     github.fail_next("POST", r"/check-runs$", 403, headers={"retry-after": "1"})
 
