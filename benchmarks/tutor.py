@@ -2,8 +2,10 @@
 
 A fixed set of 50 requests goes sequentially over one keep-alive connection; the same client then
 hits a trivial Starlette endpoint on the same server, so the table shows what the tutor adds over
-the HTTP stack. The /check p50 is compared with the stored baseline of the previous release
-(benchmarks/baselines/tutor.json): outside ±20% exits non-zero.
+the HTTP stack, both measured in this run on this machine. No figure from another run is judged:
+on shared 2-core machines the same code measured 0.64x its stored figure. The release latency
+budget (new p50 within 1.2x the previous release's) is measured side by side by the pre-deploy
+gate, with both releases running in the same gate run.
 """
 
 from __future__ import annotations
@@ -24,14 +26,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from benchmarks.report import Row, percentile, table
-from deploybot.loopback import free_port
+from benchmarks.report import Row, table
+from testkit.loopback import free_port
 from tutor.__main__ import SERVING_ENV
 from tutor.app import create_app
 from tutor.checker import load_checker
 
-BASELINE_PATH = Path(__file__).resolve().parent / "baselines" / "tutor.json"
-BUDGET = 0.20
 REQUESTS: tuple[str, ...] = (
     "Yo hablo español.",
     "Yo sabo la respuesta.",
@@ -144,17 +144,6 @@ def _measure(port: int, path: str, rounds: int) -> list[float]:
     return samples
 
 
-def budget_verdict(p50_ms: float, baseline_ms: float, budget: float = BUDGET) -> str | None:
-    """None when p50 is within ±budget of the baseline, else the reason it is not."""
-    ratio = p50_ms / baseline_ms
-    if abs(ratio - 1) <= budget:
-        return None
-    return (
-        f"/check p50 {p50_ms:.2f} ms is {ratio:.2f}x the baseline {baseline_ms:.2f} ms "
-        f"(budget ±{budget:.0%}); if the change is deliberate, update {BASELINE_PATH.name}"
-    )
-
-
 def _rows(port: int, rounds: int) -> Sequence[Row]:
     rows = []
     for name, path in (
@@ -171,16 +160,9 @@ def main(quick: bool) -> int:
     with _server() as port:
         rows = _rows(port, rounds=2 if quick else 10)
     print(table("tutor: 50 fixed requests, sequential keep-alive client", rows, rows[1].name))
-    check = rows[0]
-    baseline = json.loads(BASELINE_PATH.read_text())
+    check, trivial = rows
     print(
-        f"latency budget: /check p50 {check.p50_ms:.2f} ms, p99 "
-        f"{percentile(check.samples_s, 99) * 1000:.2f} ms; previous release p50 "
-        f"{baseline['p50_ms']:.2f} ms ({baseline['release']})"
+        f"/check p50 {check.p50_ms:.2f} ms, p99 {check.p99_ms:.2f} ms: the tutor adds "
+        f"{check.p50_ms - trivial.p50_ms:.2f} ms at p50 over the same server's trivial endpoint"
     )
-    problem = budget_verdict(check.p50_ms, float(baseline["p50_ms"]))
-    if problem is not None:
-        print(f"FAIL: {problem}")
-        return 1
-    print(f"OK: within ±{BUDGET:.0%} of the baseline")
     return 0

@@ -25,8 +25,8 @@ from starlette.routing import Mount, Route
 
 from benchmarks.report import Row, table
 from bot.app import create_app
-from core import task_names
-from deploybot.loopback import free_port, private_redis, process_until_ready
+from core import contract
+from testkit.loopback import free_port, private_redis, process_until_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "tests/fixtures/github/webhooks/pull_request/synchronize.payload.json"
@@ -66,9 +66,7 @@ def main(quick: bool) -> int:
             rps = _throughput(base_url, path, requests[50 + latency_n :])
             rows.append(Row(name, samples, rps))
             if path == "/webhook":
-                queued = redis.Redis.from_url(redis_url).llen(
-                    task_names.QUEUE_OF[task_names.PIPELINE]
-                )
+                queued = redis.Redis.from_url(redis_url).llen(contract.RunPipeline.QUEUE)
     expected = latency_n + throughput_n + 50
     print(
         table(

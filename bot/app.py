@@ -18,12 +18,12 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot import verify
-from bot.delivery import Enqueuer, QueueUnavailable
+from bot.delivery import Enqueuer
 from bot.jobs import Ignore, Job, Plan
 from bot.metrics import Metrics
-from bot.payload import PayloadError
 from bot.routes import router
 from core.celery_app import make_celery
+from core.errors import PayloadError, QueueUnavailable
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -89,10 +89,10 @@ class Receiver:
             "delivery %s (%s) queued %s as %s",
             delivery_id,
             event_name,
-            decision.task,
+            decision.message.NAME,
             accepted.task_id,
         )
-        text = f"queued {decision.task} {accepted.task_id}"
+        text = f"queued {decision.message.NAME} {accepted.task_id}"
         return Answer(202, "queued", text)
 
     async def readyz(self, request: Request) -> Response:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from gidgethub import routing
+from gidgethub import routing, sansio
 
 from bot import payload
 from bot.jobs import Decision, Ignore, Job, on
 from bot.pull_request import pipeline_key
-from core import task_names
+from core.contract import CheckRunAction, Rerun, RunPipeline
+from core.errors import PayloadError
 from core.settings import Settings
 
 router = routing.Router()
@@ -19,39 +20,48 @@ DEPLOY_CHECK = CHECK_PREFIX + "deploy"
 ACTIONS = ("rollback",)
 
 
-def suite_requested(data: Any, settings: Settings) -> Decision:
+def suite_requested(event: sansio.Event, settings: Settings) -> Decision:
+    data = event.data
     pr_number = _first_pull_request(data, "check_suite")
     if pr_number is None:
         return Ignore("check suite for a commit with no open pull request")
     sha = payload.sha(data, "check_suite", "head_sha")
     return Job(
-        task_names.PIPELINE,
-        {**_common(data), "pr_number": pr_number, "sha": sha},
+        RunPipeline(
+            installation_id=payload.installation_id(data),
+            repo=payload.repo_name(data),
+            pr_number=pr_number,
+            sha=sha,
+            delivery_id=event.delivery_id,
+        ),
         # Shared with pull_request events: the same commit starts one pipeline.
         logical_key=pipeline_key(payload.number(data, "repository", "id"), sha),
     )
 
 
-def suite_rerequested(data: Any, settings: Settings) -> Decision:
+def suite_rerequested(event: sansio.Event, settings: Settings) -> Decision:
+    data = event.data
     suite_id = payload.number(data, "check_suite", "id")
     # A person may re-run a suite many times; one click is one suite state (updated_at).
     updated_at = payload.optional_text(data, "check_suite", "updated_at", max_len=64)
     return Job(
-        task_names.RERUN,
-        {
-            **_common(data),
-            "scope": "suite",
-            "stage": None,
-            "check_suite_id": suite_id,
-            "check_run_id": None,
-            "sha": payload.sha(data, "check_suite", "head_sha"),
-            "pr_number": _first_pull_request(data, "check_suite"),
-        },
+        Rerun(
+            installation_id=payload.installation_id(data),
+            repo=payload.repo_name(data),
+            scope="suite",
+            stage=None,
+            check_suite_id=suite_id,
+            check_run_id=None,
+            sha=payload.sha(data, "check_suite", "head_sha"),
+            pr_number=_first_pull_request(data, "check_suite"),
+            delivery_id=event.delivery_id,
+        ),
         logical_key=f"rerun:suite:{suite_id}:{updated_at}",
     )
 
 
-def run_rerequested(data: Any, settings: Settings) -> Decision:
+def run_rerequested(event: sansio.Event, settings: Settings) -> Decision:
+    data = event.data
     name = payload.text(data, "check_run", "name", max_len=255)
     if not name.startswith(CHECK_PREFIX):
         return Ignore("check run is not one of deploybot's")
@@ -59,22 +69,24 @@ def run_rerequested(data: Any, settings: Settings) -> Decision:
         return Ignore("deploys are re-run with /deploy, not from the check run")
     run_id = payload.number(data, "check_run", "id")
     return Job(
-        task_names.RERUN,
-        {
-            **_common(data),
-            "scope": "stage",
-            "stage": name.removeprefix(CHECK_PREFIX),
-            "check_suite_id": payload.number(data, "check_run", "check_suite", "id"),
-            "check_run_id": run_id,
-            "sha": payload.sha(data, "check_run", "head_sha"),
-            "pr_number": _first_pull_request(data, "check_run"),
-        },
+        Rerun(
+            installation_id=payload.installation_id(data),
+            repo=payload.repo_name(data),
+            scope="stage",
+            stage=name.removeprefix(CHECK_PREFIX),
+            check_suite_id=payload.number(data, "check_run", "check_suite", "id"),
+            check_run_id=run_id,
+            sha=payload.sha(data, "check_run", "head_sha"),
+            pr_number=_first_pull_request(data, "check_run"),
+            delivery_id=event.delivery_id,
+        ),
         # A re-run makes a new check run, so the next click carries a new id.
         logical_key=f"rerun:run:{run_id}",
     )
 
 
-def requested_action(data: Any, settings: Settings) -> Decision:
+def requested_action(event: sansio.Event, settings: Settings) -> Decision:
+    data = event.data
     if payload.text(data, "check_run", "name", max_len=255) != DEPLOY_CHECK:
         return Ignore("check run is not deploybot's deploy check run")
     identifier = payload.text(data, "requested_action", "identifier", max_len=20)
@@ -82,27 +94,24 @@ def requested_action(data: Any, settings: Settings) -> Decision:
         return Ignore("unknown check run action")
     run_id = payload.number(data, "check_run", "id")
     return Job(
-        task_names.CHECK_RUN_ACTION,
-        {
-            **_common(data),
-            "action": identifier,
-            "check_run_id": run_id,
-            "sha": payload.sha(data, "check_run", "head_sha"),
-            "sender": payload.text(data, "sender", "login", max_len=100),
-        },
+        CheckRunAction(
+            installation_id=payload.installation_id(data),
+            repo=payload.repo_name(data),
+            action=identifier,
+            check_run_id=run_id,
+            sha=payload.sha(data, "check_run", "head_sha"),
+            sender=payload.text(data, "sender", "login", max_len=100),
+            delivery_id=event.delivery_id,
+        ),
         # One button press per deploy check run: a second "rollback" must not roll back twice.
         logical_key=f"action:{run_id}:{identifier}",
     )
 
 
-def _common(data: Any) -> dict[str, str | int]:
-    return {"installation_id": payload.installation_id(data), "repo": payload.repo_name(data)}
-
-
 def _first_pull_request(data: Any, kind: str) -> int | None:
     pulls = payload.field(data, kind, "pull_requests")
     if not isinstance(pulls, list):
-        raise payload.PayloadError(f"{kind}.pull_requests must be a list")
+        raise PayloadError(f"{kind}.pull_requests must be a list")
     return payload.number(pulls[0], "number") if pulls else None
 
 

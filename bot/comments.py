@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from gidgethub import routing
+from gidgethub import routing, sansio
 
 from bot import payload
-from bot.commands import Command, Dropped, Reply, parse_comment
-from bot.jobs import Decision, Ignore, Job, Scalar, on
-from core import task_names
+from bot.commands import Dropped, Reply, parse_comment
+from bot.jobs import Decision, Ignore, Job, on
+from core.contract import CommandHelp, RunCommand
 from core.settings import Settings
 
 router = routing.Router()
@@ -17,7 +15,8 @@ router = routing.Router()
 MAX_COMMENT_CHARS = 65536
 
 
-def comment(data: Any, settings: Settings) -> Decision:
+def comment(event: sansio.Event, settings: Settings) -> Decision:
+    data = event.data
     if payload.absent(data, "issue", "pull_request"):
         return Ignore("comment on an issue, not a pull request")
     if payload.text(data, "comment", "user", "type", max_len=32) == "Bot":
@@ -29,22 +28,28 @@ def comment(data: Any, settings: Settings) -> Decision:
     if isinstance(parsed, Dropped):
         return Ignore(parsed.reason)
     comment_id = payload.number(data, "comment", "id")
-    common: dict[str, Scalar] = {
+    where = {
         "installation_id": payload.installation_id(data),
         "repo": payload.repo_name(data),
         "pr_number": payload.number(data, "issue", "number"),
         "comment_id": comment_id,
         "sender": payload.text(data, "comment", "user", "login", max_len=100),
+        "delivery_id": event.delivery_id,
     }
     key = f"comment:{payload.number(data, 'repository', 'id')}:{comment_id}"
     if isinstance(parsed, Reply):
         # The job posts it only if the author may run commands.
-        return Job(task_names.COMMAND_HELP, {**common, "message": parsed.message}, key)
-    return Job(task_names.COMMAND, {**common, **_arguments(parsed)}, key)
-
-
-def _arguments(command: Command) -> dict[str, str | None]:
-    return {"command": command.name, "env": command.env, "sha": command.sha, "stage": command.stage}
+        return Job(CommandHelp.from_kwargs({**where, "message": parsed.message}), key)
+    command = RunCommand.from_kwargs(
+        {
+            **where,
+            "command": parsed.name,
+            "env": parsed.env,
+            "sha": parsed.sha,
+            "stage": parsed.stage,
+        }
+    )
+    return Job(command, key)
 
 
 on(router, comment, "issue_comment", action="created")

@@ -12,11 +12,12 @@ from redis.exceptions import RedisError
 
 from bot.envelope import task_message
 from bot.jobs import Job
+from core.errors import QueueUnavailable
 
 # GitHub lets a delivery be redelivered by hand for 3 days; remember ids a little longer.
 SEEN_TTL_S: Final = 3 * 24 * 3600 + 3600
 
-# KEYS: delivery key, queue list, [logical key]. ARGV: TTL, task message, delivery id.
+# KEYS: delivery key, queue list, logical key. ARGV: TTL, task message, delivery id.
 # Claiming and queueing are one step. Redis runs a script alone but does not roll it back, so
 # the push, the only write that can fail, comes before the claims: a failure leaves nothing
 # claimed and nothing queued (GitHub may redeliver), a success leaves both, and there is no
@@ -24,22 +25,18 @@ SEEN_TTL_S: Final = 3 * 24 * 3600 + 3600
 # already queued this change; this delivery id is then remembered as handled).
 _CLAIM_AND_QUEUE: Final = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
-if #KEYS == 3 and redis.call('EXISTS', KEYS[3]) == 1 then
+if redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('SET', KEYS[1], 'seen', 'EX', ARGV[1])
   return 2
 end
 redis.call('LPUSH', KEYS[2], ARGV[2])
 redis.call('SET', KEYS[1], 'seen', 'EX', ARGV[1])
-if #KEYS == 3 then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[1]) end
+redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[1])
 return 0
 """
 
 Outcome = Literal["queued", "duplicate delivery", "duplicate event"]
 _OUTCOMES: Final[dict[int, Outcome]] = {0: "queued", 1: "duplicate delivery", 2: "duplicate event"}
-
-
-class QueueUnavailable(Exception):
-    """Redis (the broker) did not answer: nothing was claimed or queued; GitHub may redeliver."""
 
 
 @dataclass(frozen=True)
@@ -58,11 +55,12 @@ class Enqueuer:
 
     async def accept(self, delivery_id: str, job: Job) -> Accepted:
         task_id = str(uuid.uuid4())
-        kwargs = {**job.kwargs, "delivery_id": delivery_id}
-        message = task_message(self._celery, job.task, kwargs, job.queue, task_id)
-        keys = [f"{self._prefix}:delivery:{delivery_id}", job.queue]
-        if job.logical_key is not None:
-            keys.append(f"{self._prefix}:event:{job.logical_key}")
+        message = task_message(self._celery, job.message, task_id)
+        keys = [
+            f"{self._prefix}:delivery:{delivery_id}",
+            job.message.QUEUE,
+            f"{self._prefix}:event:{job.logical_key}",
+        ]
         try:
             code = await self._script(keys=keys, args=[SEEN_TTL_S, message, delivery_id])
         except RedisError as exc:

@@ -10,21 +10,21 @@ from celery import Celery
 from kombu.serialization import dumps as serialize
 from kombu.utils.json import dumps as to_json
 
-from bot.jobs import Scalar
+from core.contract import Message
 
 
-def task_message(
-    celery: Celery, task: str, kwargs: dict[str, Scalar], queue: str, task_id: str
-) -> str:
-    """The JSON a worker consuming `queue` pops: Celery's own protocol message (headers and body
-    from `celery.amqp`), in the envelope kombu's Redis transport LPUSHes for `send_task`.
+def task_message(celery: Celery, message: Message, task_id: str) -> str:
+    """The JSON a worker consuming the message's queue pops: Celery's own protocol message
+    (headers and body from `celery.amqp`), in the envelope kombu's Redis transport LPUSHes for
+    `send_task`.
 
     The receiver pushes it inside its claim script, so that claiming a delivery and queueing its
     job happen in one atomic step. tests/bot/test_envelope.py pins it to what `send_task` writes.
     """
-    message = celery.amqp.create_task_message(
+    kwargs = message.kwargs()
+    created = celery.amqp.create_task_message(
         task_id,
-        task,
+        message.NAME,
         (),
         kwargs,
         # Small flat scalars: a plain repr is safe and far cheaper than Celery's saferepr.
@@ -34,16 +34,16 @@ def task_message(
         ignore_result=True,
         reply_to=celery.thread_oid,
     )
-    content_type, content_encoding, body = serialize(message.body, serializer="json")
+    content_type, content_encoding, body = serialize(created.body, serializer="json")
     envelope: dict[str, Any] = {
         "body": _base64(body),
         "content-encoding": content_encoding,
         "content-type": content_type,
-        "headers": message.headers,
+        "headers": created.headers,
         "properties": {
-            **message.properties,
+            **created.properties,
             "delivery_mode": 2,  # persistent
-            "delivery_info": {"exchange": "", "routing_key": queue},
+            "delivery_info": {"exchange": "", "routing_key": message.QUEUE},
             "priority": 0,
             "body_encoding": "base64",
             "delivery_tag": str(uuid.uuid4()),

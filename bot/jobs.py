@@ -4,29 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from gidgethub import routing, sansio
 
-from core import task_names
+from core.contract import Message
 from core.settings import Settings
-
-# Task kwargs stay small and flat: ids and short strings the worker re-reads GitHub with.
-Scalar = str | int | bool | None
 
 
 @dataclass(frozen=True)
 class Job:
-    """One Celery task to send by name. `logical_key` names the change, so that the same change
-    delivered under two delivery ids starts one job; None when every delivery should act."""
+    """One task of the contract to send by name. `logical_key` names the change, so that the
+    same change delivered under two delivery ids starts one job."""
 
-    task: str
-    kwargs: dict[str, Scalar]
-    logical_key: str | None
-
-    @property
-    def queue(self) -> str:
-        return task_names.QUEUE_OF[self.task]
+    message: Message
+    logical_key: str
 
 
 @dataclass(frozen=True)
@@ -67,13 +58,14 @@ class Plan:
         return Ignore(f"{event}{f'.{action}' if action else ''} is not handled")
 
 
-Decide = Callable[[Any, Settings], Decision]
+# A pure function of the delivery (its payload and id) and the settings.
+Decide = Callable[[sansio.Event, Settings], Decision]
 
 
 def on(router: routing.Router, decide: Decide, event: str, **detail: str) -> None:
-    """Route `event` (optionally one action) to the pure function `decide(payload, settings)`."""
+    """Route `event` (optionally one action) to `decide(event, settings)`."""
 
     async def callback(event: sansio.Event, plan: Plan, settings: Settings) -> None:
-        plan.add(decide(event.data, settings))
+        plan.add(decide(event, settings))
 
     router.add(callback, event, **detail)

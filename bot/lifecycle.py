@@ -2,32 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from gidgethub import routing
+from gidgethub import routing, sansio
 
 from bot import payload
 from bot.jobs import Decision, Job, Pong, on
-from core import task_names
+from core.contract import RecordInstallation
+from core.errors import PayloadError
 from core.settings import Settings
 
 router = routing.Router()
 
 
-def ping(data: Any, settings: Settings) -> Decision:
+def ping(event: sansio.Event, settings: Settings) -> Decision:
     return Pong()
 
 
-def installation(data: Any, settings: Settings) -> Decision:
-    # Recording is idempotent, so every delivery may act: no logical key.
+def installation(event: sansio.Event, settings: Settings) -> Decision:
+    data = event.data
+    installation_id = payload.installation_id(data)
+    action = payload.text(data, "action", max_len=64)
+    # One change of the installation (GitHub bumps updated_at), however often it is delivered.
+    updated_at = payload.field(data, "installation", "updated_at")
+    if not isinstance(updated_at, int | str) or len(str(updated_at)) > 64:
+        raise PayloadError("installation.updated_at must be a timestamp")
     return Job(
-        task_names.RECORD_INSTALLATION,
-        {
-            "installation_id": payload.installation_id(data),
-            "action": payload.text(data, "action", max_len=64),
-            "account": payload.text(data, "installation", "account", "login", max_len=100),
-        },
-        logical_key=None,
+        RecordInstallation(
+            installation_id=installation_id,
+            action=action,
+            account=payload.text(data, "installation", "account", "login", max_len=100),
+            delivery_id=event.delivery_id,
+        ),
+        logical_key=f"installation:{event.event}:{installation_id}:{action}:{updated_at}",
     )
 
 

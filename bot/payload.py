@@ -6,12 +6,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from core.errors import PayloadError
+
 _SHA = re.compile(r"[0-9a-f]{40}")
 _REPO = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")
-
-
-class PayloadError(ValueError):
-    """The payload lacks a field the handler needs, or the field has the wrong type or shape."""
 
 
 def field(data: Any, *path: str) -> Any:

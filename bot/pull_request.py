@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from gidgethub import routing
+from gidgethub import routing, sansio
 
 from bot import payload
 from bot.jobs import Decision, Ignore, Job, on
-from core import task_names
+from core.contract import RecordMerge, RunPipeline
 from core.settings import Settings
 
 router = routing.Router()
@@ -20,36 +18,38 @@ def pipeline_key(repo_id: int, sha: str) -> str:
     return f"pipeline:{repo_id}:{sha}"
 
 
-def pipeline(data: Any, settings: Settings) -> Decision:
+def pipeline(event: sansio.Event, settings: Settings) -> Decision:
+    data = event.data
     draft = payload.optional_flag(data, "pull_request", "draft", default=False)
     if draft and not settings.run_on_draft:
         return Ignore("draft pull request: CI on drafts is off (DEPLOYBOT_RUN_ON_DRAFT)")
     sha = payload.sha(data, "pull_request", "head", "sha")
     return Job(
-        task_names.PIPELINE,
-        {
-            "installation_id": payload.installation_id(data),
-            "repo": payload.repo_name(data),
-            "pr_number": payload.number(data, "pull_request", "number"),
-            "sha": sha,
-        },
+        RunPipeline(
+            installation_id=payload.installation_id(data),
+            repo=payload.repo_name(data),
+            pr_number=payload.number(data, "pull_request", "number"),
+            sha=sha,
+            delivery_id=event.delivery_id,
+        ),
         logical_key=pipeline_key(payload.number(data, "repository", "id"), sha),
     )
 
 
-def merge(data: Any, settings: Settings) -> Decision:
+def merge(event: sansio.Event, settings: Settings) -> Decision:
+    data = event.data
     if not payload.flag(data, "pull_request", "merged"):
         return Ignore("pull request closed without merging")
     number = payload.number(data, "pull_request", "number")
     return Job(
-        task_names.RECORD_MERGE,
-        {
-            "installation_id": payload.installation_id(data),
-            "repo": payload.repo_name(data),
-            "pr_number": number,
-            "merge_commit_sha": payload.sha(data, "pull_request", "merge_commit_sha"),
-            "base_ref": payload.text(data, "pull_request", "base", "ref", max_len=255),
-        },
+        RecordMerge(
+            installation_id=payload.installation_id(data),
+            repo=payload.repo_name(data),
+            pr_number=number,
+            merge_commit_sha=payload.sha(data, "pull_request", "merge_commit_sha"),
+            base_ref=payload.text(data, "pull_request", "base", "ref", max_len=255),
+            delivery_id=event.delivery_id,
+        ),
         logical_key=f"merge:{payload.number(data, 'repository', 'id')}:{number}",
     )
 

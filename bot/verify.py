@@ -9,6 +9,8 @@ from typing import Any, Final
 
 from gidgethub import BadRequest, ValidationFailure, sansio
 
+from core.errors import DeploybotError
+
 # GitHub does not send payloads over 25 MB.
 MAX_BODY_BYTES: Final = 25 * 1024 * 1024
 CONTENT_TYPES: Final = ("application/json", "application/x-www-form-urlencoded")
@@ -19,7 +21,7 @@ _SIGNATURE = re.compile(r"sha256=[0-9a-f]{64}")
 _PASSED: Final = ("content-type", "x-github-event", "x-github-delivery", "x-hub-signature-256")
 
 
-class Rejected(Exception):
+class Rejected(DeploybotError):
     """The request is refused with `status` and a one-line `reason`."""
 
     def __init__(self, status: int, reason: str) -> None:
@@ -41,6 +43,10 @@ def check_headers(headers: Mapping[str, str]) -> None:
         raise Rejected(401, "missing x-hub-signature-256 header")
     if not _SIGNATURE.fullmatch(signature):
         raise Rejected(401, "malformed x-hub-signature-256 header")
+    _check_content(headers)
+
+
+def _check_content(headers: Mapping[str, str]) -> None:
     message = Message()
     message["content-type"] = headers.get("content-type", "")
     if not headers.get("content-type") or message.get_content_type() not in CONTENT_TYPES:

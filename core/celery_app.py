@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from celery import Celery
 from kombu import Queue
 
-from core import task_names
+from core import contract
 from core.settings import Settings
 
 # Longer than the longest task we run (a deploy with a 10-minute bake plus stages), so Redis never
 # redelivers a task that is still running under acks_late.
 VISIBILITY_TIMEOUT_S = 3 * 3600
 
+App = TypeVar("App", bound=Celery)
+
 
 def make_celery(settings: Settings, *, name: str = "deploybot") -> Celery:
-    app = Celery(name, broker=settings.redis_url, backend=settings.redis_url, set_as_current=False)
+    """The app the receiver sends tasks through (by name, routed by the contract)."""
+    return configure(Celery(name, set_as_current=False), settings)
+
+
+def configure(app: App, settings: Settings) -> App:
+    """Broker, serialisation, acknowledgement and queues as every deploybot process needs them."""
     app.conf.update(
+        broker_url=settings.redis_url,
+        result_backend=settings.redis_url,
         task_serializer="json",
         accept_content=["json"],
         result_serializer="json",
@@ -26,8 +37,9 @@ def make_celery(settings: Settings, *, name: str = "deploybot") -> Celery:
         broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
         result_backend_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
         broker_connection_retry_on_startup=True,
-        task_default_queue=task_names.QUEUE_DEFAULT,
-        task_queues=[Queue(task_names.QUEUE_DEFAULT), Queue(task_names.QUEUE_LONG)],
+        task_default_queue=contract.QUEUE_DEFAULT,
+        task_queues=[Queue(name) for name in contract.QUEUES],
+        task_routes=contract.routes(),
         worker_hijack_root_logger=False,
     )
     return app

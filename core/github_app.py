@@ -1,4 +1,10 @@
-"""GitHub App auth for jobs: App JWTs, installation tokens cached in Redis, and a typed client."""
+"""GitHub App auth for jobs: App JWTs, installation tokens cached in Redis, and the one client.
+
+Every GitHub call deploybot makes goes through `Client`: it waits out secondary rate limits that
+say when to come back, retries a 5xx of anything but a POST with backoff, and turns what is left
+into the exception tree (GitHubUnavailable: try again later; GitHubRefused: asking again will not
+help), so callers decide by type.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 
 import httpx2
-from gidgethub import HTTPException, apps
+from gidgethub import GitHubBroken, HTTPException, apps
 from gidgethub.httpx import GitHubAPI
 from redis.asyncio import Redis
 
+from core.errors import GitHubRefused, GitHubUnavailable
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -25,21 +32,17 @@ TOKEN_MARGIN_S: Final = 300
 # Secondary rate limits answer 403/429 with retry-after; wait that long at most, this often.
 MAX_RETRY_AFTER_S: Final = 60
 MAX_ATTEMPTS: Final = 3
+# A 5xx is retried in place this many times (0.5 s, 1 s, 2 s, 4 s apart) before the task's own
+# retry (minutes apart) takes over.
+MAX_5XX_ATTEMPTS: Final = 5
+BACKOFF_BASE_S: Final = 0.5
+BACKOFF_MAX_S: Final = 600.0
 HTTP_TIMEOUT_S: Final = 30.0
 
 
-class Client(GitHubAPI):
-    """gidgethub over httpx2, retrying secondary rate limits that say when to come back."""
-
-    async def handle_rate_limit_error(
-        self, *, method: str, url: str, exception: HTTPException, attempt: int
-    ) -> bool:
-        wait = retry_after(exception)
-        if wait is None or attempt >= MAX_ATTEMPTS:
-            return False
-        log.warning("GitHub rate limit on %s %s; retrying in %s s", method, url, wait)
-        await self.sleep(wait)
-        return True
+def backoff_s(attempt: int, base: float = BACKOFF_BASE_S, cap: float = BACKOFF_MAX_S) -> float:
+    """Exponential backoff: `base` after the first failed attempt, doubling, at most `cap`."""
+    return float(min(base * 2 ** max(attempt - 1, 0), cap))
 
 
 def retry_after(exception: HTTPException) -> float | None:
@@ -50,6 +53,53 @@ def retry_after(exception: HTTPException) -> float | None:
     if not value.isdigit() or int(value) > MAX_RETRY_AFTER_S:
         return None
     return float(value)
+
+
+def translate(exc: HTTPException | httpx2.TransportError, method: str, url: str) -> Exception:
+    """The exception-tree error for what GitHub answered (or that it could not be reached)."""
+    where = f"{method} {url.split('?', 1)[0]}"
+    if isinstance(exc, httpx2.TransportError):
+        return GitHubUnavailable(f"GitHub unreachable on {where} ({exc.__class__.__name__})")
+    status = int(exc.status_code)
+    if isinstance(exc, GitHubBroken):
+        return GitHubUnavailable(f"GitHub answered {status} to {where}")
+    wait = retry_after(exc)
+    if wait is not None or status == 429:
+        return GitHubUnavailable(f"GitHub rate-limited {where}", retry_after=wait)
+    return GitHubRefused(f"GitHub refused {where}: {status} {exc}", status)
+
+
+class Client(GitHubAPI):
+    """gidgethub over httpx2 with deploybot's retries and exception tree.
+
+    A POST is not repeated after a 5xx: GitHub may have applied it before answering, so the
+    caller decides (workers.github.RepoGitHub.create_once looks for what the first try made).
+    """
+
+    async def handle_rate_limit_error(
+        self, *, method: str, url: str, exception: HTTPException, attempt: int
+    ) -> bool:
+        wait = retry_after(exception)
+        if wait is not None and attempt < MAX_ATTEMPTS:
+            log.warning("GitHub rate limit on %s %s; retrying in %s s", method, url, wait)
+            await self.sleep(wait)
+            return True
+        if not isinstance(exception, GitHubBroken) or attempt >= MAX_5XX_ATTEMPTS:
+            return False
+        if method.upper() == "POST":
+            return False
+        wait = backoff_s(attempt)
+        log.warning("GitHub answered %s to %s %s; retrying in %s s", exception, method, url, wait)
+        await self.sleep(wait)
+        return True
+
+    async def _make_request(
+        self, method: str, url: str, *args: Any, **kwargs: Any
+    ) -> tuple[bytes, str | None, int]:
+        try:
+            return await super()._make_request(method, url, *args, **kwargs)
+        except (HTTPException, httpx2.TransportError) as exc:
+            raise translate(exc, method, url) from exc
 
 
 class GitHubApp:

@@ -9,11 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from core.errors import ConfigError
+
 PREFIX = "DEPLOYBOT_"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_DATA_DIR = ".deploybot"
 DEFAULT_ENVIRONMENTS = ("production",)
+# Shorter fragments of a secret (e.g. the last line of a PEM) are too likely to be ordinary text.
+MIN_SECRET_PART = 16
 # Scheduled matrix triggers (cron: minute hour day-of-month month day-of-week, UTC).
 DEFAULT_NIGHTLY_CRON = "0 3 * * *"
 DEFAULT_WEEKLY_CRON = "0 4 * * 0"
@@ -28,10 +32,6 @@ _BOOLEANS = {
     "no": False,
     "off": False,
 }
-
-
-class ConfigError(ValueError):
-    """A setting is missing or malformed; the message names the variable and the fix."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,18 @@ class Settings:
                 "cannot talk to GitHub as the App: set " + " and ".join(PREFIX + m for m in missing)
             )
         return self.github_app_id, self.github_private_key
+
+    def secret_values(self) -> list[str]:
+        """Every secret value deploybot holds, for scrubbing what leaves it: the webhook secret,
+        the App key (whole and each line of it) and the Redis password."""
+        found = [self.webhook_secret, self.github_private_key, urlparse(self.redis_url).password]
+        if self.github_private_key:
+            found += [
+                line.strip()
+                for line in self.github_private_key.splitlines()
+                if len(line.strip()) >= MIN_SECRET_PART and "PRIVATE KEY" not in line
+            ]
+        return [value for value in found if value]
 
     def describe(self) -> list[tuple[str, str]]:
         """(variable, shown value) pairs for `deploybot doctor`; secrets show only set/unset."""

@@ -7,8 +7,9 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import version
 
-from core.settings import ConfigError, Settings
-from deploybot import demo, doctor
+from core.errors import ConfigError
+from core.settings import Settings
+from deploybot import doctor
 
 # Subcommands the design plans that have not landed yet, with the issue that brings each.
 PLANNED: dict[str, tuple[str, str]] = {
@@ -86,6 +87,20 @@ def _celery(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    # The demo runs on the test kit (the fake GitHub), which only a development install has.
+    try:
+        from deploybot import demo
+    except ModuleNotFoundError as exc:
+        print(
+            f"deploybot demo: {exc.name} is not installed; the demo runs from a checkout: "
+            "pip install -e '.[demo]'",
+            file=sys.stderr,
+        )
+        return 1
+    return demo.run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="deploybot",
@@ -107,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo_cmd = commands.add_parser(
         "demo", help="the whole bot on this machine, no services needed: a PR's CI end to end"
     )
-    demo_cmd.set_defaults(run=demo.run)
+    demo_cmd.set_defaults(run=_demo)
 
     worker = commands.add_parser("worker", help="run a Celery worker for pipelines and releases")
     worker.add_argument("--concurrency", type=int, default=2, help="parallel tasks (default 2)")

@@ -16,24 +16,22 @@ import http.client
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from core.settings import Settings
-from deploybot.fakegithub.server import BOT_LOGIN, FakeGitHub, Recorded, serve
-from deploybot.fakegithub.state import Pull
-from deploybot.loopback import free_port
-from deploybot.serving import serve_in_thread
+from testkit.fakegithub.operations import BOT_LOGIN
+from testkit.fakegithub.server import FakeGitHub, Recorded, serve
+from testkit.fakegithub.state import Pull
+from testkit.loopback import fake_redis
+from testkit.serving import serve_in_thread
 
 REPO = "demo/tutor"
 INSTALLATION = 1
@@ -122,49 +120,6 @@ def describe(recorded: Recorded) -> str:
 
 def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def _keep_open_handler() -> type:
-    from fakeredis._clients._tcp_server import TCPFakeRequestHandler
-
-    class KeepOpen(TCPFakeRequestHandler):
-        """fakeredis hangs up after any error reply; real Redis keeps the connection. Celery's
-        transport relies on that (EVALSHA answers NOSCRIPT once, then the script is loaded)."""
-
-        def handle(self) -> None:
-            while not self.server._shutdown_event.is_set() and not self._peer_closed():
-                super().handle()
-
-        def _peer_closed(self) -> bool:
-            try:
-                peeked: bytes = self.connection.recv(1, socket.MSG_PEEK)
-            except BlockingIOError:
-                return False
-            except OSError:
-                return True
-            return peeked == b""
-
-    return KeepOpen
-
-
-@contextmanager
-def fake_redis() -> Iterator[str]:
-    """An in-process Redis speaking the real protocol on loopback (fakeredis with Lua)."""
-    from fakeredis import TcpFakeServer
-
-    port = free_port()
-    server = TcpFakeServer(("127.0.0.1", port), server_type="redis")
-    server.RequestHandlerClass = _keep_open_handler()
-    # Handler threads must not keep the demo alive, nor block its exit.
-    server.daemon_threads = True
-    server.block_on_close = False
-    thread = threading.Thread(target=server.serve_forever, name="fake-redis", daemon=True)
-    thread.start()
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _git(repo: Path, *args: str) -> str:

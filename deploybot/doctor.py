@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import redis
 
-from core.settings import ConfigError, Settings
+from core.errors import ConfigError
+from core.settings import Settings
 
 
 @dataclass(frozen=True)

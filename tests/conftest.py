@@ -19,8 +19,8 @@ from celery.contrib.testing.worker import start_worker as celery_start_worker
 
 from core.celery_app import make_celery
 from core.settings import Settings
-from deploybot.fakegithub.server import FakeGitHub, serve
-from deploybot.loopback import private_redis, redis_answers
+from testkit.fakegithub.server import FakeGitHub, serve
+from testkit.loopback import private_redis, redis_answers
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 WEBHOOK_SECRET = "test-webhook-secret"

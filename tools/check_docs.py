@@ -1,7 +1,8 @@
 """`just docs`: the documentation must not drift from the code.
 
 Checks every tracked Markdown file: relative links resolve; `just <recipe>` names a real recipe;
-every `DEPLOYBOT_*` variable a document names is one the settings know. Problems print as
+every `DEPLOYBOT_*` variable a document names is one the settings know; and the README's
+configuration table lists every variable the settings know. Problems print as
 `path:line:col: DOCnnn message`, the shape the CI stage turns into annotations.
 """
 
@@ -19,6 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 JUST = re.compile(r"\bjust ([a-z][a-z0-9-]*)")
 VARIABLE = re.compile(r"\bDEPLOYBOT_[A-Z_]+\b")
+CONFIGURATION = "## Configuration"
+# A row of the configuration table: its first cell names one or more variables.
+TABLE_ROW = re.compile(r"^\|([^|]*)\|")
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,25 @@ def check_text(
     return problems
 
 
+def table_problems(path: str, text: str, *, variables: Iterable[str]) -> list[Problem]:
+    """Every variable the settings know that the configuration table does not list (pure)."""
+    lines = text.splitlines()
+    if CONFIGURATION not in lines:
+        return [Problem(path, 1, 1, "DOC004", f"no {CONFIGURATION!r} section")]
+    start = lines.index(CONFIGURATION) + 1
+    listed: set[str] = set()
+    for line in lines[start:]:
+        if line.startswith("## "):
+            break
+        row = TABLE_ROW.match(line)
+        if row:
+            listed.update(VARIABLE.findall(row.group(1)))
+    return [
+        Problem(path, start, 1, "DOC004", f"the configuration table does not list {name}")
+        for name in sorted(set(variables) - listed)
+    ]
+
+
 def _output(*argv: str) -> str:
     # Fixed tool invocations (git, just) found on PATH, as a developer runs them.
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=True)  # noqa: S603
@@ -114,6 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             variables=variables,
         )
     ]
+    problems += table_problems(
+        "README.md", (ROOT / "README.md").read_text(encoding="utf-8"), variables=variables
+    )
     for problem in problems:
         print(problem)
     print(f"docs: {len(documents)} documents checked, {len(problems)} problems")

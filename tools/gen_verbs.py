@@ -128,66 +128,84 @@ def raised(stem: str, change: tuple[str, str] | None) -> str:
     return last_replace(stem, change[0], "i" if change[0] == "e" else "u")
 
 
-def conjugate(verb: Verb) -> Forms:
-    """All six tenses of a verb, each a list of six slots."""
+@dataclass(frozen=True)
+class _Stems:
+    """What every tense of one verb is built from."""
+
+    verb: Verb
+    stem: str
+    klass: str
+    stressed: str  # the stem where the stress falls on it (stem change, accent)
+    uir: bool
+
+    def make(self, stems: list[str], ends: tuple[str, ...]) -> list[str]:
+        return [attach(s, e, self.klass, self.verb.zc) for s, e in zip(stems, ends, strict=True)]
+
+
+def _stems(verb: Verb) -> _Stems:
     stem, klass = split(verb.lemma)
-    endings = ENDINGS[klass]
     stressed = stem
     if verb.change is not None:
         stressed = last_replace(stem, *verb.change)
     if verb.stress_accent:
         stressed = accent_stem(stressed)
+    return _Stems(verb, stem, klass, stressed, is_uir(verb.lemma))
 
-    def make(stems: list[str], ends: tuple[str, ...]) -> list[str]:
-        return [attach(s, e, klass, verb.zc) for s, e in zip(stems, ends, strict=True)]
 
-    # Present indicative.
-    present_stems = [stressed if p in STRESSED else stem for p in range(6)]
-    uir = is_uir(verb.lemma)
-    if uir:
-        present_stems = [s + "y" if p in STRESSED else s for p, s in enumerate(present_stems)]
-    present = make(present_stems, endings["present"])
-    if verb.yo:
-        present[0] = verb.yo
+def _present(v: _Stems) -> list[str]:
+    stems = [v.stressed if p in STRESSED else v.stem for p in range(6)]
+    if v.uir:
+        stems = [s + "y" if p in STRESSED else s for p, s in enumerate(stems)]
+    present = v.make(stems, ENDINGS[v.klass]["present"])
+    if v.verb.yo:
+        present[0] = v.verb.yo
+    return present
 
-    # Present subjunctive: on the yo stem when yo is irregular, else on the present stems.
-    if verb.yo:
-        subjunctive = [verb.yo[:-1] + e for e in endings["present_subjunctive"]]
-    else:
-        unstressed = raised(stem, verb.change) if klass == "ir" else stem
-        if verb.change is not None and verb.change[1] == "i":
-            unstressed = stressed  # pedir: pidamos, pidáis
-        subj_stems = [stressed if p in STRESSED else unstressed for p in range(6)]
-        if uir:
-            subj_stems = [s + "y" for s in subj_stems]
-        subjunctive = make(subj_stems, endings["present_subjunctive"])
 
-    # Preterite.
-    if verb.preterite_stem:
+def _subjunctive(v: _Stems) -> list[str]:
+    """On the yo stem when yo is irregular, else on the present stems."""
+    ends = ENDINGS[v.klass]["present_subjunctive"]
+    if v.verb.yo:
+        return [v.verb.yo[:-1] + e for e in ends]
+    unstressed = raised(v.stem, v.verb.change) if v.klass == "ir" else v.stem
+    if v.verb.change is not None and v.verb.change[1] == "i":
+        unstressed = v.stressed  # pedir: pidamos, pidáis
+    stems = [v.stressed if p in STRESSED else unstressed for p in range(6)]
+    if v.uir:
+        stems = [s + "y" for s in stems]
+    return v.make(stems, ends)
+
+
+def _preterite(v: _Stems) -> list[str]:
+    strong = v.verb.preterite_stem
+    if strong:
         ends = list(STRONG_PRETERITE)
-        if verb.preterite_stem.endswith("j"):
+        if strong.endswith("j"):
             ends[5] = "eron"  # dijeron, trajeron, condujeron
-        preterite = [verb.preterite_stem + e for e in ends]
-        if verb.preterite_stem.endswith("c"):
-            preterite[2] = verb.preterite_stem[:-1] + "zo"  # hizo
-    elif klass != "ar" and stem[-1:] in ("a", "e", "o"):
-        preterite = [stem + e for e in VOWEL_STEM_PRETERITE]
-    elif uir:
-        preterite = [stem + e for e in UIR_PRETERITE]
-    else:
-        third = raised(stem, verb.change) if klass == "ir" else stem
-        pret_stems = [third if p in (2, 5) else stem for p in range(6)]
-        preterite = make(pret_stems, endings["preterite"])
+        preterite = [strong + e for e in ends]
+        if strong.endswith("c"):
+            preterite[2] = strong[:-1] + "zo"  # hizo
+        return preterite
+    if v.klass != "ar" and v.stem[-1:] in ("a", "e", "o"):
+        return [v.stem + e for e in VOWEL_STEM_PRETERITE]
+    if v.uir:
+        return [v.stem + e for e in UIR_PRETERITE]
+    third = raised(v.stem, v.verb.change) if v.klass == "ir" else v.stem
+    stems = [third if p in (2, 5) else v.stem for p in range(6)]
+    return v.make(stems, ENDINGS[v.klass]["preterite"])
 
-    imperfect = [stem + e for e in endings["imperfect"]]
-    future_stem = verb.future_stem or stem + klass
+
+def conjugate(verb: Verb) -> Forms:
+    """All six tenses of a verb, each a list of six slots."""
+    v = _stems(verb)
+    future_stem = verb.future_stem or v.stem + v.klass
     forms: Forms = {
-        "present": [(spell(f),) for f in present],
-        "preterite": [(spell(f),) for f in preterite],
-        "imperfect": [(spell(f),) for f in imperfect],
+        "present": [(spell(f),) for f in _present(v)],
+        "preterite": [(spell(f),) for f in _preterite(v)],
+        "imperfect": [(spell(v.stem + e),) for e in ENDINGS[v.klass]["imperfect"]],
         "future": [(spell(future_stem + e),) for e in FUTURE],
         "conditional": [(spell(future_stem + e),) for e in CONDITIONAL],
-        "present_subjunctive": [(spell(f),) for f in subjunctive],
+        "present_subjunctive": [(spell(f),) for f in _subjunctive(v)],
     }
     forms.update(verb.explicit)
     if verb.alternate is not None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Final
 
 from workers.annotations import Annotation
 from workers.matrix import Stage
-from workers.scrub import scrub
 from workers.stage_runner import StageResult
 
 CHECK_PREFIX: Final = "deploybot/"
@@ -18,6 +18,33 @@ NEUTRAL_EXIT: Final = 78
 MAX_TEXT: Final = 65535
 MAX_ANNOTATIONS_PER_REQUEST: Final = 50
 _CUT_NOTE = "… ({} characters cut)\n"
+
+Json = dict[str, object]
+
+
+@dataclass(frozen=True)
+class Output:
+    """What a completed check run shows: a title, a Markdown summary and line annotations."""
+
+    title: str
+    summary: str
+    annotations: Sequence[Json] = ()
+
+
+def completion_bodies(conclusion: str, output: Output) -> list[Json]:
+    """PATCH bodies completing a check run: the first sets the conclusion with the first 50
+    annotations, the rest append 50 at a time (GitHub's limit per request)."""
+    step = MAX_ANNOTATIONS_PER_REQUEST
+    notes = list(output.annotations)
+    batches = [notes[i : i + step] for i in range(0, len(notes), step)] or [[]]
+    shown: Json = {"title": output.title, "summary": truncate_start(output.summary, MAX_TEXT)}
+    bodies: list[Json] = []
+    for index, batch in enumerate(batches):
+        body: Json = {"output": {**shown, "annotations": batch} if batch else shown}
+        if index == 0:
+            body["conclusion"] = conclusion
+        bodies.append(body)
+    return bodies
 
 
 def check_name(stage_name: str) -> str:
@@ -48,19 +75,14 @@ def in_progress_body(started_at: str) -> dict[str, object]:
     }
 
 
-def skipped_body(reason: str) -> dict[str, object]:
-    """PATCH body for a stage the plan skips (for a POST add name and head_sha)."""
-    return {"conclusion": "skipped", "output": _output("Skipped", reason)}
+def skipped(reason: str) -> Output:
+    """A stage the plan skips."""
+    return Output("Skipped", reason)
 
 
-def cancelled_body(reason: str) -> dict[str, object]:
-    """PATCH body for a stage that will not run: superseded by a newer push, or after a failure."""
-    return {"conclusion": "cancelled", "output": _output("Cancelled", reason)}
-
-
-def failure_body(title: str, reason: str) -> dict[str, object]:
-    """PATCH body for a stage that could not run: a malformed matrix, a lost worker, no checkout."""
-    return {"conclusion": "failure", "output": _output(title, reason)}
+def cancelled(reason: str) -> Output:
+    """A stage that will not run: superseded by a newer push, or after a blocking failure."""
+    return Output("Cancelled", reason)
 
 
 def conclusion(stage: Stage, result: StageResult) -> str:
@@ -124,7 +146,7 @@ def _fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def summary(stage: Stage, result: StageResult, secrets: Sequence[str] = ()) -> str:
+def summary(stage: Stage, result: StageResult) -> str:
     """Markdown: what ran, how it ended, the counts, and the end of the log in a closed fence."""
     exit_text = "killed at the timeout" if result.timed_out else str(result.exit_code)
     head = "\n".join(
@@ -143,36 +165,17 @@ def summary(stage: Stage, result: StageResult, secrets: Sequence[str] = ()) -> s
             "",
         ]
     )
-    tail = scrub(result.log_tail, secrets) or "(no output)"
+    tail = result.log_tail or "(no output)"
     fence = _fence(tail)
     # Room for the tail: everything else, including both fences and their newlines, comes first.
     room = MAX_TEXT - len(head) - 2 * len(fence) - len("text\n\n")
     return f"{head}{fence}text\n{truncate_start(tail, room)}\n{fence}"
 
 
-def completed_bodies(
-    stage: Stage, result: StageResult, secrets: Sequence[str] = ()
-) -> list[dict[str, object]]:
-    """PATCH bodies: the first completes the run with the first 50 annotations, the rest append.
-
-    secrets: values to mask besides anything shaped like a token (scrub() runs on all text).
-    """
-    output = {
-        "title": scrub(title(stage, result), secrets),
-        "summary": summary(stage, result, secrets),
-    }
-    annotations = [
-        {k: scrub(v, secrets) if isinstance(v, str) else v for k, v in a.to_github().items()}
-        for a in result.annotations
-    ]
-    batches = [
-        annotations[i : i + MAX_ANNOTATIONS_PER_REQUEST]
-        for i in range(0, len(annotations), MAX_ANNOTATIONS_PER_REQUEST)
-    ] or [[]]
-    bodies: list[dict[str, object]] = []
-    for index, batch in enumerate(batches):
-        body: dict[str, object] = {"output": {**output, "annotations": batch} if batch else output}
-        if index == 0:
-            body["conclusion"] = conclusion(stage, result)
-        bodies.append(body)
-    return bodies
+def stage_output(stage: Stage, result: StageResult) -> Output:
+    """The completed check run of a stage that ran."""
+    return Output(
+        title(stage, result),
+        summary(stage, result),
+        [a.to_github() for a in result.annotations],
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from core.errors import CheckoutError
 from workers.scrub import scrub
 
 FETCH_DEPTH = 50
@@ -21,10 +23,6 @@ _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 # Fallback when the server refuses to serve a commit by SHA: every branch and pull-request head.
 _ALL_HEADS = ("+refs/heads/*:refs/remotes/origin/*", "+refs/pull/*/head:refs/remotes/origin/pull/*")
-
-
-class CheckoutError(RuntimeError):
-    """git could not fetch or check out; the message never holds the token."""
 
 
 def auth_env(token: str | None) -> dict[str, str]:
@@ -140,6 +138,10 @@ class Workspace:
                 except CheckoutError:
                     pass  # half-made by a worker that died, or unregistered: made afresh below
             shutil.rmtree(path, ignore_errors=True)
+            # `worktree add` locks the entry while it works: one killed mid-way stays locked,
+            # and prune keeps a locked entry. Nothing else locks ours.
+            with contextlib.suppress(CheckoutError):
+                self._git("worktree", "unlock", str(path))
             self._git("worktree", "prune")
             self._git("worktree", "add", "--quiet", "--force", "--detach", str(path), sha)
         return path

@@ -12,15 +12,12 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from core.errors import EnvError
 from workers.scrub import scrub
 
 # The files that decide what gets installed; a change to any of them means a new environment.
 _INPUT_GLOBS = ("pyproject.toml", "requirements*.txt")
 _READY = ".deploybot-ready"
-
-
-class EnvError(RuntimeError):
-    """The dependencies of a checkout could not be installed; the message holds pip's output."""
 
 
 def _inputs(checkout: Path) -> list[Path]:

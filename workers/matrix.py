@@ -11,6 +11,8 @@ from typing import Final, TypeVar
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from core.errors import ConfigFileError
+
 TRIGGERS: Final = ("pr", "nightly", "weekly", "release", "opt-in")
 # A stage name becomes the check run "deploybot/<name>" and the argument of `/retest <name>`.
 _STAGE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*")
@@ -45,14 +47,8 @@ class Matrix:
         raise KeyError(f"no stage {name!r} in the matrix (known: {known})")
 
 
-class MatrixError(ValueError):
+class MatrixError(ConfigFileError):
     """A malformed matrix file; str(error) is "<file>:<line>: <reason>"."""
-
-    def __init__(self, source: str, line: int, reason: str) -> None:
-        super().__init__(f"{source}:{line}: {reason}")
-        self.source = source
-        self.line = line
-        self.reason = reason
 
 
 class _Reader:

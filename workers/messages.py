@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from workers.check_output import MAX_ANNOTATIONS_PER_REQUEST, MAX_TEXT, truncate_start
+from core.contract import RunCommand
+from workers.check_output import Output
+from workers.conclusions import is_failed
 
 NOT_IMPLEMENTED: Final = frozenset({"deploy", "rollback", "status"})
 
@@ -15,23 +17,20 @@ OK_TO_TEST_NOTE: Final = (
 )
 
 
-def not_implemented(command: str) -> str:
+def not_implemented(command: RunCommand) -> str:
+    asked = " ".join(
+        part
+        for part in (f"/{command.command}", command.env, f"to {command.sha}" if command.sha else "")
+        if part
+    )
     return (
-        f"`/{command}` is not implemented yet: deploybot cannot {command} from a comment today. "
-        "Nothing was done."
+        f"`{asked}` is not implemented yet: deploybot cannot {command.command} from a comment "
+        "today. Nothing was done."
     )
 
 
 def needs_write(command: str, user: str) -> str:
     return f"@{user} `/{command}` needs write access to this repository; nothing was done."
-
-
-def ok_to_test_done(sha: str) -> str:
-    return f"CI approved for `{sha[:10]}`: running it now."
-
-
-def retest_started(stage: str | None) -> str:
-    return f"Re-running `{stage}`." if stage else "Re-running every stage."
 
 
 def unknown_stage(stage: str, known: list[str]) -> str:
@@ -90,26 +89,13 @@ def worker_lost(attempts: int) -> str:
     )
 
 
-def release_bodies(
-    tag: str, results: list[tuple[str, str, str]], annotations: list[dict[str, object]]
-) -> list[dict[str, object]]:
-    """PATCH bodies completing the release check run: (stage, state, stage summary) for each
-    stage in order, then every stage's annotations appended 50 at a time."""
-    failed = [name for name, state, _ in results if state in {"failure", "timed_out"}]
-    conclusion = "failure" if failed else "success"
+def release_output(tag: str, results: list[tuple[str, str, Output]]) -> tuple[str, Output]:
+    """The release check run's conclusion and output from (stage, state, stage output) of each
+    stage in order: a table, the details of every stage that did not pass, all annotations."""
+    failed = [name for name, state, _ in results if is_failed(state)]
     title = f"{tag}: {', '.join(failed)} failed" if failed else f"{tag}: all stages passed"
     table = ["| stage | result |", "|---|---|"] + [f"| {n} | {s} |" for n, s, _ in results]
-    details = [f"## {name}\n\n{text}" for name, state, text in results if state != "success"]
+    details = [f"## {name}\n\n{out.summary}" for name, state, out in results if state != "success"]
     summary = "\n".join(table) + "\n\n" + "\n\n".join(details)
-    step = MAX_ANNOTATIONS_PER_REQUEST
-    batches = [annotations[i : i + step] for i in range(0, len(annotations), step)] or [[]]
-    bodies: list[dict[str, object]] = []
-    for index, batch in enumerate(batches):
-        output: dict[str, object] = {"title": title, "summary": truncate_start(summary, MAX_TEXT)}
-        if batch:
-            output["annotations"] = batch
-        body: dict[str, object] = {"output": output}
-        if index == 0:
-            body["conclusion"] = conclusion
-        bodies.append(body)
-    return bodies
+    annotations = [note for _, _, out in results for note in out.annotations]
+    return ("failure" if failed else "success"), Output(title, summary, annotations)

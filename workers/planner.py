@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from workers.conclusions import is_failed
 from workers.matrix import TRIGGERS, Matrix, Stage
 
 
@@ -77,3 +78,21 @@ def after_failure(
         )
         for p in remaining
     ]
+
+
+class FailureCancels:
+    """Which of the remaining stages the run's first blocking failure cancels, as it goes."""
+
+    def __init__(self) -> None:
+        self._reasons: dict[str, str] | None = None
+
+    def reason(self, name: str) -> str | None:
+        """Why the stage is cancelled, or None when it still runs."""
+        return (self._reasons or {}).get(name)
+
+    def after(self, planned: Sequence[PlannedStage], index: int, state: str | None) -> None:
+        """Take note of how planned[index] ended."""
+        p = planned[index]
+        if self._reasons is None and p.stage.blocking and is_failed(state):
+            rest = after_failure(planned[index + 1 :], p.stage.name)
+            self._reasons = {q.stage.name: reason for q, reason in rest if reason is not None}

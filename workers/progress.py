@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +14,13 @@ from typing import Any, Final
 
 from redis.asyncio import Redis
 from redis.asyncio.lock import Lock
+
+from core import contract
+from core.contract import Message
+from core.errors import LeaseHeld, PayloadError
+from workers.conclusions import CONCLUSIONS
+
+log = logging.getLogger(__name__)
 
 PREFIX: Final = "deploybot:ci"
 # Progress outlives the broker's visibility timeout (3 h), so a message restored that late
@@ -28,11 +36,8 @@ MAX_STAGE_ATTEMPTS: Final = 2
 SUMMARY_LOCK_S: Final = 15
 
 ACTIVE: Final = f"{PREFIX}:active"
-# A stage in one of these states is over: a check run conclusion, or DONE for a release.
-DONE: Final = "done"
-FINAL_STATES: Final = frozenset(
-    {"success", "failure", "neutral", "cancelled", "skipped", "timed_out", "action_required", DONE}
-)
+# A stage in one of these states is over.
+FINAL_STATES: Final = CONCLUSIONS
 
 # Renew the lease only while it is still ours.
 _RENEW = """
@@ -142,19 +147,16 @@ class RunRecord:
         return bool(await self._redis.hexists(self._hash, "finished"))
 
 
-class LeaseHeld(Exception):
-    """Another live worker is running this run already."""
-
-
 @asynccontextmanager
-async def lease(redis: Redis, key: str, task: str, kwargs: dict[str, Any]) -> AsyncIterator[None]:
+async def lease(redis: Redis, key: str, message: Message) -> AsyncIterator[None]:
     """Hold the run's lease for the block, renewed in the background, and list the run as active
-    (with how to start it again) while the block runs."""
+    (with the message that starts it again) while the block runs."""
     name = f"{PREFIX}:lease:{key}"
     token = uuid.uuid4().hex
     if not await redis.set(name, token, nx=True, ex=LEASE_TTL_S):
-        raise LeaseHeld(key)
-    await redis.hset(ACTIVE, key, json.dumps({"task": task, "kwargs": kwargs}))
+        raise LeaseHeld(f"run {key} is held by another worker", retry_after=LEASE_TTL_S + 1)
+    entry = {"task": message.NAME, "kwargs": message.kwargs()}
+    await redis.hset(ACTIVE, key, json.dumps(entry))
     renew = redis.register_script(_RENEW)
 
     async def heartbeat() -> None:
@@ -173,14 +175,20 @@ async def lease(redis: Redis, key: str, task: str, kwargs: dict[str, Any]) -> As
         await redis.register_script(_RELEASE)(keys=[name], args=[token])
 
 
-async def orphans(redis: Redis) -> list[tuple[str, str, dict[str, Any]]]:
-    """(key, task, kwargs) of every active run whose lease has lapsed: its worker died."""
+async def orphans(redis: Redis) -> list[tuple[str, Message]]:
+    """(key, message that starts it) of every active run whose lease has lapsed: its worker
+    died."""
     found = []
     for raw_key, raw in (await redis.hgetall(ACTIVE)).items():
         key = _text(raw_key)
         if not await redis.exists(f"{PREFIX}:lease:{key}"):
             entry = json.loads(_text(raw))
-            found.append((key, str(entry["task"]), dict(entry["kwargs"])))
+            try:
+                found.append((key, contract.parse(str(entry["task"]), dict(entry["kwargs"]))))
+            except PayloadError as exc:
+                # Written by a version whose contract differed: it cannot be started again.
+                log.error("run %s cannot be resumed (%s); dropped", key, exc)
+                await redis.hdel(ACTIVE, key)
     return found
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterable
+from typing import Any
 
 MASK = "***"
 
@@ -37,3 +38,15 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     for pattern in _TOKEN_PATTERNS:
         text = pattern.sub(MASK, text)
     return text
+
+
+def scrub_json(value: Any, secrets: Iterable[str] = ()) -> Any:
+    """A JSON value (a request body) with every string in it scrubbed."""
+    secrets = list(secrets)
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, dict):
+        return {k: scrub_json(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub_json(v, secrets) for v in value]
+    return value

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from workers.conclusions import FAILED
+
 MARKER: Final = "<!-- deploybot:summary -->"
 ICONS: Final = {
     "queued": "⏳",
@@ -18,7 +20,6 @@ ICONS: Final = {
     "action_required": "❗",
 }
 RUNNING: Final = frozenset({"queued", "in_progress"})
-FAILED: Final = frozenset({"failure", "timed_out", "action_required"})
 SHORT_SHA: Final = 10
 
 

@@ -22,13 +22,13 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from bot.app import create_app
-from core import task_names
+from core import contract
 from core.settings import Settings
-from deploybot.serving import serve_in_thread
+from testkit.serving import serve_in_thread
 from tests.conftest import WEBHOOK_SECRET
 
 WEBHOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "github" / "webhooks"
-QUEUES = (task_names.QUEUE_DEFAULT, task_names.QUEUE_LONG)
+QUEUES = contract.QUEUES
 
 
 def sign(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
@@ -79,7 +79,7 @@ class Recorder:
 
     def __init__(self, app: Celery) -> None:
         self.ran: queue.Queue[Message] = queue.Queue()
-        for name in task_names.QUEUE_OF:
+        for name in contract.BY_NAME:
             self._register(app, name)
 
     def _register(self, app: Celery, name: str) -> None:

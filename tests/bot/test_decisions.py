@@ -9,9 +9,9 @@ import pytest
 from gidgethub import sansio
 
 from bot.jobs import Ignore, Job, Plan, Pong
-from bot.payload import PayloadError
 from bot.routes import router
-from core import task_names
+from core import contract
+from core.errors import PayloadError
 from core.settings import Settings
 from tests.bot.conftest import example
 
@@ -28,8 +28,9 @@ async def test_a_new_head_commit_plans_one_pipeline_job() -> None:
     data = example("pull_request/synchronize.payload.json")
     job = await decide("pull_request", data)
     assert isinstance(job, Job)
-    assert job.task == task_names.PIPELINE
-    assert job.queue == task_names.QUEUE_LONG
+    assert isinstance(job.message, contract.RunPipeline)
+    assert job.message.QUEUE == contract.QUEUE_LONG
+    assert job.message.delivery_id == "1"
     assert (
         job.logical_key
         == f"pipeline:{data['repository']['id']}:{data['pull_request']['head']['sha']}"
@@ -52,7 +53,10 @@ async def test_a_missing_field_is_a_payload_error_naming_it() -> None:
 
 def test_a_plan_with_two_jobs_is_a_bug_not_a_choice() -> None:
     plan = Plan()
-    job = Job(task_names.RECORD_PUSH, {}, None)
+    push = contract.RecordPush(
+        installation_id=1, repo="o/r", branch="main", sha="a" * 40, delivery_id="1"
+    )
+    job = Job(push, "push:1")
     plan.add(job)
     plan.add(job)
     with pytest.raises(RuntimeError, match="expected one"):

@@ -14,10 +14,10 @@ from celery import Celery
 from starlette.testclient import TestClient
 
 from bot.app import create_app
-from core import task_names
+from core import contract
 from core.celery_app import make_celery
 from core.settings import Settings
-from deploybot.loopback import free_port
+from testkit.loopback import free_port
 from tests.bot.conftest import (
     WEBHOOKS,
     Recorder,
@@ -57,7 +57,7 @@ def test_ten_concurrent_redeliveries_start_exactly_one_job(
 
     assert sorted(status for status, _ in answers) == [200] * 9 + [202]
     assert answers.count((200, "duplicate delivery\n")) == 9
-    assert job.task == task_names.PIPELINE
+    assert job.task == contract.RunPipeline.NAME
     assert job.kwargs["delivery_id"] == headers["x-github-delivery"]
 
 
@@ -91,13 +91,13 @@ def test_a_delivery_whose_push_fails_is_not_claimed_and_can_be_redelivered(
     client = make_client()
     headers = headers_for("pull_request", BODY)
     # A queue key of the wrong type makes the push fail inside the claim script.
-    redis_client.set(task_names.QUEUE_LONG, "not a list")
+    redis_client.set(contract.QUEUE_LONG, "not a list")
     refused = client.post("/webhook", content=BODY, headers=headers)
     assert refused.status_code == 503
     assert refused.text.startswith("not queued: queue unavailable (ResponseError)")
     assert redis_client.keys("deploybot:*") == []
 
-    redis_client.delete(task_names.QUEUE_LONG)
+    redis_client.delete(contract.QUEUE_LONG)
     with start_worker(celery_app):
         redelivered = client.post("/webhook", content=BODY, headers=headers)
         assert redelivered.status_code == 202

@@ -8,7 +8,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from bot.app import create_app
-from core.settings import ConfigError, Settings
+from core.errors import ConfigError
+from core.settings import Settings
 from tests.bot.conftest import WEBHOOKS, headers_for
 
 

@@ -9,23 +9,27 @@ import redis
 from celery import Celery
 
 from bot.envelope import task_message
-from core import task_names
+from core import contract
 
-KWARGS: dict[str, str | int | bool | None] = {
-    "installation_id": 1,
-    "repo": "octo/tutor",
-    "sha": "a" * 40,
-    "env": None,
-    "delivery_id": "d-1",
-}
+MESSAGE = contract.RunCommand(
+    installation_id=1,
+    repo="octo/tutor",
+    pr_number=3,
+    comment_id=9,
+    sender="boss",
+    command="rollback",
+    sha="a" * 40,
+    delivery_id="d-1",
+)
+KWARGS = MESSAGE.kwargs()
 
 
 def test_the_message_matches_what_send_task_writes(
     celery_app: Celery, redis_client: redis.Redis
 ) -> None:
-    queue = task_names.QUEUE_LONG
+    queue = MESSAGE.QUEUE
     celery_app.send_task(
-        task_names.PIPELINE,
+        MESSAGE.NAME,
         kwargs=KWARGS,
         queue=queue,
         task_id="t-1",
@@ -35,9 +39,7 @@ def test_the_message_matches_what_send_task_writes(
     )
     (raw,) = redis_client.lrange(queue, 0, -1)
     sent: dict[str, Any] = json.loads(raw)
-    ours: dict[str, Any] = json.loads(
-        task_message(celery_app, task_names.PIPELINE, KWARGS, queue, "t-1")
-    )
+    ours: dict[str, Any] = json.loads(task_message(celery_app, MESSAGE, "t-1"))
 
     assert sent.keys() == ours.keys()
     assert ours["body"] == sent["body"]

@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import pytest
 import redis
-from gidgethub import BadRequest
 
+from core.errors import ConfigError, GitHubRefused
 from core.github_app import TOKEN_MARGIN_S, github_app
-from core.settings import ConfigError, Settings
-from deploybot.fakegithub.server import FakeGitHub
+from core.settings import Settings
+from testkit.fakegithub.server import FakeGitHub
 
 REPO = "octo/tutor"
 
@@ -61,7 +61,7 @@ async def test_a_revoked_token_is_forgotten_and_a_new_one_minted(
     async with github_app(settings) as app:
         first = await app.installation_token(7)
         github.tokens.clear()  # GitHub revoked every token
-        with pytest.raises(BadRequest):
+        with pytest.raises(GitHubRefused):
             await (await app.installation_client(7)).getitem(f"/repos/{REPO}/pulls/1")
         await app.forget_token(7)
         second = await app.installation_token(7)
@@ -94,7 +94,7 @@ async def test_a_refusal_without_retry_after_is_raised(
     github.fail_next("GET", "/permission$", 403, message="Forbidden")
     async with github_app(settings) as app:
         gh = await app.installation_client(7)
-        with pytest.raises(BadRequest):
+        with pytest.raises(GitHubRefused):
             await gh.getitem(f"/repos/{REPO}/collaborators/someone/permission")
 
 

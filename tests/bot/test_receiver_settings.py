@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.settings import ConfigError, Settings
+from core.errors import ConfigError
+from core.settings import Settings
 
 
 def test_defaults() -> None:

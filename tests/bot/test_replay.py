@@ -10,7 +10,7 @@ import redis
 from celery import Celery
 from starlette.testclient import TestClient
 
-from core import task_names
+from core import contract
 from tests.bot.conftest import (
     WEBHOOKS,
     Recorder,
@@ -46,7 +46,7 @@ def expected(name: str, payload: dict[str, Any]) -> tuple[int, str | None, dict[
         pr = payload["pull_request"]
         return (
             202,
-            task_names.PIPELINE,
+            contract.RunPipeline.NAME,
             {
                 "installation_id": installation,
                 "repo": repo,
@@ -61,7 +61,7 @@ def expected(name: str, payload: dict[str, Any]) -> tuple[int, str | None, dict[
     if event in {"installation", "installation_repositories"}:
         return (
             202,
-            task_names.RECORD_INSTALLATION,
+            contract.RecordInstallation.NAME,
             {
                 "installation_id": installation,
                 "action": payload["action"],
@@ -72,7 +72,7 @@ def expected(name: str, payload: dict[str, Any]) -> tuple[int, str | None, dict[
         suite = payload["check_suite"]
         return (
             202,
-            task_names.RERUN,
+            contract.Rerun.NAME,
             {
                 "installation_id": installation,
                 "repo": repo,
@@ -86,7 +86,7 @@ def expected(name: str, payload: dict[str, Any]) -> tuple[int, str | None, dict[
         # These examples push the default branch.
         return (
             202,
-            task_names.RECORD_PUSH,
+            contract.RecordPush.NAME,
             {
                 "installation_id": installation,
                 "repo": repo,
@@ -145,10 +145,10 @@ def test_a_worker_runs_exactly_the_jobs_the_receiver_acknowledged(
     # Examples share commits, so later deliveries of one change are answered as duplicates.
     assert sorted(set(acknowledged.values())) == sorted(
         {
-            task_names.PIPELINE,
-            task_names.RERUN,
-            task_names.RECORD_INSTALLATION,
-            task_names.RECORD_PUSH,
+            contract.RunPipeline.NAME,
+            contract.Rerun.NAME,
+            contract.RecordInstallation.NAME,
+            contract.RecordPush.NAME,
         }
     )
 

@@ -11,7 +11,7 @@ import pytest
 import redis
 from starlette.testclient import TestClient
 
-from core import task_names
+from core import contract
 from core.settings import Settings
 from tests.bot.conftest import Message, encode, example, headers_for, queued_messages
 
@@ -45,7 +45,7 @@ def test_a_release_tag_push_starts_a_release(client: TestClient, redis_client: r
     payload["ref"] = "refs/tags/v1.2.0"
     assert post(client, "push", payload)[0] == 202
     job = only_job(redis_client)
-    assert job.task == task_names.RELEASE
+    assert job.task == contract.RunRelease.NAME
     assert (job.kwargs["tag"], job.kwargs["sha"]) == ("v1.2.0", payload["after"])
     assert job.kwargs["default_branch"] == payload["repository"]["default_branch"]
 
@@ -72,7 +72,7 @@ def test_a_merged_pull_request_is_recorded(client: TestClient, redis_client: red
     payload["pull_request"]["merged"] = True
     assert post(client, "pull_request", payload)[0] == 202
     job = only_job(redis_client)
-    assert job.task == task_names.RECORD_MERGE
+    assert job.task == contract.RecordMerge.NAME
     assert job.kwargs["merge_commit_sha"] == payload["pull_request"]["merge_commit_sha"]
     assert job.kwargs["pr_number"] == payload["pull_request"]["number"]
 
@@ -101,7 +101,7 @@ def test_a_check_suite_for_a_commit_already_queued_starts_no_second_pipeline(
     suite["repository"]["id"] = SYNC["repository"]["id"]
     assert post(client, "pull_request", SYNC)[0] == 202
     assert post(client, "check_suite", suite) == (200, "duplicate event")
-    assert only_job(redis_client).task == task_names.PIPELINE
+    assert only_job(redis_client).task == contract.RunPipeline.NAME
 
 
 def test_rerunning_one_of_our_check_runs_reruns_its_stage(
@@ -111,7 +111,7 @@ def test_rerunning_one_of_our_check_runs_reruns_its_stage(
     payload["check_run"]["name"] = "deploybot/test"
     assert post(client, "check_run", payload)[0] == 202
     job = only_job(redis_client)
-    assert job.task == task_names.RERUN
+    assert job.task == contract.Rerun.NAME
     assert (job.kwargs["scope"], job.kwargs["stage"]) == ("stage", "test")
     assert job.kwargs["check_run_id"] == payload["check_run"]["id"]
 
@@ -125,7 +125,7 @@ def test_the_rollback_button_asks_for_a_rollback_once(
     assert post(client, "check_run", payload)[0] == 202
     assert post(client, "check_run", payload) == (200, "duplicate event")
     job = only_job(redis_client)
-    assert job.task == task_names.CHECK_RUN_ACTION
+    assert job.task == contract.CheckRunAction.NAME
     assert (job.kwargs["action"], job.kwargs["sender"]) == ("rollback", payload["sender"]["login"])
 
 
@@ -135,7 +135,7 @@ def test_a_deploy_comment_becomes_a_command_job(
     payload = pr_comment("Looks good.\n\n/DEPLOY production\n/rollback")
     assert post(client, "issue_comment", payload)[0] == 202
     job = only_job(redis_client)
-    assert job.task == task_names.COMMAND
+    assert job.task == contract.RunCommand.NAME
     assert {k: job.kwargs[k] for k in ("command", "env", "comment_id", "sender")} == {
         "command": "deploy",
         "env": "production",
@@ -144,12 +144,26 @@ def test_a_deploy_comment_becomes_a_command_job(
     }
 
 
+def test_a_rollback_to_a_sha_carries_its_environment_and_sha(
+    client: TestClient, redis_client: redis.Redis
+) -> None:
+    assert post(client, "issue_comment", pr_comment("/rollback production to ABC1234"))[0] == 202
+    job = only_job(redis_client)
+    assert job.task == contract.RunCommand.NAME
+    assert contract.RunCommand.from_kwargs(job.kwargs).kwargs() == {
+        **job.kwargs,
+        "command": "rollback",
+        "env": "production",
+        "sha": "abc1234",
+    }
+
+
 def test_a_typo_gets_a_help_job_that_suggests_the_command(
     client: TestClient, redis_client: redis.Redis
 ) -> None:
     assert post(client, "issue_comment", pr_comment("/delpoy"))[0] == 202
     job = only_job(redis_client)
-    assert job.task == task_names.COMMAND_HELP
+    assert job.task == contract.CommandHelp.NAME
     assert "Did you mean `/deploy`?" in job.kwargs["message"]
 
 
@@ -159,7 +173,7 @@ def test_an_unknown_environment_is_answered_not_deployed(
     client = make_client(replace(settings, environments=("production", "staging")))
     assert post(client, "issue_comment", pr_comment("/deploy stagign"))[0] == 202
     job = only_job(redis_client)
-    assert job.task == task_names.COMMAND_HELP
+    assert job.task == contract.CommandHelp.NAME
     assert "Did you mean `staging`?" in job.kwargs["message"]
 
 

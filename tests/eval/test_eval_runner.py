@@ -596,9 +596,14 @@ def table() -> ConjugationTable:
 
 def table_problems(it: Item, table: ConjugationTable) -> list[str]:
     """Where an item disagrees with the table, or leaves a verb form in its sentence unannotated."""
-    problems: list[str] = []
     tokens = Counter(span.text for span in words(canonical(it.sentence)))
     annotated: Counter[str] = Counter()
+    problems = _correction_problems(it, table, annotated) + _verb_problems(it, table, annotated)
+    return problems + _coverage_problems(it, table, tokens, annotated)
+
+
+def _correction_problems(it: Item, table: ConjugationTable, annotated: Counter[str]) -> list[str]:
+    problems: list[str] = []
     for correction in it.corrections:
         key = canonical(correction.original)
         annotated[key] += 1
@@ -617,6 +622,11 @@ def table_problems(it: Item, table: ConjugationTable) -> list[str]:
             )
         if table.accepts(key, slot.lemma, slot.tense, slot.person):
             problems.append(f"{correction.original} is a right form of {slot}")
+    return problems
+
+
+def _verb_problems(it: Item, table: ConjugationTable, annotated: Counter[str]) -> list[str]:
+    problems: list[str] = []
     for verb in it.verbs:
         key = canonical(verb.form)
         annotated[key] += 1
@@ -628,9 +638,17 @@ def table_problems(it: Item, table: ConjugationTable) -> list[str]:
             continue
         if not accepted:
             problems.append(f"{verb.form} is not a form of {slot}")
-    for word, count in annotated.items():
-        if tokens[word] < count:
-            problems.append(f"{word} annotated {count} time(s), found {tokens[word]}")
+    return problems
+
+
+def _coverage_problems(
+    it: Item, table: ConjugationTable, tokens: Counter[str], annotated: Counter[str]
+) -> list[str]:
+    problems = [
+        f"{word} annotated {count} time(s), found {tokens[word]}"
+        for word, count in annotated.items()
+        if tokens[word] < count
+    ]
     not_verbs = {canonical(word) for word in it.not_verbs}
     for word in sorted(not_verbs):
         if not table.readings(word) or word not in tokens:

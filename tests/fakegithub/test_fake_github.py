@@ -7,7 +7,7 @@ import pytest
 from gidgethub import BadRequest, GitHubBroken, apps
 from gidgethub.httpx import GitHubAPI
 
-from deploybot.fakegithub.server import FakeGitHub
+from testkit.fakegithub.server import FakeGitHub
 
 REPO = "octo/tutor"
 SHA = "a" * 40

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from deploybot.loopback import free_port
+from testkit.loopback import free_port
 
 pytestmark = [pytest.mark.docker]
 

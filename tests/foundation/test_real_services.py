@@ -15,7 +15,7 @@ from tests.conftest import GitRepo, WorkerFactory
 def test_celery_worker_runs_a_task_through_real_redis(
     celery_app: Celery, start_worker: WorkerFactory, redis_client: redis.Redis
 ) -> None:
-    @celery_app.task(name="tests.record")
+    @celery_app.task(name="tests.record", shared=False)
     def record(value: str) -> str:
         redis_client.rpush("tests:recorded", value)
         return value.upper()

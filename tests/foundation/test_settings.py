@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import ConfigError, Settings
+from core.errors import ConfigError
+from core.settings import Settings
 
 KEY = "-----BEGIN RSA PRIVATE KEY-----\nc2VjcmV0LWtleS1ib2R5\n-----END RSA PRIVATE KEY-----\n"
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from deploy import images
-from deploybot.loopback import free_port
+from testkit.loopback import free_port
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.check_docs import check_text
+from tools.check_docs import check_text, table_problems
 
 FILES = ["README.md", "bot", "bot/README.md", "data", "data/verbs.yaml"]
 RECIPES = ["lint", "test", "bench"]
@@ -34,4 +34,19 @@ def test_unknown_recipes_and_settings_are_named_with_their_line() -> None:
     assert found == [
         "README.md:2:11: DOC002 `just deploy-all` is not a recipe of the justfile",
         "README.md:2:28: DOC003 DEPLOYBOT_SECRET_SAUCE is not a setting deploybot reads",
+    ]
+
+
+def test_the_configuration_table_must_list_every_setting() -> None:
+    readme = (
+        "# x\n\n## Configuration\n\n| variable | default |\n|---|---|\n"
+        "| `DEPLOYBOT_REDIS_URL` / `DEPLOYBOT_DATA_DIR` | x |\n\n## Next\n"
+        "| `DEPLOYBOT_WEBHOOK_SECRET` | listed in another section: does not count |\n"
+    )
+    known = ["DEPLOYBOT_REDIS_URL", "DEPLOYBOT_DATA_DIR", "DEPLOYBOT_WEBHOOK_SECRET"]
+    assert [str(p) for p in table_problems("README.md", readme, variables=known)] == [
+        "README.md:3:1: DOC004 the configuration table does not list DEPLOYBOT_WEBHOOK_SECRET"
+    ]
+    assert [str(p) for p in table_problems("README.md", "# x\n", variables=known)] == [
+        "README.md:1:1: DOC004 no '## Configuration' section"
     ]

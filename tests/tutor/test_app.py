@@ -14,7 +14,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from deploybot.loopback import free_port
+from testkit.loopback import free_port
 from tutor.app import MAX_SENTENCE_CHARS, create_app
 from tutor.checker import TableChecker, load_checker
 

@@ -14,10 +14,10 @@ import pytest
 import redis
 from celery import Celery
 
-from core import task_names
+from core import contract
 from core.settings import Settings
-from deploybot.fakegithub.server import FakeGitHub
-from deploybot.fakegithub.state import Pull
+from testkit.fakegithub.server import FakeGitHub
+from testkit.fakegithub.state import Pull
 from tests.conftest import GitRepo
 from workers import progress
 from workers.app import create_worker_app
@@ -105,17 +105,10 @@ def add_pull(github: FakeGitHub, number: int, sha: str, files: list[str], **extr
 
 def send_pipeline(app: Celery, number: int, sha: str, delivery_id: str | None = None) -> str:
     delivery = delivery_id or str(uuid.uuid4())
-    app.send_task(
-        task_names.PIPELINE,
-        kwargs={
-            "installation_id": INSTALLATION,
-            "repo": REPO,
-            "pr_number": number,
-            "sha": sha,
-            "delivery_id": delivery,
-        },
-        queue=task_names.QUEUE_OF[task_names.PIPELINE],
+    message = contract.RunPipeline(
+        installation_id=INSTALLATION, repo=REPO, pr_number=number, sha=sha, delivery_id=delivery
     )
+    contract.send(app, message)
     return delivery
 
 
@@ -135,9 +128,7 @@ def runs_for(github: FakeGitHub, sha: str) -> dict[str, dict[str, Any]]:
 
 def idle(client: redis.Redis) -> bool:
     """No pipeline is running or waiting to be resumed."""
-    return not client.hlen(progress.ACTIVE) and not any(
-        client.llen(q) for q in task_names.QUEUE_OF.values()
-    )
+    return not client.hlen(progress.ACTIVE) and not any(client.llen(q) for q in contract.QUEUES)
 
 
 def drained(client: redis.Redis) -> bool:

@@ -10,22 +10,24 @@ import pytest
 from gidgethub import apps
 from gidgethub.httpx import GitHubAPI
 
-from deploybot.fakegithub.server import FakeGitHub
+from testkit.fakegithub.server import FakeGitHub
 from workers.annotations import Annotation
 from workers.check_output import (
     MAX_ANNOTATIONS_PER_REQUEST,
     MAX_TEXT,
-    cancelled_body,
-    completed_bodies,
+    Output,
+    cancelled,
+    completion_bodies,
     conclusion,
-    failure_body,
     in_progress_body,
     queued_body,
-    skipped_body,
+    skipped,
+    stage_output,
     summary,
     title,
 )
 from workers.matrix import Stage
+from workers.scrub import scrub_json
 from workers.stage_runner import StageResult
 
 LINT = Stage("lint", ("just", "lint"), frozenset({"pr"}), True, (), 120, 10, False)
@@ -45,6 +47,10 @@ def _result(
         for i in range(annotations)
     )
     return StageResult(exit_code, timed_out, duration_s, Path("lint.log"), tail, found)
+
+
+def completed_bodies(stage: Stage, result: StageResult) -> list[dict[str, object]]:
+    return completion_bodies(conclusion(stage, result), stage_output(stage, result))
 
 
 def _output(body: dict[str, object]) -> dict[str, Any]:
@@ -144,7 +150,7 @@ def test_secrets_are_scrubbed_from_everything_posted() -> None:
         f"cloning https://x-access-token:{token}@github.com/o/r\npassword hunter2-secret",
         (Annotation("a.py", 1, 1, "failure", "saw hunter2-secret here"),),
     )
-    bodies = completed_bodies(LINT, result, secrets=["hunter2-secret"])
+    bodies = scrub_json(completed_bodies(LINT, result), ["hunter2-secret"])
     posted = repr(bodies)
     assert token not in posted
     assert "hunter2-secret" not in posted
@@ -152,20 +158,25 @@ def test_secrets_are_scrubbed_from_everything_posted() -> None:
 
 
 def test_skipped_cancelled_and_failure_bodies() -> None:
-    assert skipped_body("no change under docs/") == {
-        "conclusion": "skipped",
-        "output": {"title": "Skipped", "summary": "no change under docs/"},
-    }
-    assert cancelled_body("superseded by abc1234")["conclusion"] == "cancelled"
-    body = failure_body("Malformed matrix", "data/ci-matrix.yaml:3: unknown key 'x'")
-    assert body == {
-        "conclusion": "failure",
-        "output": {
-            "title": "Malformed matrix",
-            "summary": "data/ci-matrix.yaml:3: unknown key 'x'",
-        },
-    }
-    cut = _output(failure_body("t", "x" * 100_000 + "the end"))["summary"]
+    assert completion_bodies("skipped", skipped("no change under docs/")) == [
+        {
+            "conclusion": "skipped",
+            "output": {"title": "Skipped", "summary": "no change under docs/"},
+        }
+    ]
+    assert cancelled("superseded by abc1234") == Output("Cancelled", "superseded by abc1234")
+    failed = Output("Malformed matrix", "data/ci-matrix.yaml:3: unknown key 'x'")
+    assert completion_bodies("failure", failed) == [
+        {
+            "conclusion": "failure",
+            "output": {
+                "title": "Malformed matrix",
+                "summary": "data/ci-matrix.yaml:3: unknown key 'x'",
+            },
+        }
+    ]
+    (body,) = completion_bodies("failure", Output("t", "x" * 100_000 + "the end"))
+    cut = _output(body)["summary"]
     assert MAX_TEXT - 10 < len(cut) <= MAX_TEXT
     assert cut.startswith("… (")
     assert cut.endswith("xthe end")
@@ -183,8 +194,8 @@ async def test_github_accepts_every_body_for_a_whole_pipeline(
     finals = {
         "lint": completed_bodies(LINT, _result(1, annotations=120)),
         "test": completed_bodies(LINT, big_log),
-        "docs": [skipped_body("no change under docs/")],
-        "eval": [cancelled_body("superseded by a newer push")],
+        "docs": completion_bodies("skipped", skipped("no change under docs/")),
+        "eval": completion_bodies("cancelled", cancelled("superseded by a newer push")),
     }
     async with httpx2.AsyncClient() as http:
         jwt_gh = GitHubAPI(http, "deploybot-tests", base_url=github.url)

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import CheckoutError
 from tests.conftest import GitRepo
-from workers.checkout import CheckoutError, Workspace
+from workers.checkout import Workspace
 
 TOKEN = "ghs_w1TestToken0123456789abcdefABCDEF"
 
@@ -65,6 +66,21 @@ def test_a_broken_worktree_is_rebuilt_without_touching_an_enclosing_repository(
     assert ((path / "app.py").read_text(), _head(path)) == ("v = 1\n", sha)
     assert not (path / "junk").exists()
     assert (outer.path / "precious.txt").read_text() == "untracked work"
+
+
+def test_a_worktree_whose_add_was_killed_midway_is_made_again(
+    origin: GitRepo, tmp_path: Path
+) -> None:
+    sha = origin.commit({"app.py": "v = 1\n"})
+    workspace = Workspace(tmp_path / "ws", origin.url)
+    path = workspace.checkout(sha)
+    # What a worker killed inside `git worktree add` leaves: the entry, locked, and no files.
+    subprocess.run(
+        ["git", "--git-dir", str(workspace.git_dir), "worktree", "lock", str(path)], check=True
+    )
+    subprocess.run(["rm", "-rf", str(path)], check=True)
+    assert workspace.checkout(sha) == path
+    assert (path / "app.py").read_text() == "v = 1\n"
 
 
 def test_commits_already_fetched_need_no_remote(origin: GitRepo, tmp_path: Path) -> None:

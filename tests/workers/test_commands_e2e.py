@@ -6,16 +6,15 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
 from celery import Celery
 
-from core import task_names
+from core import contract
 from core.commands import help_text
 from core.settings import Settings
-from deploybot.fakegithub.server import FakeGitHub
+from testkit.fakegithub.server import FakeGitHub
 from tests.conftest import WorkerFactory
 from tests.workers.harness import (
     INSTALLATION,
@@ -35,7 +34,6 @@ from tests.workers.harness import (
     wait_for,
 )
 from workers import messages
-from workers.app import SCHEDULED
 from workers.summary import MARKER
 
 TWO_STAGES = matrix(
@@ -44,6 +42,30 @@ TWO_STAGES = matrix(
 )
 MAINTAINER = "boss"
 OUTSIDER = "outsider"
+
+
+def delivery() -> str:
+    return str(uuid.uuid4())
+
+
+def command_message(
+    number: int,
+    comment_id: int,
+    sender: str,
+    command: str,
+    delivery_id: str | None = None,
+    **arguments: str,
+) -> contract.RunCommand:
+    return contract.RunCommand(
+        installation_id=INSTALLATION,
+        repo=REPO,
+        pr_number=number,
+        comment_id=comment_id,
+        sender=sender,
+        command=command,
+        delivery_id=delivery_id or delivery(),
+        **arguments,
+    )
 
 
 @dataclass
@@ -57,27 +79,10 @@ class World:
         """A comment a person wrote on the pull request."""
         return self.github.add_comment(REPO, number, body, author)
 
-    def command(self, number: int, command: str, sender: str, stage: str | None = None) -> int:
+    def command(self, number: int, command: str, sender: str, **arguments: str) -> int:
         comment_id = self.comment(number, f"/{command}", sender)
-        self.send(
-            task_names.COMMAND,
-            {
-                "installation_id": INSTALLATION,
-                "repo": REPO,
-                "pr_number": number,
-                "comment_id": comment_id,
-                "sender": sender,
-                "command": command,
-                "env": None,
-                "sha": None,
-                "stage": stage,
-            },
-        )
+        contract.send(self.app, command_message(number, comment_id, sender, command, **arguments))
         return comment_id
-
-    def send(self, task: str, kwargs: dict[str, Any], delivery_id: str | None = None) -> None:
-        kwargs = {**kwargs, "delivery_id": delivery_id or str(uuid.uuid4())}
-        self.app.send_task(task, kwargs=kwargs, queue=task_names.QUEUE_OF[task])
 
     def bot_comments(self) -> list[str]:
         return [c["body"] for c in self.github.comments() if c["user"]["login"].endswith("[bot]")]
@@ -151,19 +156,18 @@ def test_check_run_rerequested_reruns_that_stage(world: World) -> None:
     wait_for("the pipeline", settled(world.github, world.redis, sha, 2))
     greet = runs_for(world.github, sha)["deploybot/greet"]
 
-    world.send(
-        task_names.RERUN,
-        {
-            "installation_id": INSTALLATION,
-            "repo": REPO,
-            "scope": "stage",
-            "stage": "greet",
-            "check_suite_id": 1,
-            "check_run_id": greet["id"],
-            "sha": sha,
-            "pr_number": 8,
-        },
+    rerun = contract.Rerun(
+        installation_id=INSTALLATION,
+        repo=REPO,
+        scope="stage",
+        stage="greet",
+        check_suite_id=1,
+        check_run_id=greet["id"],
+        sha=sha,
+        pr_number=8,
+        delivery_id=delivery(),
     )
+    contract.send(world.app, rerun)
     wait_for("the re-run", settled(world.github, world.redis, sha, 3))
     greets = [r for r in world.github.check_runs() if r["name"] == "deploybot/greet"]
     assert [r["conclusion"] for r in greets] == ["success", "success"]
@@ -179,8 +183,17 @@ def test_help_and_commands_that_do_not_exist_yet(world: World) -> None:
 
     help_reply, deploy = world.bot_comments()
     assert help_reply == help_text()
-    assert deploy == messages.not_implemented("deploy")
-    assert "not implemented yet" in deploy
+    assert deploy.startswith("`/deploy` is not implemented yet")
+
+
+def test_a_rollback_to_a_sha_reaches_the_worker_with_its_environment_and_sha(
+    world: World,
+) -> None:
+    add_pull(world.github, 15, "e" * 40, [])
+    world.command(15, "rollback", MAINTAINER, env="production", sha="abc1234")
+    wait_for("the rollback answer", lambda: len(world.bot_comments()) == 1)
+    [answer] = world.bot_comments()
+    assert answer.startswith("`/rollback production to abc1234` is not implemented yet")
 
 
 def test_malformed_matrix_is_one_failed_check_run(world: World) -> None:
@@ -216,16 +229,15 @@ def test_release_tag_reports_one_release_check_run(world: World) -> None:
         python_stage("full-eval", "print('score 0.97')", 1),
     )
     sha = world.remote.commit({"data/ci-matrix.yaml": stages})
-    world.send(
-        task_names.RELEASE,
-        {
-            "installation_id": INSTALLATION,
-            "repo": REPO,
-            "tag": "v1.2.0",
-            "sha": sha,
-            "default_branch": "main",
-        },
+    release = contract.RunRelease(
+        installation_id=INSTALLATION,
+        repo=REPO,
+        tag="v1.2.0",
+        sha=sha,
+        default_branch="main",
+        delivery_id=delivery(),
     )
+    contract.send(world.app, release)
     wait_for("the release check run", settled(world.github, world.redis, sha, 1))
 
     [run] = runs_for(world.github, sha).values()
@@ -236,19 +248,18 @@ def test_release_tag_reports_one_release_check_run(world: World) -> None:
     assert "| build | success |" in run["output"]["summary"]
     assert "| full-eval | success |" in run["output"]["summary"]
 
-    world.send(
-        task_names.RERUN,
-        {
-            "installation_id": INSTALLATION,
-            "repo": REPO,
-            "scope": "stage",
-            "stage": "release",
-            "check_suite_id": 1,
-            "check_run_id": run["id"],
-            "sha": sha,
-            "pr_number": None,
-        },
+    rerun = contract.Rerun(
+        installation_id=INSTALLATION,
+        repo=REPO,
+        scope="stage",
+        stage="release",
+        check_suite_id=1,
+        check_run_id=run["id"],
+        sha=sha,
+        pr_number=None,
+        delivery_id=delivery(),
     )
+    contract.send(world.app, rerun)
     wait_for("the re-run release", settled(world.github, world.redis, sha, 2))
     releases = [r for r in world.github.check_runs() if r["name"] == "deploybot/release"]
     assert [r["conclusion"] for r in releases] == ["success", "success"]
@@ -269,13 +280,12 @@ def test_nightly_run_tests_the_default_branch_and_tells_oncall(
     )
     sha = remote.commit({"data/ci-matrix.yaml": stages})
     with start_worker(app):
-        world = World(github, redis_client, app, remote)
-        world.send(
-            task_names.RECORD_PUSH,
-            {"installation_id": INSTALLATION, "repo": REPO, "branch": "main", "sha": sha},
+        push = contract.RecordPush(
+            installation_id=INSTALLATION, repo=REPO, branch="main", sha=sha, delivery_id=delivery()
         )
+        contract.send(app, push)
         wait_for("the push to be recorded", lambda: drained(redis_client))
-        app.send_task(SCHEDULED, kwargs={"trigger": "nightly"})
+        contract.send(app, contract.Scheduled(trigger="nightly"))
         wait_for("the nightly run", settled(github, redis_client, sha, 1))
         wait_for("the on-call comment", lambda: bool(github.comments()))
 
@@ -291,17 +301,16 @@ def test_did_you_mean_help_is_posted_only_for_those_who_may_run_commands(world: 
     add_pull(world.github, 12, "c" * 40, [])
     for sender in (OUTSIDER, MAINTAINER):
         comment_id = world.comment(12, "/delpoy", sender)
-        world.send(
-            task_names.COMMAND_HELP,
-            {
-                "installation_id": INSTALLATION,
-                "repo": REPO,
-                "pr_number": 12,
-                "comment_id": comment_id,
-                "sender": sender,
-                "message": f"`/delpoy` is not a command. Did you mean `/deploy`? ({sender})",
-            },
+        help_job = contract.CommandHelp(
+            installation_id=INSTALLATION,
+            repo=REPO,
+            pr_number=12,
+            comment_id=comment_id,
+            sender=sender,
+            message=f"`/delpoy` is not a command. Did you mean `/deploy`? ({sender})",
+            delivery_id=delivery(),
         )
+        contract.send(world.app, help_job)
     wait_for("both help jobs", lambda: drained(world.redis))
     assert world.bot_comments() == [
         f"`/delpoy` is not a command. Did you mean `/deploy`? ({MAINTAINER})"
@@ -311,19 +320,9 @@ def test_did_you_mean_help_is_posted_only_for_those_who_may_run_commands(world: 
 def test_a_redelivered_command_answers_once(world: World) -> None:
     add_pull(world.github, 13, "d" * 40, [])
     comment_id = world.comment(13, "/help", MAINTAINER)
-    job = {
-        "installation_id": INSTALLATION,
-        "repo": REPO,
-        "pr_number": 13,
-        "comment_id": comment_id,
-        "sender": MAINTAINER,
-        "command": "help",
-        "env": None,
-        "sha": None,
-        "stage": None,
-    }
+    job = command_message(13, comment_id, MAINTAINER, "help", delivery_id="delivery-13")
     for _ in range(2):
-        world.send(task_names.COMMAND, job, delivery_id="delivery-13")
+        contract.send(world.app, job)
         wait_for("the command job", lambda: drained(world.redis))
     assert world.bot_comments() == [help_text()]
 

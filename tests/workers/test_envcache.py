@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from workers.envcache import EnvError, activate, ensure_env, env_key, requirements
+from core.errors import EnvError
+from workers.envcache import activate, ensure_env, env_key, requirements
 
 PYPROJECT = """\
 [project]

@@ -9,7 +9,7 @@ import redis
 from celery import Celery
 
 from core.settings import Settings
-from deploybot.fakegithub.server import FakeGitHub
+from testkit.fakegithub.server import FakeGitHub
 from tests.conftest import WorkerFactory
 from tests.workers.harness import (
     PYTHON,

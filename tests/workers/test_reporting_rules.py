@@ -9,12 +9,15 @@ import pytest
 from celery.schedules import crontab
 from gidgethub import BadRequest, GitHubBroken
 
-from core import task_names
-from core.settings import ConfigError, Settings
+from core import contract
+from core.errors import ConfigError, GitHubRefused, GitHubUnavailable
+from core.github_app import backoff_s, translate
+from core.settings import Settings
 from workers import messages, summary
-from workers.app import RECOVER, SCHEDULED, beat_schedule, create_worker_app
-from workers.report import backoff_s, task_retry_delay
+from workers.app import beat_schedule
+from workers.check_output import Output, completion_bodies
 from workers.sources import clone_url, stage_env
+from workers.worker import retry_delay
 
 
 def test_summary_lists_stages_in_matrix_order_with_links() -> None:
@@ -63,14 +66,30 @@ def _http_error(status: int, headers: dict[str, str]) -> BadRequest:
     return error
 
 
-def test_task_retry_delay_follows_github() -> None:
-    assert task_retry_delay(GitHubBroken(HTTPStatus.BAD_GATEWAY), 0) == 15.0
-    assert task_retry_delay(GitHubBroken(HTTPStatus.BAD_GATEWAY), 2) == 60.0
-    assert task_retry_delay(_http_error(403, {"retry-after": "7"}), 0) == 7.0
-    assert task_retry_delay(_http_error(429, {}), 0) == 15.0
+def _translated(exc: BadRequest | GitHubBroken) -> Exception:
+    return translate(exc, "GET", "/repos/o/r/pulls/1?per_page=100")
+
+
+def test_github_answers_become_the_exception_tree() -> None:
+    broken = _translated(GitHubBroken(HTTPStatus.BAD_GATEWAY))
+    assert isinstance(broken, GitHubUnavailable)
+    assert str(broken) == "GitHub answered 502 to GET /repos/o/r/pulls/1"
+    slow = _translated(_http_error(403, {"retry-after": "7"}))
+    assert isinstance(slow, GitHubUnavailable)
+    assert slow.retry_after == 7.0
+    assert isinstance(_translated(_http_error(429, {})), GitHubUnavailable)
     # A plain 403 is a permission problem: waiting does not help.
-    assert task_retry_delay(_http_error(403, {}), 0) is None
-    assert task_retry_delay(ValueError("bug"), 0) is None
+    refused = _translated(_http_error(403, {}))
+    assert isinstance(refused, GitHubRefused)
+    assert refused.status == 403
+
+
+def test_retries_are_decided_by_type() -> None:
+    assert retry_delay(GitHubUnavailable("502"), 0) == 15.0
+    assert retry_delay(GitHubUnavailable("502"), 2) == 60.0
+    assert retry_delay(GitHubUnavailable("slow down", retry_after=7.0), 0) == 7.0
+    assert retry_delay(GitHubRefused("no", 403), 0) is None
+    assert retry_delay(ValueError("bug"), 0) is None
 
 
 def test_clone_url_follows_the_api_host_unless_configured() -> None:
@@ -94,31 +113,29 @@ def test_stages_never_see_the_workers_secrets() -> None:
 def test_beat_runs_the_configured_schedules_and_recovery() -> None:
     settings = Settings(nightly_cron="30 2 * * *", weekly_cron="0 5 * * 1")
     schedule = beat_schedule(settings)
-    assert schedule["nightly"]["task"] == schedule["weekly"]["task"] == SCHEDULED
+    assert schedule["nightly"]["task"] == schedule["weekly"]["task"] == contract.Scheduled.NAME
+    assert contract.Scheduled.from_kwargs(schedule["nightly"]["kwargs"]).trigger == "nightly"
     assert schedule["nightly"]["schedule"] == crontab(minute="30", hour="2")
     assert schedule["weekly"]["schedule"] == crontab(minute="0", hour="5", day_of_week="1")
-    assert schedule["recover"]["task"] == RECOVER
+    assert schedule["recover"]["task"] == contract.Recover.NAME
 
 
-def test_worker_app_registers_every_task_the_receiver_sends() -> None:
-    app = create_worker_app(Settings())
-    assert set(task_names.QUEUE_OF) <= set(app.tasks)
-    assert app.conf.task_routes[task_names.PIPELINE] == {"queue": task_names.QUEUE_LONG}
-    assert app.conf.beat_schedule.keys() == {"nightly", "weekly", "recover"}
-
-
-def test_release_bodies_fail_on_a_failed_stage_and_batch_annotations() -> None:
+def test_release_output_fails_on_a_failed_stage_and_batches_annotations() -> None:
     annotation = {"path": "a.py", "start_line": 1, "end_line": 1, "annotation_level": "failure"}
-    bodies = messages.release_bodies(
+    conclusion, output = messages.release_output(
         "v2.0.0",
-        [("build", "success", "ok"), ("eval", "failure", "score 0.80 < 0.95")],
-        [annotation] * 120,
+        [
+            ("build", "success", Output("passed", "ok", [annotation] * 70)),
+            ("eval", "failure", Output("failed", "score 0.80 < 0.95", [annotation] * 50)),
+        ],
     )
+    bodies = completion_bodies(conclusion, output)
     assert [b.get("conclusion") for b in bodies] == ["failure", None, None]
     first = bodies[0]["output"]
     assert isinstance(first, dict)
     assert first["title"] == "v2.0.0: eval failed"
     assert "score 0.80 < 0.95" in first["summary"]
+    assert "## build" not in first["summary"]
     sizes = [len(b["output"]["annotations"]) for b in bodies]  # type: ignore[index]
     assert sizes == [50, 50, 20]
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from core import task_names
+from core import contract
 from core.settings import Settings
-from deploybot.fakegithub.server import FakeGitHub
+from testkit.fakegithub.server import FakeGitHub
 from tests.workers.harness import (
     INSTALLATION,
     REPO,
@@ -46,7 +46,7 @@ def celery_worker(settings: Settings, name: str, log: Path) -> Iterator[subproce
         "DEPLOYBOT_DATA_DIR": str(settings.data_dir),
         "DEPLOYBOT_GIT_URL": settings.git_url or "",
     }
-    queues = ",".join(sorted(set(task_names.QUEUE_OF.values())))
+    queues = ",".join(contract.QUEUES)
     argv = [sys.executable, "-m", "celery", "--app", "workers.app:celery_app", "worker"]
     argv += ["--pool", "threads", "--concurrency", "2", "--queues", queues, "--hostname", name]
     argv += ["--without-gossip", "--without-mingle", "--loglevel", "INFO"]

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
@@ -27,14 +26,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from deploybot.fakegithub import schema
-from deploybot.fakegithub.state import GitHubState, NotFound, Pull, Repo, Unprocessable
-from deploybot.serving import serve_in_thread
+from testkit.fakegithub import schema
+from testkit.fakegithub.operations import OPERATIONS, Call
+from testkit.fakegithub.state import GitHubState, NotFound, Pull, Repo, Unprocessable
+from testkit.serving import serve_in_thread
 
-TOKEN_LIFETIME = timedelta(hours=1)
 # GitHub refuses App JWTs that live longer than ten minutes (plus clock-drift allowance).
 MAX_JWT_LIFETIME_S = 600 + 60
-BOT_LOGIN = "deploybot[bot]"
 
 
 @dataclass(frozen=True)
@@ -282,109 +280,14 @@ class FakeGitHub:
         return None
 
     def _dispatch(
-        self, op: str, p: dict[str, Any] | Any, query: dict[str, str], body: Any
+        self, op: str, params: dict[str, Any] | Any, query: dict[str, str], body: Any
     ) -> tuple[int, Any]:
-        s = self.state
-        repo = f"{p.get('owner')}/{p.get('repo')}"
-        if op == "apps/get-authenticated":
-            return 200, {"id": self.app_id, "slug": "deploybot", "name": "deploybot"}
-        if op == "apps/create-installation-access-token":
-            if not any(r.installation_id == p["installation_id"] for r in s.repos.values()):
-                raise NotFound(f"installation {p['installation_id']}")
-            # Real tokens are "ghs_" plus 36 characters today and documented as possibly longer.
-            token = "ghs_" + secrets.token_urlsafe(40)
-            expires = datetime.now(UTC) + TOKEN_LIFETIME
-            self.tokens[token] = (p["installation_id"], expires)
-            return 201, {
-                "token": token,
-                "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "permissions": {},
-            }
-        if op == "checks/create":
-            return s.create_check_run(repo, body)
-        if op == "checks/update":
-            return s.update_check_run(repo, p["check_run_id"], body)
-        if op == "checks/get":
-            run = s.get_run(repo, p["check_run_id"])
-            return 200, s.check_run_json(run)
-        if op == "checks/list-annotations":
-            s.get_run(repo, p["check_run_id"])
-            return 200, s.annotations[p["check_run_id"]]
-        if op == "checks/list-for-ref":
-            return s.list_check_runs_for_ref(repo, p["ref"], query)
-        if op == "checks/rerequest-suite":
-            s.rerequested_suites.append(p["check_suite_id"])
-            return 201, {}
-        if op == "issues/create-comment":
-            s.require_issue(repo, p["issue_number"])
-            return s.create_comment(repo, p["issue_number"], body, BOT_LOGIN)
-        if op == "issues/list-comments":
-            return 200, [
-                c
-                for c in s.comments.values()
-                if c["repository"] == repo and c["issue_number"] == p["issue_number"]
-            ]
-        if op == "issues/get-comment":
-            return 200, s.get_comment(repo, p["comment_id"])
-        if op == "issues/update-comment":
-            return s.update_comment(repo, p["comment_id"], body)
-        if op == "issues/delete-comment":
-            s.get_comment(repo, p["comment_id"])
-            del s.comments[p["comment_id"]]
-            return 204, None
-        if op == "reactions/create-for-issue-comment":
-            return s.add_reaction(repo, p["comment_id"], body["content"], BOT_LOGIN)
-        if op == "reactions/list-for-issue-comment":
-            s.get_comment(repo, p["comment_id"])
-            return 200, s.reactions.get(p["comment_id"], [])
-        if op == "repos/get-collaborator-permission-level":
-            permission = s.repo(repo).permissions.get(p["username"], "none")
-            role = {"admin": "admin", "write": "write", "read": "read"}.get(permission, "none")
-            return 200, {
-                "permission": permission,
-                "role_name": role,
-                "user": {"login": p["username"]},
-            }
-        if op == "pulls/get":
-            return 200, s.pull_json(repo, s.get_pull(repo, p["pull_number"]))
-        if op == "pulls/list-files":
-            files = s.get_pull(repo, p["pull_number"]).files
-            per_page = int(query.get("per_page", "30"))
-            page = int(query.get("page", "1"))
-            return 200, files[(page - 1) * per_page : page * per_page]
-        if op == "repos/compare-commits-with-basehead":
-            found = s.repo(repo).compares.get(p["basehead"])
-            if found is None:
-                raise NotFound(f"comparison {p['basehead']}")
-            return 200, found
-        if op == "repos/create-deployment":
-            return s.create_deployment(repo, body, BOT_LOGIN)
-        if op == "repos/list-deployments":
-            return s.list_deployments(repo, query)
-        if op == "repos/get-deployment":
-            return 200, s.get_deployment(repo, p["deployment_id"])
-        if op == "repos/create-deployment-status":
-            return s.create_deployment_status(repo, p["deployment_id"], body)
-        if op == "repos/list-deployment-statuses":
-            s.get_deployment(repo, p["deployment_id"])
-            return 200, list(reversed(s.deployment_statuses[p["deployment_id"]]))
-        if op == "git/get-ref":
-            sha = s.repo(repo).refs.get(p["ref"])
-            if sha is None:
-                raise NotFound(f"ref {p['ref']}")
-            return 200, {"ref": f"refs/{p['ref']}", "object": {"sha": sha, "type": "commit"}}
-        if op == "repos/create-commit-status":
-            status = {**body, "sha": p["sha"], "repository": repo, "id": len(s.commit_statuses) + 1}
-            s.commit_statuses.append(status)
-            return 201, status
-        if op == "repos/create-release":
-            release = {**body, "id": len(s.releases) + 1, "repository": repo}
-            s.releases.append(release)
-            return 201, release
-        if op == "repos/list-releases":
-            return 200, [r for r in s.releases if r["repository"] == repo]
-        # A real operation of the schema that the fake does not model yet: loud, not silent.
-        raise Unprocessable("the fake GitHub does not implement this operation yet")
+        handler = OPERATIONS.get(op)
+        if handler is None:
+            # A real operation of the schema that the fake does not model yet: loud, not silent.
+            raise Unprocessable("the fake GitHub does not implement this operation yet")
+        repo = f"{params.get('owner')}/{params.get('repo')}"
+        return handler(self.state, Call(self.app_id, self.tokens, repo, params, query, body))
 
 
 def _json_or_text(body: bytes) -> Any:

@@ -1,10 +1,12 @@
-"""Local helper processes on 127.0.0.1: a free port, a process waited on until ready, a Redis."""
+"""Local helpers on 127.0.0.1: a free port, a process waited on until ready, a private Redis, and
+an in-process Redis (fakeredis) for the embedded demo."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -70,3 +72,46 @@ def private_redis(server: str = "redis-server") -> Iterator[str]:
         ]
         with process_until_ready(argv, lambda: redis_answers(url)):
             yield f"{url}/0"
+
+
+def _keep_open_handler() -> type:
+    from fakeredis._clients._tcp_server import TCPFakeRequestHandler
+
+    class KeepOpen(TCPFakeRequestHandler):
+        """fakeredis hangs up after any error reply; real Redis keeps the connection. Celery's
+        transport relies on that (EVALSHA answers NOSCRIPT once, then the script is loaded)."""
+
+        def handle(self) -> None:
+            while not self.server._shutdown_event.is_set() and not self._peer_closed():
+                super().handle()
+
+        def _peer_closed(self) -> bool:
+            try:
+                peeked: bytes = self.connection.recv(1, socket.MSG_PEEK)
+            except BlockingIOError:
+                return False
+            except OSError:
+                return True
+            return peeked == b""
+
+    return KeepOpen
+
+
+@contextmanager
+def fake_redis() -> Iterator[str]:
+    """An in-process Redis speaking the real protocol on loopback (fakeredis with Lua)."""
+    from fakeredis import TcpFakeServer
+
+    port = free_port()
+    server = TcpFakeServer(("127.0.0.1", port), server_type="redis")
+    server.RequestHandlerClass = _keep_open_handler()
+    # Handler threads must not keep the demo alive, nor block its exit.
+    server.daemon_threads = True
+    server.block_on_close = False
+    thread = threading.Thread(target=server.serve_forever, name="fake-redis", daemon=True)
+    thread.start()
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.shutdown()
+        server.server_close()

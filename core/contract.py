@@ -1,0 +1,256 @@
+"""The task contract: every Celery task's name, queue and arguments, defined once.
+
+Each task is a frozen dataclass here. The receiver builds its message from it (and sends it by
+name, so it never imports worker code), the worker's task receives it, and the tests build it the
+same way; tests/test_contract.py proves that each has exactly one registered worker task accepting
+exactly these arguments. Arguments stay small and flat: ids and short strings the worker re-reads
+GitHub with. Names are stable: a message queued before an upgrade runs after it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, ClassVar, Final, Self
+
+from celery import Celery
+
+from core.errors import PayloadError
+
+QUEUE_DEFAULT: Final = "default"
+# Stages and deploys run for minutes; a queue of their own keeps webhook-driven quick work moving.
+QUEUE_LONG: Final = "long"
+QUEUES: Final = (QUEUE_DEFAULT, QUEUE_LONG)
+
+Scalar = str | int | bool | None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Message:
+    """One task's arguments; a subclass names the task (NAME) and the queue it goes to (QUEUE)."""
+
+    NAME: ClassVar[str]
+    QUEUE: ClassVar[str]
+
+    def kwargs(self) -> dict[str, Scalar]:
+        """The task's keyword arguments, as they travel in the broker's JSON."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_kwargs(cls, kwargs: Mapping[str, object]) -> Self:
+        """The message a task received; PayloadError naming the argument that does not fit."""
+        hints = typing.get_type_hints(cls)
+        names = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(kwargs) - set(names))
+        if unknown:
+            raise PayloadError(f"{cls.NAME}: unknown arguments {', '.join(unknown)}")
+        for f in dataclasses.fields(cls):
+            required = f.default is dataclasses.MISSING
+            if f.name not in kwargs:
+                if required:
+                    raise PayloadError(f"{cls.NAME}: argument {f.name} is missing")
+                continue
+            if not _fits(kwargs[f.name], hints[f.name]):
+                raise PayloadError(f"{cls.NAME}: argument {f.name} must be {hints[f.name]}")
+        return cls(**kwargs)
+
+
+def _fits(value: object, hint: Any) -> bool:
+    allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    if isinstance(value, bool) and bool not in allowed:
+        return False  # bool is an int subclass; an id is never True
+    return any(value is None if t is type(None) else isinstance(value, t) for t in allowed)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Delivered(Message):
+    """A task some delivery (or schedule tick) asked for: a redelivered task resumes that run."""
+
+    delivery_id: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class InRepo(Delivered):
+    """A task about one repository of one installation."""
+
+    installation_id: int
+    repo: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OnComment(InRepo):
+    """A task answering one comment on a pull request."""
+
+    pr_number: int
+    comment_id: int
+    sender: str
+
+
+# -- sent by the receiver (bot/) ----------------------------------------------------------------
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunPipeline(InRepo):
+    """CI for a pull request's head commit."""
+
+    NAME: ClassVar[str] = "workers.pipeline.run"
+    QUEUE: ClassVar[str] = QUEUE_LONG
+    pr_number: int
+    sha: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Rerun(InRepo):
+    """A re-run asked from the Checks UI (a suite or one check run) or by /retest, /ok-to-test."""
+
+    NAME: ClassVar[str] = "workers.pipeline.rerun"
+    QUEUE: ClassVar[str] = QUEUE_LONG
+    scope: str  # "suite" | "stage"
+    stage: str | None
+    check_suite_id: int | None
+    check_run_id: int | None
+    sha: str
+    pr_number: int | None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunRelease(InRepo):
+    """A pushed v* tag."""
+
+    NAME: ClassVar[str] = "workers.release.run"
+    QUEUE: ClassVar[str] = QUEUE_LONG
+    tag: str
+    sha: str
+    default_branch: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunCommand(OnComment):
+    """A PR comment command the parser accepted, with its validated arguments."""
+
+    NAME: ClassVar[str] = "workers.commands.run"
+    QUEUE: ClassVar[str] = QUEUE_DEFAULT
+    command: str
+    env: str | None = None
+    sha: str | None = None
+    stage: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CommandHelp(OnComment):
+    """The parser's help for a command that cannot run as written (posted only for writers)."""
+
+    NAME: ClassVar[str] = "workers.commands.help"
+    QUEUE: ClassVar[str] = QUEUE_DEFAULT
+    message: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CheckRunAction(InRepo):
+    """A button pressed on one of deploybot's check runs."""
+
+    NAME: ClassVar[str] = "workers.commands.check_run_action"
+    QUEUE: ClassVar[str] = QUEUE_DEFAULT
+    action: str
+    check_run_id: int
+    sha: str
+    sender: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RecordMerge(InRepo):
+    """A merged pull request: its merge commit is what a later /deploy deploys."""
+
+    NAME: ClassVar[str] = "workers.records.merge"
+    QUEUE: ClassVar[str] = QUEUE_DEFAULT
+    pr_number: int
+    merge_commit_sha: str
+    base_ref: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RecordPush(InRepo):
+    """A push to the default branch: what nightly and weekly runs test."""
+
+    NAME: ClassVar[str] = "workers.records.push"
+    QUEUE: ClassVar[str] = QUEUE_DEFAULT
+    branch: str
+    sha: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RecordInstallation(Delivered):
+    """The App installed, removed or changed on an account."""
+
+    NAME: ClassVar[str] = "workers.records.installation"
+    QUEUE: ClassVar[str] = QUEUE_DEFAULT
+    installation_id: int
+    action: str
+    account: str
+
+
+# -- sent by the workers themselves --------------------------------------------------------------
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Recover(Message):
+    """Start again every run whose worker died (beat, and once after a worker starts)."""
+
+    NAME: ClassVar[str] = "workers.recover"
+    QUEUE: ClassVar[str] = QUEUE_DEFAULT
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Scheduled(Message):
+    """A nightly or weekly tick (beat): one ScheduledRepo per repository with a default head."""
+
+    NAME: ClassVar[str] = "workers.schedule.run"
+    QUEUE: ClassVar[str] = QUEUE_DEFAULT
+    trigger: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ScheduledRepo(InRepo):
+    """One repository's scheduled run of the matrix on its default branch's head."""
+
+    NAME: ClassVar[str] = "workers.schedule.run.repo"
+    QUEUE: ClassVar[str] = QUEUE_LONG
+    sha: str
+    branch: str
+    trigger: str
+
+
+CONTRACT: Final[tuple[type[Message], ...]] = (
+    RunPipeline,
+    Rerun,
+    RunRelease,
+    RunCommand,
+    CommandHelp,
+    CheckRunAction,
+    RecordMerge,
+    RecordPush,
+    RecordInstallation,
+    Recover,
+    Scheduled,
+    ScheduledRepo,
+)
+BY_NAME: Final[dict[str, type[Message]]] = {m.NAME: m for m in CONTRACT}
+
+
+def routes() -> dict[str, dict[str, str]]:
+    """Celery's task_routes: each task to its queue."""
+    return {m.NAME: {"queue": m.QUEUE} for m in CONTRACT}
+
+
+def parse(name: str, kwargs: Mapping[str, object]) -> Message:
+    """A message stored by name and kwargs (e.g. a run to resume), checked against the contract."""
+    try:
+        kind = BY_NAME[name]
+    except KeyError:
+        raise PayloadError(f"{name!r} is not a task of the contract") from None
+    return kind.from_kwargs(kwargs)
+
+
+def send(celery: Celery, message: Message, **options: Any) -> None:
+    """Queue the message's task by name on its queue; nobody waits for its result."""
+    celery.send_task(
+        message.NAME, kwargs=message.kwargs(), queue=message.QUEUE, ignore_result=True, **options
+    )
