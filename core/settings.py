@@ -42,6 +42,8 @@ class Settings:
     redis_url: str = field(default=DEFAULT_REDIS_URL, repr=False)  # may carry a password
     github_app_id: int | None = None
     github_private_key: str | None = field(default=None, repr=False)
+    # Where the key was read from: hidden from stages, whatever its permissions.
+    github_private_key_path: Path | None = None
     github_api_url: str = DEFAULT_GITHUB_API_URL
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     # Whether draft pull requests get CI runs (the receiver's pipeline decision).
@@ -56,6 +58,9 @@ class Settings:
     # The issue number (in each repository) where failed nightly/weekly runs are reported;
     # None reports them only as check runs on the default branch's commit.
     oncall_issue: int | None = None
+    # Stages run in the bubblewrap sandbox; false runs them with no sandbox at all, which only
+    # code you trust may have (the embedded demo's own sample on a host without bwrap).
+    stage_sandbox: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -92,6 +97,9 @@ class Settings:
             github_private_key=_private_key(
                 get("GITHUB_PRIVATE_KEY"), get("GITHUB_PRIVATE_KEY_PATH")
             ),
+            github_private_key_path=(
+                Path(key_path) if (key_path := get("GITHUB_PRIVATE_KEY_PATH")) else None
+            ),
             github_api_url=api_url,
             data_dir=Path(get("DATA_DIR") or DEFAULT_DATA_DIR),
             run_on_draft=_boolean("RUN_ON_DRAFT", get("RUN_ON_DRAFT"), default=True),
@@ -100,6 +108,7 @@ class Settings:
             nightly_cron=_cron("NIGHTLY_CRON", get("NIGHTLY_CRON") or DEFAULT_NIGHTLY_CRON),
             weekly_cron=_cron("WEEKLY_CRON", get("WEEKLY_CRON") or DEFAULT_WEEKLY_CRON),
             oncall_issue=_issue_number(get("ONCALL_ISSUE")),
+            stage_sandbox=_boolean("STAGE_SANDBOX", get("STAGE_SANDBOX"), default=True),
         )
 
     def require_webhook_secret(self) -> str:
@@ -156,6 +165,10 @@ class Settings:
             (PREFIX + "NIGHTLY_CRON", self.nightly_cron),
             (PREFIX + "WEEKLY_CRON", self.weekly_cron),
             (PREFIX + "ONCALL_ISSUE", str(self.oncall_issue or "unset (check runs only)")),
+            (
+                PREFIX + "STAGE_SANDBOX",
+                "bwrap" if self.stage_sandbox else "OFF (trusted code only)",
+            ),
         ]
 
 

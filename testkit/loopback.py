@@ -51,11 +51,11 @@ def redis_answers(url: str) -> bool:
 
 
 @contextmanager
-def private_redis(server: str = "redis-server") -> Iterator[str]:
-    """A throwaway redis-server on a free loopback port that keeps nothing on disk; yields its URL
-    (database 0)."""
+def private_redis(server: str = "redis-server", password: str | None = None) -> Iterator[str]:
+    """A throwaway redis-server on a free loopback port that keeps nothing on disk, asking for
+    `password` when given; yields its URL (database 0, with the password)."""
     port = free_port()
-    url = f"redis://127.0.0.1:{port}"
+    url = f"redis://{f':{password}@' if password else ''}127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="deploybot-redis-") as workdir:
         argv = [
             server,
@@ -69,6 +69,7 @@ def private_redis(server: str = "redis-server") -> Iterator[str]:
             "no",
             "--dir",
             workdir,
+            *(["--requirepass", password] if password else []),
         ]
         with process_until_ready(argv, lambda: redis_answers(url)):
             yield f"{url}/0"

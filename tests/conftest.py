@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -180,6 +181,16 @@ def git_repo(tmp_path: Path) -> Callable[[str], GitRepo]:
         return repo
 
     return make
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A directory a sandboxed stage can read (a stage's /tmp is its own, so tmp_path is not
+    visible to it): where a test leaves a signal for a running stage."""
+    path = Path(tempfile.mkdtemp(prefix="deploybot-shared-", dir="/var/tmp"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,16 +1,20 @@
-"""A git workspace per repository: incremental fetch and a clean worktree at an exact SHA."""
+"""A git workspace per repository: incremental fetches into one object store, and a fresh,
+standalone checkout at an exact SHA wherever a stage needs one.
+
+The store is the worker's alone: no stage ever sees it (stages get a shallow clone of their own,
+discarded after them), and every git the worker runs ignores hooks, so nothing a stage wrote
+runs in the worker."""
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import fcntl
 import hashlib
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,7 +50,7 @@ def _slug(url: str) -> str:
 
 
 class Workspace:
-    """root/<repo>/repo.git holds the objects; root/<repo>/worktrees/<sha> one checkout each."""
+    """root/<repo>/repo.git holds the objects; checkouts are standalone clones made from it."""
 
     def __init__(self, root: Path, repo_url: str, git_timeout_s: float = 600) -> None:
         if re.search(r"://[^/]*@", repo_url):
@@ -55,12 +59,13 @@ class Workspace:
         self.repo_url = repo_url
         self.base = root / _slug(repo_url)
         self.git_dir = self.base / "repo.git"
-        self.worktrees = self.base / "worktrees"
         self.git_timeout_s = git_timeout_s
 
     def _git(self, *args: str, cwd: Path | None = None, token: str | None = None) -> str:
         env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", **auth_env(token)}
         where = ["-C", str(cwd)] if cwd else ["--git-dir", str(self.git_dir)]
+        # No hook of any repository runs in the worker, whoever wrote it.
+        where += ["-c", "core.hooksPath=/dev/null"]
         if cwd:
             # Never let git find a repository above ours (the data dir may sit in a checkout).
             env["GIT_CEILING_DIRECTORIES"] = str(cwd.parent)
@@ -84,7 +89,7 @@ class Workspace:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        """One process at a time fetches into or adds worktrees to this repository."""
+        """One process at a time fetches into this repository."""
         self.base.mkdir(parents=True, exist_ok=True)
         with (self.base / ".lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -122,37 +127,42 @@ class Workspace:
         if not self._has_commit(sha):
             raise CheckoutError(f"commit {sha} is not in {self.repo_url}")
 
-    def checkout(self, sha: str, token: str | None = None) -> Path:
-        """A clean worktree at exactly sha (fetched if missing); untracked files are removed."""
+    def fetch(self, sha: str, token: str | None = None) -> None:
+        """Make sure the store holds sha (fetched if missing)."""
         if not _SHA.fullmatch(sha):
             raise ValueError(f"not a full commit SHA: {sha!r}")
-        path = self.worktrees / sha
         with self._locked():
             self._fetch(sha, token)
-            self._git("worktree", "prune")
-            if (path / ".git").is_file():
-                try:
-                    self._git("checkout", "--quiet", "--force", "--detach", sha, cwd=path)
-                    self._git("clean", "-ffdxq", cwd=path)
-                    return path
-                except CheckoutError:
-                    pass  # half-made by a worker that died, or unregistered: made afresh below
-            shutil.rmtree(path, ignore_errors=True)
-            # `worktree add` locks the entry while it works: one killed mid-way stays locked,
-            # and prune keeps a locked entry. Nothing else locks ours.
-            with contextlib.suppress(CheckoutError):
-                self._git("worktree", "unlock", str(path))
-            self._git("worktree", "prune")
-            self._git("worktree", "add", "--quiet", "--force", "--detach", str(path), sha)
-        return path
 
-    def remove(self, sha: str) -> None:
-        """Delete the worktree of sha, if there is one (its objects stay for the next fetch)."""
-        if not _SHA.fullmatch(sha):
-            raise ValueError(f"not a full commit SHA: {sha!r}")
-        with self._locked():
-            if (self.worktrees / sha).exists():
-                self._git("worktree", "remove", "--force", str(self.worktrees / sha))
+    def checkout(self, sha: str, dest: Path, token: str | None = None) -> Path:
+        """A fresh standalone repository at dest holding exactly sha (shallow, detached HEAD),
+        sharing nothing with the store; whatever was at dest is removed first."""
+        self.fetch(sha, token)
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        self._git("init", "--quiet", str(dest), cwd=dest.parent)
+        self._git(
+            "fetch", "--quiet", "--no-tags", "--depth=1", self.git_dir.as_uri(), sha, cwd=dest
+        )
+        self._git("checkout", "--quiet", "--detach", "FETCH_HEAD", cwd=dest)
+        return dest
+
+    def files_at(self, sha: str, wanted: Callable[[str], bool]) -> dict[str, bytes]:
+        """The top-level files of sha whose names `wanted` accepts, by name (sha fetched)."""
+        listing = self._git("ls-tree", "--name-only", sha)
+        names = [name for name in listing.splitlines() if wanted(name)]
+        return {name: self._blob(f"{sha}:{name}") for name in names}
+
+    def _blob(self, spec: str) -> bytes:
+        proc = subprocess.run(  # noqa: S603 - fixed argv, validated SHA
+            ["git", "--git-dir", str(self.git_dir), "cat-file", "blob", spec],  # noqa: S607
+            capture_output=True,
+            timeout=self.git_timeout_s,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise CheckoutError(f"git cat-file failed: {proc.stderr.decode(errors='replace')}")
+        return proc.stdout
 
     def read_file_at(self, ref: str, path: str, token: str | None = None) -> str:
         """The text of path at ref (a branch, tag or SHA) as the remote has it now.

@@ -1,104 +1,200 @@
-"""Virtual environments with a checkout's dependencies, built once per hash of their inputs."""
+"""Virtual environments with a commit's dependencies, built once per hash of what declares them.
+
+The install runs in a sandbox (workers/sandbox.py) that holds only the declaring files
+(pyproject.toml, requirements*.txt) and the environment being built, with the stage's environment
+variables and the host's network (to reach the package index). What pip builds there is therefore
+a function of the key, so two commits with the same inputs may share the result; once built, the
+environment is frozen (owned by root, read-only to every stage) and never run by the worker.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Final
 
 from core.errors import EnvError
+from workers import sandbox
+from workers.sandbox import Host
 from workers.scrub import scrub
 
 # The files that decide what gets installed; a change to any of them means a new environment.
-_INPUT_GLOBS = ("pyproject.toml", "requirements*.txt")
+_INPUT = re.compile(r"pyproject\.toml|requirements[A-Za-z0-9_.-]*\.txt")
 _READY = ".deploybot-ready"
+INSTALL_TIMEOUT_S: Final = 1800
+# What a requirement may never be: an option pip would obey (`--log=…`, `-e …`, `--index-url …`)
+# or a path on the worker's disk (the sandbox holds only the declaring files).
+_OPTION = re.compile(r"\s*-")
+_LOCAL = re.compile(r"\s*(?:\.{1,2}/|/|~|file:)|.*@\s*file:", re.IGNORECASE)
+# The only option a requirements line may carry after its requirement (pip's --hash checking).
+_HASH = re.compile(r"--hash=[a-z0-9]+:[0-9a-f]+")
+
+Inputs = Mapping[str, bytes]
 
 
-def _inputs(checkout: Path) -> list[Path]:
-    return sorted({p for pattern in _INPUT_GLOBS for p in checkout.glob(pattern) if p.is_file()})
+def is_input(name: str) -> bool:
+    """Whether a top-level file of the commit decides what gets installed."""
+    return _INPUT.fullmatch(name) is not None
 
 
-def env_key(checkout: Path, extras: Sequence[str] = (), pip_args: Sequence[str] = ()) -> str:
+def read_inputs(checkout: Path) -> dict[str, bytes]:
+    """The declaring files of a directory (what a commit's tree holds at its root)."""
+    return {p.name: p.read_bytes() for p in sorted(checkout.iterdir()) if is_input(p.name)}
+
+
+def env_key(inputs: Inputs, extras: Sequence[str] = (), pip_args: Sequence[str] = ()) -> str:
     """A hash of the dependency inputs, the extras and this interpreter's version."""
     digest = hashlib.sha256()
     for part in (sys.version, *sorted(extras), *pip_args):
         digest.update(part.encode() + b"\0")
-    for path in _inputs(checkout):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in sorted(inputs):
+        digest.update(name.encode() + b"\0" + inputs[name] + b"\0")
     return digest.hexdigest()[:32]
 
 
-def requirements(checkout: Path, extras: Sequence[str] = ()) -> list[str]:
-    """pip arguments for the dependencies the checkout declares, not the project itself.
+def _requirement(text: str, where: str) -> str:
+    if _OPTION.match(text):
+        raise EnvError(
+            f"{where}: {text.split()[0]!r} is a pip option, not a requirement; deploybot passes "
+            "only requirements to pip (index settings belong to the worker's pip configuration)"
+        )
+    if _LOCAL.match(text):
+        raise EnvError(
+            f"{where}: {text.strip()!r} names a local path; dependencies install from the "
+            "package index only (the project itself is imported from its checkout)"
+        )
+    return text.strip()
 
-    The environment is shared by every commit with the same inputs, so it must not hold one
-    commit's copy of the project: stages import the project from the checkout they run in.
-    """
-    args: list[str] = []
-    pyproject = checkout / "pyproject.toml"
-    if pyproject.is_file():
-        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+
+def _requirements_file(name: str, text: str) -> list[str]:
+    """A requirements file's lines, each checked: requirements, optionally with --hash."""
+    lines: list[str] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        where = f"{name}:{number}"
+        tokens = _requirement(line, where).split()
+        options = [t for t in tokens if t.startswith("-")]
+        bad = [o for o in options if not _HASH.fullmatch(o)]
+        if bad:
+            raise EnvError(f"{where}: {bad[0]!r} is an option deploybot does not pass")
+        lines.append(
+            " ".join(t for t in tokens if not t.startswith("-")) + "".join(f" {o}" for o in options)
+        )
+    return lines
+
+
+def requirements(inputs: Inputs, extras: Sequence[str] = ()) -> dict[str, list[str]]:
+    """What to install, checked: "pyproject.toml" -> its dependencies and the extras' (not the
+    project itself: stages import it from their own checkout), and each requirements file's
+    lines under its name."""
+    wanted: dict[str, list[str]] = {}
+    if "pyproject.toml" in inputs:
+        try:
+            parsed = tomllib.loads(inputs["pyproject.toml"].decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise EnvError(f"pyproject.toml cannot be read: {exc}") from None
+        project = parsed.get("project", {})
         if "dependencies" in project.get("dynamic", []):
             raise EnvError("pyproject.toml declares its dependencies as dynamic; list them instead")
-        args.extend(project.get("dependencies", []))
+        declared = list(project.get("dependencies", []))
         optional = project.get("optional-dependencies", {})
         for extra in extras:
             if extra not in optional:
                 raise EnvError(f"pyproject.toml has no optional dependencies named {extra!r}")
-            args.extend(optional[extra])
-    for path in _inputs(checkout):
-        if path.name.startswith("requirements"):
-            args.extend(["--requirement", str(path)])
-    return args
+            declared += optional[extra]
+        wanted["pyproject.toml"] = [_requirement(str(d), "pyproject.toml") for d in declared]
+    for name in sorted(n for n in inputs if n.startswith("requirements")):
+        wanted[name] = _requirements_file(name, inputs[name].decode("utf-8", "replace"))
+    return wanted
 
 
 def ensure_env(
-    checkout: Path,
+    inputs: Inputs,
     cache_root: Path,
+    host: Host,
     extras: Sequence[str] = (),
     pip_args: Sequence[str] = (),
+    visible: Sequence[Path] = (),
 ) -> Path:
-    """The venv with the checkout's dependencies: reused when the inputs hash matches, else built.
-
-    pip_args go to `pip install` (e.g. an index URL, or --no-index --find-links DIR offline).
-    """
-    key = env_key(checkout, extras, pip_args)
+    """The venv with the inputs' dependencies: reused when the key matches, else built in a
+    sandbox. pip_args go to `pip install` (e.g. --no-index --find-links DIR, with DIR among
+    `visible`: paths the install may read)."""
+    wanted = requirements(inputs, extras)
+    key = env_key(inputs, extras, pip_args)
     target = cache_root / key
-    ready = target / _READY
     cache_root.mkdir(parents=True, exist_ok=True)
     with (cache_root / f"{key}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if ready.exists():
-            return target
-        # A venv's scripts hold its own path, so it is built in place; the marker written last
-        # tells a complete environment from one a dying worker left half-built.
-        shutil.rmtree(target, ignore_errors=True)
-        _run([sys.executable, "-m", "venv", "--without-pip", str(target)])
-        wanted = requirements(checkout, extras)
-        if wanted:
-            python = str(target / "bin" / "python")
-            quiet = ["--quiet", "--disable-pip-version-check"]
-            _run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pip",
-                    "--python",
-                    python,
-                    "install",
-                    *quiet,
-                    *pip_args,
-                    *wanted,
-                ]
-            )
-        ready.write_text(key + "\n", encoding="utf-8")
+        if not (target / _READY).exists():
+            _build(target, inputs, wanted, host, pip_args, visible)
     return target
+
+
+def _build(
+    target: Path,
+    inputs: Inputs,
+    wanted: dict[str, list[str]],
+    host: Host,
+    pip_args: Sequence[str],
+    visible: Sequence[Path],
+) -> None:
+    # A venv's scripts hold its own path, so it is built in place; the marker written last
+    # tells a complete environment from one a dying worker left half-built.
+    shutil.rmtree(target, ignore_errors=True)
+    _run([sys.executable, "-m", "venv", "--without-pip", str(target)], "venv")
+    args = [a for name, lines in wanted.items() for a in _install_args(name, lines)]
+    if args:
+        with tempfile.TemporaryDirectory(prefix="deploybot-inputs-") as tmp:
+            workdir = Path(tmp)
+            for name, data in inputs.items():
+                (workdir / name).write_bytes(data)
+            sandbox.give(workdir, host)
+            sandbox.give(target, host)
+            _install(target, workdir, host, [*pip_args, *args], visible)
+    sandbox.freeze(target, host)
+    (target / _READY).write_text(target.name + "\n", encoding="utf-8")
+
+
+def _install_args(name: str, lines: list[str]) -> list[str]:
+    if name == "pyproject.toml":
+        return lines
+    return ["--requirement", name] if lines else []
+
+
+def _install(
+    target: Path, workdir: Path, host: Host, args: list[str], visible: Sequence[Path]
+) -> None:
+    # The worker's pip installs into the target, inside the sandbox (pip --python runs only the
+    # worker's own pip code; what the dependencies' build backends run stays in the sandbox).
+    pip = [*host.python, "-m", "pip", "--python", str(target / "bin" / "python"), "install"]
+    command = [*pip, "--quiet", "--no-input", "--disable-pip-version-check", *args]
+    box = host.install(workdir, target, visible)
+    try:
+        done = subprocess.run(  # noqa: S603 - the sandbox's fixed argv
+            sandbox.argv(box, command),
+            env={**host.env, **host.install_env},
+            cwd=workdir,
+            capture_output=True,
+            text=True,
+            timeout=INSTALL_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise EnvError(f"pip took longer than {INSTALL_TIMEOUT_S} s") from None
+    if done.returncode != 0:
+        detail = scrub((done.stderr.strip() or done.stdout.strip())[-4000:])
+        raise EnvError(f"pip failed (exit {done.returncode}): {detail}")
 
 
 def activate(venv: Path, env: Mapping[str, str]) -> dict[str, str]:
@@ -109,9 +205,7 @@ def activate(venv: Path, env: Mapping[str, str]) -> dict[str, str]:
     return result
 
 
-def _run(argv: list[str]) -> None:
+def _run(argv: list[str], what: str) -> None:
     proc = subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: S603
     if proc.returncode != 0:
-        # An index URL in pip_args may carry credentials; pip repeats it in its errors.
-        detail = scrub(proc.stderr.strip()[-4000:])
-        raise EnvError(f"{argv[2]} failed (exit {proc.returncode}): {detail}")
+        raise EnvError(f"{what} failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")

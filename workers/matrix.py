@@ -14,6 +14,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from core.errors import ConfigFileError
 
 TRIGGERS: Final = ("pr", "nightly", "weekly", "release", "opt-in")
+# What a stage may ask for beyond its sandbox. docker: the host's Docker engine socket, which is
+# root on the host; such a stage never runs for a fork's code.
+NEEDS: Final = ("docker",)
 # A stage name becomes the check run "deploybot/<name>" and the argument of `/retest <name>`.
 _STAGE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 _STR = "tag:yaml.org,2002:str"
@@ -32,6 +35,7 @@ class Stage:
     timeout_s: int
     order: int
     run_after_failure: bool
+    needs: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ class _Reader:
 
 _TOP_KEYS: Final = frozenset({"stages"})
 _REQUIRED: Final = ("name", "command", "triggers", "timeout_s")
-_OPTIONAL: Final = ("blocking", "paths", "order", "run_after_failure")
+_OPTIONAL: Final = ("blocking", "paths", "order", "run_after_failure", "needs")
 
 
 def _command(reader: _Reader, node: Node, what: str) -> tuple[str, ...]:
@@ -159,7 +163,16 @@ def _stage(reader: _Reader, node: Node, position: int) -> Stage:
         timeout_s=timeout_s,
         order=optional("order", reader.integer, position),
         run_after_failure=optional("run_after_failure", reader.boolean, False),
+        needs=_needs(reader, fields.get("needs"), what),
     )
+
+
+def _needs(reader: _Reader, node: Node | None, what: str) -> frozenset[str]:
+    needs = reader.strings(node, f"{what}: needs") if node is not None else []
+    unknown = sorted(set(needs) - set(NEEDS))
+    if node is not None and unknown:
+        raise reader.fail(node, f"{what}: unknown need {unknown[0]!r} (known: {', '.join(NEEDS)})")
+    return frozenset(needs)
 
 
 def load_matrix(text: str, source: str = "data/ci-matrix.yaml") -> Matrix:

@@ -59,6 +59,17 @@ def matrix_error_body(
 
 
 PREPARE_FAILED: Final = "Could not check out the commit or install its dependencies"
+NO_SANDBOX_TITLE: Final = "No sandbox on this worker: the stage did not run"
+NO_DOCKER_TITLE: Final = "No Docker engine for this stage"
+
+
+def no_sandbox(reason: str) -> str:
+    return (
+        f"deploybot runs a pull request's code only inside its stage sandbox, and {reason}. "
+        "Nothing of this commit ran. Fix the worker host (see `deploybot doctor`), then re-run."
+    )
+
+
 INTERNAL_ERROR_TITLE: Final = "deploybot could not finish this stage"
 WORKER_LOST_TITLE: Final = "The worker running this stage died"
 

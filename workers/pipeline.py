@@ -161,7 +161,8 @@ class Pipeline(Runner):
         changed = None
         if pull is not None and request.trigger == "pr" and request.only is None:
             changed = await self.gh.changed_files(pull.number)
-        return plan(matrix, request.trigger, changed, only=request.only)
+        fork = pull is not None and pull.from_fork
+        return plan(matrix, request.trigger, changed, only=request.only, fork=fork)
 
     async def _create(self, planned: list[PlannedStage]) -> None:
         """Every planned stage's check run, queued, before any of them runs."""
@@ -221,6 +222,8 @@ class Pipeline(Runner):
         if isinstance(prepared, Output):
             return await self._complete(p, "failure", prepared, messages.PREPARE_FAILED)
         result = await self.stages.run(p.stage, prepared)
+        if isinstance(result, Output):
+            return await self._complete(p, "failure", result, result.title)
         return await self._complete(p, conclusion(p.stage, result), stage_output(p.stage, result))
 
     async def _row(

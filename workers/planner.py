@@ -38,19 +38,32 @@ def _path_skip(stage: Stage, changed_files: Sequence[str] | None) -> str | None:
     return f"no change under {_spoken_list(stage.paths)}"
 
 
+FORK_NEEDS_DOCKER = (
+    "needs Docker, which deploybot never gives code from a fork (it is root on the host)"
+)
+
+
 def plan(
-    matrix: Matrix, trigger: str, changed_files: Sequence[str] | None, only: str | None = None
+    matrix: Matrix,
+    trigger: str,
+    changed_files: Sequence[str] | None,
+    only: str | None = None,
+    *,
+    fork: bool = False,
 ) -> list[PlannedStage]:
     """The stages for this trigger, cheapest first, each to run or to report as skipped.
 
     `only` (from `/retest <stage>`) plans that one stage: it runs even when the diff would have
     skipped it (someone asked for it by name), if its triggers include this one or "opt-in".
+    For a fork's code (`fork`), a stage that needs Docker is skipped, even after /ok-to-test.
     KeyError for a name the matrix does not have; ValueError for an unknown trigger.
     """
     if trigger not in TRIGGERS:
         raise ValueError(f"unknown trigger {trigger!r} (known: {', '.join(TRIGGERS)})")
     if only is not None:
         stage = matrix.stage(only)
+        if fork and "docker" in stage.needs:
+            return [PlannedStage(stage, FORK_NEEDS_DOCKER)]
         if trigger in stage.triggers or "opt-in" in stage.triggers:
             return [PlannedStage(stage, None)]
         runs_on = ", ".join(sorted(stage.triggers))
@@ -58,7 +71,12 @@ def plan(
     chosen = sorted(
         (s for s in matrix.stages if trigger in s.triggers), key=lambda s: s.order
     )  # sorted() is stable: equal orders keep the file's order
-    return [PlannedStage(s, _path_skip(s, changed_files)) for s in chosen]
+    return [
+        PlannedStage(
+            s, FORK_NEEDS_DOCKER if fork and "docker" in s.needs else _path_skip(s, changed_files)
+        )
+        for s in chosen
+    ]
 
 
 def after_failure(

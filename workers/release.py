@@ -60,8 +60,11 @@ class Release(Runner):
                 results.append((p.stage.name, "cancelled", cancelled(reason)))
                 continue
             result = await self.stages.run(p.stage, prepared)
-            state = conclusion(p.stage, result)
-            results.append((p.stage.name, state, stage_output(p.stage, result)))
+            if isinstance(result, Output):
+                state, output = "failure", result
+            else:
+                state, output = conclusion(p.stage, result), stage_output(p.stage, result)
+            results.append((p.stage.name, state, output))
             cancels.after(planned, index, state)
         state, output = messages.release_output(self.tag, results)
         await self.runs.complete(RELEASE_STAGE, state, output)

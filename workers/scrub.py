@@ -1,11 +1,20 @@
-"""Remove secrets from text before it leaves the worker (check runs, comments, error messages)."""
+"""Remove secrets from text before it leaves the worker (check runs, comments, logs on disk).
+
+By value, in the forms code under test could print them in to get past a plain replace: as is,
+reversed, URL-encoded, hex, base64 (at any alignment inside a longer encoded text) and, for a
+GitHub token, without its prefix; and by shape, anything that looks like a credential.
+"""
 
 from __future__ import annotations
 
 import base64
+import os
 import re
+import tempfile
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 MASK = "***"
 
@@ -22,14 +31,38 @@ _URL_CREDENTIALS = re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+@")
 _AUTH_HEADER = re.compile(r"(?i)(authorization:\s*)(?:basic|bearer|token)\s+\S+")
 
 
+_TOKEN_PREFIX = re.compile(r"^(?:gh[pousr]_|github_pat_)")
+# Shorter encoded fragments would match ordinary text.
+_MIN_FORM = 12
+
+
+def _base64_forms(data: bytes) -> list[str]:
+    """The base64 text of `data` wherever it starts inside a longer encoded text: for each of the
+    three byte alignments, the characters that depend on `data` alone."""
+    forms = []
+    for shift in range(3):
+        full_groups = (shift + len(data)) // 3
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded = encode(b"\0" * shift + data).decode("ascii")
+            forms.append(encoded[4 if shift else 0 : 4 * full_groups])
+    return forms
+
+
 def _variants(secret: str) -> list[str]:
-    # git sends the token base64-encoded inside `Authorization: basic ...`; mask that form too.
-    pair = base64.b64encode(f"x-access-token:{secret}".encode()).decode()
-    return [secret, pair]
+    raw = secret.encode()
+    # git sends the token base64-encoded inside `Authorization: basic ...`.
+    pair = base64.b64encode(b"x-access-token:" + raw).decode()
+    forms = [secret, secret[::-1], quote(secret, safe=""), quote_plus(secret), raw.hex(), pair]
+    forms += _base64_forms(raw)
+    bare = _TOKEN_PREFIX.sub("", secret)
+    if bare != secret:
+        forms += [bare, bare[::-1], *_base64_forms(bare.encode())]
+    return [f for f in forms if len(f) >= _MIN_FORM or f == secret]
 
 
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    """Return text with the given secret values and anything shaped like a credential masked."""
+    """Return text with the given secret values (in every form above) and anything shaped like a
+    credential masked."""
     values = sorted({v for s in secrets if s for v in _variants(s)}, key=len, reverse=True)
     for value in values:
         text = text.replace(value, MASK)
@@ -50,3 +83,22 @@ def scrub_json(value: Any, secrets: Iterable[str] = ()) -> Any:
     if isinstance(value, list):
         return [scrub_json(v, secrets) for v in value]
     return value
+
+
+def scrub_file(path: Path, secrets: Iterable[str]) -> None:
+    """Rewrite a log on disk with every line scrubbed (written aside, then renamed over it)."""
+    secrets = list(secrets)
+    if not path.is_file():
+        return
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with (
+            path.open(encoding="utf-8", errors="replace", newline="") as source,
+            os.fdopen(fd, "w", encoding="utf-8", newline="") as target,
+        ):
+            for line in source:
+                target.write(scrub(line, secrets))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

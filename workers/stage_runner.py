@@ -1,4 +1,5 @@
-"""Run one stage's command in a checkout: no shell, a timeout, output to a log, annotations out."""
+"""Run one stage's command in a checkout: in its sandbox, no shell, a timeout, output to a log,
+annotations out."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ import contextlib
 import os
 import shlex
 import signal
+import stat
 import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from workers import sandbox
 from workers.annotations import Annotation, parse, strip_ansi
 from workers.matrix import Stage
+from workers.sandbox import Sandbox
 
 TAIL_LINES = 60
 # Enough of the log's end to hold TAIL_LINES long lines without reading a huge log whole.
@@ -24,6 +28,8 @@ _PARSE_BYTES = 8 * 1024 * 1024
 # After SIGTERM at the timeout, how long the stage may clean up before SIGKILL.
 _GRACE_S = 5.0
 EXIT_NOT_FOUND = 127  # as a shell would report a missing command
+# A source file is read back (to pin a failing test to its `def` line) only up to this size.
+_MAX_SOURCE_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -100,8 +106,32 @@ def _read_ends(path: Path, head: int, tail: int) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def run_stage(stage: Stage, workdir: Path, log_dir: Path, env: Mapping[str, str]) -> StageResult:
-    """Run stage.command in workdir with exactly env; the log goes to log_dir/<stage>.log."""
+def read_source(root: Path, path: str) -> str | None:
+    """A regular file under root, as text; None for anything else. The stage wrote this tree:
+    a symlink (to the key, to /dev/zero), a FIFO or a huge file is never followed or read."""
+    target = (root / path).resolve(strict=False)
+    if not target.is_relative_to(root.resolve()) or target != root.resolve() / path:
+        return None
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as source:
+        if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+            return None
+        return source.read(_MAX_SOURCE_BYTES).decode("utf-8", errors="replace")
+
+
+def run_stage(
+    stage: Stage,
+    workdir: Path,
+    log_dir: Path,
+    env: Mapping[str, str],
+    box: Sandbox | None = None,
+) -> StageResult:
+    """Run stage.command in workdir with exactly env, inside `box` when given (bwrap itself
+    starts with env, so even the sandbox's pid 1 holds nothing else); the log goes to
+    log_dir/<stage>.log."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{stage.name}.log"
     pid_path = log_dir / f"{stage.name}.pid"
@@ -115,7 +145,7 @@ def run_stage(stage: Stage, workdir: Path, log_dir: Path, env: Mapping[str, str]
             # argv list, no shell: nothing in the command is interpreted; its own session makes
             # the stage and everything it spawns one process group to stop at the timeout.
             proc = subprocess.Popen(  # noqa: S603
-                list(stage.command),
+                sandbox.argv(box, stage.command) if box is not None else list(stage.command),
                 cwd=workdir,
                 env=dict(env),
                 stdin=subprocess.DEVNULL,
@@ -135,19 +165,12 @@ def run_stage(stage: Stage, workdir: Path, log_dir: Path, env: Mapping[str, str]
                 log.write(f"\ndeploybot: timed out after {stage.timeout_s} s\n".encode())
     duration = time.monotonic() - started
     output = _read_ends(log_path, _PARSE_BYTES, _PARSE_BYTES)
-    root = str(workdir.resolve())
-
-    def read_source(path: str) -> str | None:
-        try:
-            return (Path(root) / path).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return None
-
+    root = workdir.resolve()
     return StageResult(
         exit_code=exit_code,
         timed_out=timed_out,
         duration_s=duration,
         log_path=log_path,
         log_tail=log_tail(_read_ends(log_path, 0, _TAIL_BYTES)),
-        annotations=tuple(parse(output, root, read_source)),
+        annotations=tuple(parse(output, str(root), lambda path: read_source(root, path))),
     )

@@ -4,25 +4,31 @@ branch's matrix, the checkout with its dependencies, and a stage run in it."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import CheckoutError, EnvError
 from core.settings import Settings
-from workers import messages
+from workers import messages, sandbox
 from workers.check_output import CHECK_PREFIX, Output
 from workers.checkout import Workspace
 from workers.checkruns import CheckRuns
-from workers.envcache import activate, ensure_env
+from workers.envcache import activate, ensure_env, is_input
 from workers.matrix import Matrix, MatrixError, Stage, load_matrix
+from workers.sandbox import Sandbox
+from workers.scrub import scrub_file
 from workers.sources import (
     MATRIX_PATH,
     ci_extras,
     clone_url,
     env_cache_root,
     log_dir,
-    stage_env,
+    sandbox_host,
+    sandbox_root,
     workspace_root,
 )
 from workers.stage_runner import StageResult, run_stage
@@ -53,6 +59,14 @@ class Request:
         return f"{self.repo}:{self.sha}:{self.delivery_id}"
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What every stage of one commit shares: its dependencies and the environment it runs with."""
+
+    venv: Path
+    env: dict[str, str]
+
+
 class Stages:
     """The matrix, the prepared checkout and stage runs of one request."""
 
@@ -61,7 +75,8 @@ class Stages:
         self.runs = runs
         self.request = request
         self.workspace = Workspace(workspace_root(settings), clone_url(settings, request.repo))
-        self._prepared: tuple[Path, dict[str, str]] | None = None
+        self.host = sandbox_host(settings)
+        self._prepared: Prepared | None = None
 
     async def matrix(self, branch: str | None) -> Matrix | None:
         """The matrix of the default branch, or None after reporting, as a failed "matrix"
@@ -95,26 +110,85 @@ class Stages:
         await self.runs.record.set_state(MATRIX_STAGE, "failure")
         return None
 
-    async def prepared(self) -> tuple[Path, dict[str, str]] | Output:
-        """The checkout at the SHA and the environment its stages run with (the project's
-        dependencies from a virtualenv cached by the hash of what declares them), or what the
-        check run says when either cannot be made."""
+    async def prepared(self) -> Prepared | Output:
+        """The environment the commit's stages run in (its dependencies in a virtualenv cached
+        by the hash of what declares them, built in a sandbox), or what the check run says
+        when it cannot be made."""
         if self._prepared is None:
+            refused = self._sandbox_missing()
+            if refused is not None:
+                return Output(messages.NO_SANDBOX_TITLE, messages.no_sandbox(refused))
             token = await self.runs.gh.token()
             try:
-                workdir = await asyncio.to_thread(self.workspace.checkout, self.request.sha, token)
+                await asyncio.to_thread(self.workspace.fetch, self.request.sha, token)
+                inputs = await asyncio.to_thread(
+                    self.workspace.files_at, self.request.sha, is_input
+                )
                 venv = await asyncio.to_thread(
-                    ensure_env, workdir, env_cache_root(self.settings), ci_extras(workdir)
+                    ensure_env, inputs, env_cache_root(self.settings), self.host, ci_extras(inputs)
                 )
             except (CheckoutError, EnvError) as exc:
                 return Output(messages.PREPARE_FAILED, str(exc))
-            self._prepared = (workdir, activate(venv, stage_env()))
+            self._prepared = Prepared(venv, activate(venv, self.host.env))
         return self._prepared
+
+    def _sandbox_missing(self) -> str | None:
+        return sandbox.unavailable() if self.settings.stage_sandbox else None
 
     def logs(self) -> Path:
         request = self.request
         return log_dir(self.settings, request.repo, request.sha, request.delivery_id)
 
-    async def run(self, stage: Stage, prepared: tuple[Path, dict[str, str]]) -> StageResult:
-        workdir, env = prepared
-        return await asyncio.to_thread(run_stage, stage, workdir, self.logs(), env)
+    async def run(self, stage: Stage, prepared: Prepared) -> StageResult | Output:
+        """The stage, run in a checkout of its own (removed afterwards), in its sandbox; or what
+        the check run says when the checkout or the Docker engine it needs cannot be had."""
+        digest = hashlib.sha256(self.request.key.encode()).hexdigest()[:16]
+        copy = sandbox_root(self.settings) / digest / stage.name
+        token = await self.runs.gh.token()
+        try:
+            await asyncio.to_thread(self.workspace.checkout, self.request.sha, copy, token)
+            sandbox.give(copy, self.host)
+            box, env = self._box(stage, copy, prepared)
+            result = await asyncio.to_thread(run_stage, stage, copy, self.logs(), env, box)
+        except CheckoutError as exc:
+            return Output(messages.PREPARE_FAILED, str(exc))
+        except NoEngine as exc:
+            return Output(messages.NO_DOCKER_TITLE, str(exc))
+        finally:
+            await asyncio.to_thread(shutil.rmtree, copy, True)
+        await asyncio.to_thread(scrub_file, result.log_path, await self.runs.gh.secrets())
+        return result
+
+    def _box(
+        self, stage: Stage, copy: Path, prepared: Prepared
+    ) -> tuple[Sandbox | None, dict[str, str]]:
+        env = dict(prepared.env)
+        docker = groups = None
+        if "docker" in stage.needs:
+            docker, groups = _engine()
+            env["DOCKER_HOST"] = f"unix://{sandbox.DOCKER_SOCKET}"
+        if not self.settings.stage_sandbox:
+            if docker is not None:
+                env["DOCKER_HOST"] = f"unix://{docker}"
+            return None, env
+        return self.host.stage(copy, prepared.venv, docker, groups or ()), env
+
+
+class NoEngine(Exception):
+    """A stage needs the Docker engine and there is none to give it."""
+
+
+def _engine() -> tuple[Path, tuple[int, ...]]:
+    """The Docker socket (from the worker's DOCKER_HOST) and its group, for a docker stage."""
+    try:
+        socket = sandbox.docker_socket(os.environ.get("DOCKER_HOST"))
+    except ValueError as exc:
+        raise NoEngine(str(exc)) from None
+    try:
+        group = socket.stat().st_gid
+    except OSError:
+        raise NoEngine(
+            f"this stage needs Docker (`needs: [docker]`) and no engine socket is at {socket}; "
+            "start dockerd or set DOCKER_HOST for the worker"
+        ) from None
+    return socket, (group,)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -24,7 +23,8 @@ from workers.app import create_worker_app
 
 REPO = "octo/app"
 INSTALLATION = 7
-PYTHON = sys.executable
+# Stages run in their sandbox, where "python" is the stage virtualenv's (first on PATH).
+PYTHON = "python"
 WAIT_S = 90.0
 
 

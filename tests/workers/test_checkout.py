@@ -29,69 +29,43 @@ def origin(git_repo: Callable[[str], GitRepo]) -> GitRepo:
     return git_repo("origin")
 
 
-def test_checkout_gives_each_sha_its_own_clean_worktree(origin: GitRepo, tmp_path: Path) -> None:
+def test_each_checkout_is_a_standalone_repository_at_exactly_its_sha(
+    origin: GitRepo, tmp_path: Path
+) -> None:
     first = origin.commit({"app.py": "v = 1\n"}, "one")
     second = origin.commit({"app.py": "v = 2\n", "new.py": ""}, "two")
     workspace = Workspace(tmp_path / "ws", origin.url)
-    old, new = workspace.checkout(first), workspace.checkout(second)
-    assert old != new
+    old = workspace.checkout(first, tmp_path / "old")
+    new = workspace.checkout(second, tmp_path / "new")
     assert ((old / "app.py").read_text(), _head(old)) == ("v = 1\n", first)
     assert ((new / "app.py").read_text(), _head(new)) == ("v = 2\n", second)
     assert not (old / "new.py").exists()
+    # Nothing links a checkout to the store: a stage may do anything to its own.
+    assert (old / ".git").is_dir()
+    assert not (old / ".git" / "objects" / "info" / "alternates").exists()
+    assert str(workspace.git_dir) not in (old / ".git" / "config").read_text()
 
 
-def test_a_second_checkout_of_a_sha_is_clean_again(origin: GitRepo, tmp_path: Path) -> None:
+def test_a_checkout_made_again_is_clean_again(origin: GitRepo, tmp_path: Path) -> None:
     sha = origin.commit({"app.py": "v = 1\n"})
     workspace = Workspace(tmp_path / "ws", origin.url)
-    path = workspace.checkout(sha)
+    path = workspace.checkout(sha, tmp_path / "co")
     (path / "app.py").write_text("tampered\n")
     (path / "build").mkdir()
     (path / "build" / "junk.o").write_text("x")
-    assert workspace.checkout(sha) == path
+    assert workspace.checkout(sha, path) == path
     assert (path / "app.py").read_text() == "v = 1\n"
     assert not (path / "build").exists()
-
-
-def test_a_broken_worktree_is_rebuilt_without_touching_an_enclosing_repository(
-    origin: GitRepo, git_repo: Callable[[str], GitRepo]
-) -> None:
-    sha = origin.commit({"app.py": "v = 1\n"})
-    outer = git_repo("outer")  # the data dir may live inside someone's checkout
-    (outer.path / "precious.txt").write_text("untracked work")
-    workspace = Workspace(outer.path / "ws", origin.url)
-    path = workspace.checkout(sha)
-    (path / ".git").unlink()  # as if a worker died half-way
-    (path / "junk").write_text("x")
-    assert workspace.checkout(sha) == path
-    assert ((path / "app.py").read_text(), _head(path)) == ("v = 1\n", sha)
-    assert not (path / "junk").exists()
-    assert (outer.path / "precious.txt").read_text() == "untracked work"
-
-
-def test_a_worktree_whose_add_was_killed_midway_is_made_again(
-    origin: GitRepo, tmp_path: Path
-) -> None:
-    sha = origin.commit({"app.py": "v = 1\n"})
-    workspace = Workspace(tmp_path / "ws", origin.url)
-    path = workspace.checkout(sha)
-    # What a worker killed inside `git worktree add` leaves: the entry, locked, and no files.
-    subprocess.run(
-        ["git", "--git-dir", str(workspace.git_dir), "worktree", "lock", str(path)], check=True
-    )
-    subprocess.run(["rm", "-rf", str(path)], check=True)
-    assert workspace.checkout(sha) == path
-    assert (path / "app.py").read_text() == "v = 1\n"
 
 
 def test_commits_already_fetched_need_no_remote(origin: GitRepo, tmp_path: Path) -> None:
     first = origin.commit({"a.txt": "1"})
     workspace = Workspace(tmp_path / "ws", origin.url)
-    workspace.checkout(first)
+    workspace.checkout(first, tmp_path / "a")
     second = origin.commit({"a.txt": "2"})
-    assert (workspace.checkout(second) / "a.txt").read_text() == "2"  # fetched the new commit
+    assert (workspace.checkout(second, tmp_path / "b") / "a.txt").read_text() == "2"
     origin.path.rename(tmp_path / "gone")
-    workspace.remove(first)
-    assert (workspace.checkout(first) / "a.txt").read_text() == "1"  # from the local objects
+    assert (workspace.checkout(first, tmp_path / "c") / "a.txt").read_text() == "1"
 
 
 def test_a_commit_on_a_pull_request_branch_is_fetched_by_sha(
@@ -101,14 +75,24 @@ def test_a_commit_on_a_pull_request_branch_is_fetched_by_sha(
     origin.git("checkout", "--quiet", "-b", "feature")
     feature = origin.commit({"a.txt": "feature"})
     origin.git("checkout", "--quiet", "main")
-    path = Workspace(tmp_path / "ws", origin.url).checkout(feature)
+    path = Workspace(tmp_path / "ws", origin.url).checkout(feature, tmp_path / "co")
     assert (path / "a.txt").read_text() == "feature"
+
+
+def test_the_top_level_files_of_a_commit_are_read_from_the_store(
+    origin: GitRepo, tmp_path: Path
+) -> None:
+    sha = origin.commit({"pyproject.toml": "[project]\n", "sub/requirements.txt": "x\n", "a": ""})
+    workspace = Workspace(tmp_path / "ws", origin.url)
+    workspace.fetch(sha)
+    found = workspace.files_at(sha, lambda name: name.endswith((".toml", ".txt")))
+    assert found == {"pyproject.toml": b"[project]\n"}
 
 
 def test_an_unknown_sha_is_a_checkout_error(origin: GitRepo, tmp_path: Path) -> None:
     origin.commit({"a.txt": "1"})
     with pytest.raises(CheckoutError, match=f"commit {'b' * 40} is not in"):
-        Workspace(tmp_path / "ws", origin.url).checkout("b" * 40)
+        Workspace(tmp_path / "ws", origin.url).checkout("b" * 40, tmp_path / "co")
 
 
 def test_a_url_with_credentials_is_refused(tmp_path: Path) -> None:
@@ -119,7 +103,7 @@ def test_a_url_with_credentials_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("bad", ["--upload-pack=touch /tmp/x", "HEAD", "abc123", "A" * 40])
 def test_anything_but_a_full_sha_is_refused_before_git_runs(tmp_path: Path, bad: str) -> None:
     with pytest.raises(ValueError, match="not a full commit SHA"):
-        Workspace(tmp_path / "ws", "file:///nowhere").checkout(bad)
+        Workspace(tmp_path / "ws", "file:///nowhere").checkout(bad, tmp_path / "co")
     assert not (tmp_path / "ws").exists()
 
 
@@ -128,7 +112,7 @@ def test_read_file_at_reads_the_default_branch_not_the_pr(origin: GitRepo, tmp_p
     origin.git("checkout", "--quiet", "-b", "pr")
     pr = origin.commit({"data/ci-matrix.yaml": "stages: [pr rewrote the rules]\n"})
     workspace = Workspace(tmp_path / "ws", origin.url)
-    workspace.checkout(pr)
+    workspace.fetch(pr)
     assert workspace.read_file_at("main", "data/ci-matrix.yaml") == "stages: [main]\n"
     assert "pr rewrote" in workspace.read_file_at(pr, "data/ci-matrix.yaml")
     with pytest.raises(FileNotFoundError, match=r"nope\.yaml does not exist at main"):
@@ -176,7 +160,7 @@ def test_the_token_goes_in_a_header_never_in_the_url_config_or_error(
     monkeypatch.setenv("GIT_TRACE_REDACT", "0")
     workspace = Workspace(tmp_path / "ws", url)
     with pytest.raises(CheckoutError) as failed:
-        workspace.checkout("c" * 40, token=TOKEN)
+        workspace.checkout("c" * 40, tmp_path / "co", token=TOKEN)
     basic = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
     assert seen
     assert all(header == f"basic {basic}" for _, header in seen)
@@ -197,6 +181,6 @@ def test_without_a_token_no_authorization_is_sent(
 ) -> None:
     url, seen = http_remote
     with pytest.raises(CheckoutError):
-        Workspace(tmp_path / "ws", url).checkout("c" * 40)
+        Workspace(tmp_path / "ws", url).checkout("c" * 40, tmp_path / "co")
     assert seen
     assert {header for _, header in seen} == {None}

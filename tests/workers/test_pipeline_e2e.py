@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -12,7 +13,6 @@ from core.settings import Settings
 from testkit.fakegithub.server import FakeGitHub
 from tests.conftest import WorkerFactory
 from tests.workers.harness import (
-    PYTHON,
     REPO,
     add_pull,
     connected,
@@ -28,13 +28,15 @@ from tests.workers.harness import (
 from workers import messages
 from workers.summary import MARKER
 
+# The test run's own ruff: stages see the worker's interpreter installation read-only.
+RUFF = str(Path(sys.prefix) / "bin" / "ruff")
 BAD_PY = '"""A module with an unused import."""\n\nimport os\n'
 # One passing stage, one failing lint stage, one path-filtered stage, one expensive stage.
 FOUR_STAGES = matrix(
     python_stage("greet", "print('hello from the stage')", 0),
     stage(
         "lint",
-        [PYTHON, "-m", "ruff", "check", "--no-cache", "--isolated", "--output-format=concise", "."],
+        [RUFF, "check", "--no-cache", "--isolated", "--output-format=concise", "."],
         1,
     ),
     python_stage("eval", "print('evaluating')", 2, paths="[tutor/, data/]"),
@@ -120,8 +122,9 @@ def test_newer_push_cancels_the_older_pipeline(
     redis_client: redis.Redis,
     start_worker: WorkerFactory,
     tmp_path: Path,
+    shared_dir: Path,
 ) -> None:
-    gate = tmp_path / "gate"
+    gate = shared_dir / "gate"
     # The first stage holds the old pipeline until the newer push has started its own.
     wait_gate = (
         "import pathlib, time; "

@@ -107,7 +107,13 @@ def test_stages_never_see_the_workers_secrets() -> None:
         "DEPLOYBOT_WEBHOOK_SECRET": "s",
         "AWS_SECRET_ACCESS_KEY": "k",
     }
-    assert stage_env(environ) == {"PATH": "/usr/bin", "HOME": "/root", "CI": "true"}
+    # Home and temporary files are the sandbox's fresh /tmp, not the worker's.
+    assert stage_env(environ) == {
+        "PATH": "/usr/bin",
+        "HOME": "/tmp",
+        "TMPDIR": "/tmp",
+        "CI": "true",
+    }
 
 
 def test_beat_runs_the_configured_schedules_and_recovery() -> None:
