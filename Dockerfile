@@ -2,9 +2,12 @@
 # from a locally made base instead of Docker Hub.
 ARG BASE_IMAGE=python:3.11-slim
 FROM ${BASE_IMAGE}
+# git fetches the commits under test; bubblewrap is the stage sandbox.
+RUN apt-get update && apt-get install -y --no-install-recommends git bubblewrap \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 deploybot
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY core core
 COPY bot bot
 COPY workers workers

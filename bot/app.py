@@ -6,7 +6,8 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from celery import Celery
 from gidgethub import sansio
@@ -19,7 +20,8 @@ from starlette.routing import Route
 
 from bot import verify
 from bot.delivery import Enqueuer
-from bot.jobs import Ignore, Job, Plan
+from bot.intake import Budget, read_body
+from bot.jobs import Context, Ignore, Job, Plan
 from bot.metrics import Metrics
 from bot.routes import router
 from core.celery_app import make_celery
@@ -37,6 +39,7 @@ class Answer:
     status: int
     outcome: str
     text: str
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class Receiver:
@@ -48,27 +51,32 @@ class Receiver:
         self.redis = redis
         self.enqueuer = Enqueuer(redis, celery)
         self.metrics = Metrics()
+        self.budget = Budget()
 
     async def webhook(self, request: Request) -> Response:
         event_name = "unverified"
         try:
             verify.check_headers(request.headers)
-            body = await _read_capped(request)
+            body = await read_body(request, self.budget)
             event = verify.parse_event(request.headers, body, self.secret)
             event_name = event.event
             answer = await self._act(event)
         except verify.Rejected as rejected:
-            answer = Answer(rejected.status, f"rejected {rejected.status}", rejected.reason)
+            answer = Answer(
+                rejected.status, f"rejected {rejected.status}", rejected.reason, rejected.headers
+            )
             log.info("webhook rejected (%s): %s", answer.status, answer.text)
         self.metrics.delivery(event_name, answer.outcome)
-        return PlainTextResponse(answer.text + "\n", status_code=answer.status)
+        return PlainTextResponse(
+            answer.text + "\n", status_code=answer.status, headers=answer.headers
+        )
 
     async def _act(self, event: sansio.Event) -> Answer:
         event_name, delivery_id = event.event, event.delivery_id
         plan = Plan()
         action = event.data.get("action")
         try:
-            await router.dispatch(event, plan, self.settings)
+            await router.dispatch(event, plan, Context(self.settings, datetime.now(UTC)))
         except PayloadError as exc:
             raise verify.Rejected(422, f"payload unusable: {exc}") from None
         decision = plan.outcome(event_name, action if isinstance(action, str) else None)
@@ -134,15 +142,3 @@ def create_app(settings: Settings | None = None, *, celery: Celery | None = None
         ],
         lifespan=lifespan,
     )
-
-
-async def _read_capped(request: Request) -> bytes:
-    """The body, refused as soon as the count passes the cap (Content-Length may be absent)."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > verify.MAX_BODY_BYTES:
-            raise verify.Rejected(413, "body over 25 MB")
-        chunks.append(chunk)
-    return b"".join(chunks)

@@ -7,11 +7,10 @@ from typing import Any
 from gidgethub import routing, sansio
 
 from bot import payload
-from bot.jobs import Decision, Ignore, Job, on
-from bot.pull_request import pipeline_key
+from bot.jobs import Context, Decision, Ignore, Job, on
+from bot.pull_request import head_seen, pipeline_key
 from core.contract import CheckRunAction, Rerun, RunPipeline
 from core.errors import PayloadError
-from core.settings import Settings
 
 router = routing.Router()
 CHECK_PREFIX = "deploybot/"
@@ -20,26 +19,28 @@ DEPLOY_CHECK = CHECK_PREFIX + "deploy"
 ACTIONS = ("rollback",)
 
 
-def suite_requested(event: sansio.Event, settings: Settings) -> Decision:
+def suite_requested(event: sansio.Event, context: Context) -> Decision:
     data = event.data
     pr_number = _first_pull_request(data, "check_suite")
     if pr_number is None:
         return Ignore("check suite for a commit with no open pull request")
     sha = payload.sha(data, "check_suite", "head_sha")
+    repo = payload.repo_name(data)
     return Job(
         RunPipeline(
             installation_id=payload.installation_id(data),
-            repo=payload.repo_name(data),
+            repo=repo,
             pr_number=pr_number,
             sha=sha,
             delivery_id=event.delivery_id,
         ),
         # Shared with pull_request events: the same commit starts one pipeline.
         logical_key=pipeline_key(payload.number(data, "repository", "id"), sha),
+        note=head_seen(repo, pr_number, sha, context),
     )
 
 
-def suite_rerequested(event: sansio.Event, settings: Settings) -> Decision:
+def suite_rerequested(event: sansio.Event, context: Context) -> Decision:
     data = event.data
     suite_id = payload.number(data, "check_suite", "id")
     # A person may re-run a suite many times; one click is one suite state (updated_at).
@@ -60,7 +61,7 @@ def suite_rerequested(event: sansio.Event, settings: Settings) -> Decision:
     )
 
 
-def run_rerequested(event: sansio.Event, settings: Settings) -> Decision:
+def run_rerequested(event: sansio.Event, context: Context) -> Decision:
     data = event.data
     name = payload.text(data, "check_run", "name", max_len=255)
     if not name.startswith(CHECK_PREFIX):
@@ -85,7 +86,7 @@ def run_rerequested(event: sansio.Event, settings: Settings) -> Decision:
     )
 
 
-def requested_action(event: sansio.Event, settings: Settings) -> Decision:
+def requested_action(event: sansio.Event, context: Context) -> Decision:
     data = event.data
     if payload.text(data, "check_run", "name", max_len=255) != DEPLOY_CHECK:
         return Ignore("check run is not deploybot's deploy check run")

@@ -98,6 +98,10 @@ def _parse(name: str, args: list[str], environments: Sequence[str]) -> Parsed:
         return _with_env(Command(name), args, environments)
     if name == "rollback":
         return _rollback(args, environments, usage)
+    if name == "ok-to-test":
+        if len(args) > 1 or (args and not _SHA.fullmatch(args[0])):
+            return usage
+        return Command(name, sha=args[0].lower() if args else None)
     if name == "retest":
         if len(args) > 1 or (args and not _STAGE.fullmatch(args[0].lower())):
             return usage

@@ -2,31 +2,42 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from gidgethub import routing, sansio
 
 from bot import payload
 from bot.commands import Dropped, Reply, parse_comment
-from bot.jobs import Decision, Ignore, Job, on
+from bot.jobs import Context, Decision, Ignore, Job, on
+from core import heads
 from core.contract import CommandHelp, RunCommand
-from core.settings import Settings
 
 router = routing.Router()
 # GitHub's own limit on a comment body.
 MAX_COMMENT_CHARS = 65536
+# GitHub delivers within seconds; a command delivery older than this by its own created_at is a
+# replay (a redelivery by hand, a captured delivery sent again) and is not acted on.
+STALE_AFTER = timedelta(minutes=5)
 
 
-def comment(event: sansio.Event, settings: Settings) -> Decision:
+def comment(event: sansio.Event, context: Context) -> Decision:
     data = event.data
     if payload.absent(data, "issue", "pull_request"):
         return Ignore("comment on an issue, not a pull request")
     if payload.text(data, "comment", "user", "type", max_len=32) == "Bot":
         return Ignore("comment by a bot")
     body = payload.optional_text(data, "comment", "body", max_len=MAX_COMMENT_CHARS) or ""
-    parsed = parse_comment(body, settings.environments)
+    parsed = parse_comment(body, context.settings.environments)
     if parsed is None:
         return Ignore("no command in comment")
     if isinstance(parsed, Dropped):
         return Ignore(parsed.reason)
+    created = payload.timestamp(data, "comment", "created_at")
+    if context.received_at - created > STALE_AFTER:
+        return Ignore(
+            f"stale command: the comment was created at {created:%Y-%m-%dT%H:%M:%SZ}, more "
+            f"than {STALE_AFTER.seconds // 60} minutes before it arrived (a replay?); comment again"
+        )
     comment_id = payload.number(data, "comment", "id")
     where = {
         "installation_id": payload.installation_id(data),
@@ -43,6 +54,7 @@ def comment(event: sansio.Event, settings: Settings) -> Decision:
     command = RunCommand.from_kwargs(
         {
             **where,
+            "received_at": heads.stamp(context.received_at),
             "command": parsed.name,
             "env": parsed.env,
             "sha": parsed.sha,

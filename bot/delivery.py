@@ -12,27 +12,35 @@ from redis.exceptions import RedisError
 
 from bot.envelope import task_message
 from bot.jobs import Job
+from core import heads
 from core.errors import QueueUnavailable
 
 # GitHub lets a delivery be redelivered by hand for 3 days; remember ids a little longer.
 SEEN_TTL_S: Final = 3 * 24 * 3600 + 3600
+NOTE_TTL_S: Final = heads.TTL_S
 
-# KEYS: delivery key, queue list, logical key. ARGV: TTL, task message, delivery id.
-# Claiming and queueing are one step. Redis runs a script alone but does not roll it back, so
-# the push, the only write that can fail, comes before the claims: a failure leaves nothing
-# claimed and nothing queued (GitHub may redeliver), a success leaves both, and there is no
-# release or cleanup path. Returns 0 (queued), 1 (delivery already seen) or 2 (another delivery
-# already queued this change; this delivery id is then remembered as handled).
+# KEYS: delivery key, queue list, logical key, [note hash]. ARGV: TTL, task message, delivery
+# id, [note field, note value, note TTL]. Claiming and queueing are one step. Redis runs a script
+# alone but does not roll it back, so the push, the only write that can fail, comes before the
+# claims: a failure leaves nothing claimed and nothing queued (GitHub may redeliver), a success
+# leaves both, and there is no release or cleanup path. The note (a fact the delivery states,
+# e.g. a head commit seen) is recorded whenever the delivery is new, queued or not. Returns 0
+# (queued), 1 (delivery already seen) or 2 (another delivery already queued this change; this
+# delivery id is then remembered as handled).
 _CLAIM_AND_QUEUE: Final = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
-if redis.call('EXISTS', KEYS[3]) == 1 then
-  redis.call('SET', KEYS[1], 'seen', 'EX', ARGV[1])
-  return 2
+local outcome = 2
+if redis.call('EXISTS', KEYS[3]) == 0 then
+  redis.call('LPUSH', KEYS[2], ARGV[2])
+  redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[1])
+  outcome = 0
 end
-redis.call('LPUSH', KEYS[2], ARGV[2])
 redis.call('SET', KEYS[1], 'seen', 'EX', ARGV[1])
-redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[1])
-return 0
+if #KEYS == 4 then
+  redis.call('HSETNX', KEYS[4], ARGV[4], ARGV[5])
+  redis.call('EXPIRE', KEYS[4], ARGV[6])
+end
+return outcome
 """
 
 Outcome = Literal["queued", "duplicate delivery", "duplicate event"]
@@ -61,8 +69,12 @@ class Enqueuer:
             job.message.QUEUE,
             f"{self._prefix}:event:{job.logical_key}",
         ]
+        args: list[str | int] = [SEEN_TTL_S, message, delivery_id]
+        if job.note is not None:
+            keys.append(job.note.key)
+            args += [job.note.field, job.note.value, NOTE_TTL_S]
         try:
-            code = await self._script(keys=keys, args=[SEEN_TTL_S, message, delivery_id])
+            code = await self._script(keys=keys, args=args)
         except RedisError as exc:
             raise QueueUnavailable(f"queue unavailable ({exc.__class__.__name__})") from exc
         outcome = _OUTCOMES[int(code)]

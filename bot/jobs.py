@@ -4,11 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from gidgethub import routing, sansio
 
 from core.contract import Message
 from core.settings import Settings
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a decision knows besides the delivery: the settings and when the delivery came."""
+
+    settings: Settings
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class Note:
+    """A fact recorded when the job is accepted, in the same atomic step: `field` of the Redis
+    hash `key` is set to `value` unless it holds one already (the first sighting wins)."""
+
+    key: str
+    field: str
+    value: str
 
 
 @dataclass(frozen=True)
@@ -18,6 +37,7 @@ class Job:
 
     message: Message
     logical_key: str
+    note: Note | None = None
 
 
 @dataclass(frozen=True)
@@ -58,14 +78,14 @@ class Plan:
         return Ignore(f"{event}{f'.{action}' if action else ''} is not handled")
 
 
-# A pure function of the delivery (its payload and id) and the settings.
-Decide = Callable[[sansio.Event, Settings], Decision]
+# A pure function of the delivery (its payload and id) and its context.
+Decide = Callable[[sansio.Event, Context], Decision]
 
 
 def on(router: routing.Router, decide: Decide, event: str, **detail: str) -> None:
-    """Route `event` (optionally one action) to `decide(event, settings)`."""
+    """Route `event` (optionally one action) to `decide(event, context)`."""
 
-    async def callback(event: sansio.Event, plan: Plan, settings: Settings) -> None:
-        plan.add(decide(event, settings))
+    async def callback(event: sansio.Event, plan: Plan, context: Context) -> None:
+        plan.add(decide(event, context))
 
     router.add(callback, event, **detail)

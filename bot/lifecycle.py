@@ -5,19 +5,18 @@ from __future__ import annotations
 from gidgethub import routing, sansio
 
 from bot import payload
-from bot.jobs import Decision, Job, Pong, on
+from bot.jobs import Context, Decision, Job, Pong, on
 from core.contract import RecordInstallation
 from core.errors import PayloadError
-from core.settings import Settings
 
 router = routing.Router()
 
 
-def ping(event: sansio.Event, settings: Settings) -> Decision:
+def ping(event: sansio.Event, context: Context) -> Decision:
     return Pong()
 
 
-def installation(event: sansio.Event, settings: Settings) -> Decision:
+def installation(event: sansio.Event, context: Context) -> Decision:
     data = event.data
     installation_id = payload.installation_id(data)
     action = payload.text(data, "action", max_len=64)

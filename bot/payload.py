@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from core.errors import PayloadError
@@ -58,6 +59,18 @@ def flag(data: Any, *path: str) -> bool:
 
 def optional_flag(data: Any, *path: str, default: bool) -> bool:
     return default if absent(data, *path) else flag(data, *path)
+
+
+def timestamp(data: Any, *path: str) -> datetime:
+    """An ISO 8601 time as GitHub writes them ("2026-12-01T10:00:00Z"), timezone-aware."""
+    value = text(data, *path, max_len=64)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise PayloadError(f"{'.'.join(path)} must be an ISO 8601 time") from None
+    if parsed.tzinfo is None:
+        raise PayloadError(f"{'.'.join(path)} must carry its time zone")
+    return parsed
 
 
 def sha(data: Any, *path: str) -> str:

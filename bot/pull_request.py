@@ -5,9 +5,9 @@ from __future__ import annotations
 from gidgethub import routing, sansio
 
 from bot import payload
-from bot.jobs import Decision, Ignore, Job, on
+from bot.jobs import Context, Decision, Ignore, Job, Note, on
+from core import heads
 from core.contract import RecordMerge, RunPipeline
-from core.settings import Settings
 
 router = routing.Router()
 PIPELINE_ACTIONS = ("opened", "synchronize", "reopened", "ready_for_review")
@@ -18,25 +18,33 @@ def pipeline_key(repo_id: int, sha: str) -> str:
     return f"pipeline:{repo_id}:{sha}"
 
 
-def pipeline(event: sansio.Event, settings: Settings) -> Decision:
+def pipeline(event: sansio.Event, context: Context) -> Decision:
     data = event.data
     draft = payload.optional_flag(data, "pull_request", "draft", default=False)
-    if draft and not settings.run_on_draft:
+    if draft and not context.settings.run_on_draft:
         return Ignore("draft pull request: CI on drafts is off (DEPLOYBOT_RUN_ON_DRAFT)")
     sha = payload.sha(data, "pull_request", "head", "sha")
+    repo, number = payload.repo_name(data), payload.number(data, "pull_request", "number")
     return Job(
         RunPipeline(
             installation_id=payload.installation_id(data),
-            repo=payload.repo_name(data),
-            pr_number=payload.number(data, "pull_request", "number"),
+            repo=repo,
+            pr_number=number,
             sha=sha,
             delivery_id=event.delivery_id,
         ),
         logical_key=pipeline_key(payload.number(data, "repository", "id"), sha),
+        note=head_seen(repo, number, sha, context),
     )
 
 
-def merge(event: sansio.Event, settings: Settings) -> Decision:
+def head_seen(repo: str, number: int, sha: str, context: Context) -> Note:
+    """When the receiver first heard of `sha` as the pull request's head: `/ok-to-test` approves
+    a head only if it was seen before the comment came (never a push that raced it)."""
+    return Note(heads.key(repo, number), sha, heads.stamp(context.received_at))
+
+
+def merge(event: sansio.Event, context: Context) -> Decision:
     data = event.data
     if not payload.flag(data, "pull_request", "merged"):
         return Ignore("pull request closed without merging")

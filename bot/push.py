@@ -7,15 +7,14 @@ import re
 from gidgethub import routing, sansio
 
 from bot import payload
-from bot.jobs import Decision, Ignore, Job, on
+from bot.jobs import Context, Decision, Ignore, Job, on
 from core.contract import RecordPush, RunRelease
-from core.settings import Settings
 
 router = routing.Router()
 RELEASE_TAG = re.compile(r"refs/tags/(v[0-9A-Za-z._+-]{0,100})")
 
 
-def push(event: sansio.Event, settings: Settings) -> Decision:
+def push(event: sansio.Event, context: Context) -> Decision:
     data = event.data
     ref = payload.text(data, "ref", max_len=1024)
     if payload.flag(data, "deleted"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from email.message import Message
@@ -24,10 +25,11 @@ _PASSED: Final = ("content-type", "x-github-event", "x-github-delivery", "x-hub-
 class Rejected(DeploybotError):
     """The request is refused with `status` and a one-line `reason`."""
 
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.headers = dict(headers or {})
 
 
 def check_headers(headers: Mapping[str, str]) -> None:
@@ -71,6 +73,12 @@ def parse_event(headers: Mapping[str, str], body: bytes, secret: str) -> sansio.
         raise Rejected(400, "body is not valid JSON") from None
     if not isinstance(event.data, dict):
         raise Rejected(400, "payload must be a JSON object")
+    try:
+        # JSON may escape a lone surrogate ("\\ud800") that no text can hold: refuse it here,
+        # not when some later step encodes the string.
+        json.dumps(event.data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise Rejected(400, "payload holds a string that is not valid text") from None
     action: Any = event.data.get("action")
     if action is not None and not isinstance(action, str):
         raise Rejected(422, "action must be a string")

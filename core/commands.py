@@ -9,7 +9,7 @@ USAGE: Final[dict[str, str]] = {
     "rollback": "/rollback [env] [to <sha>]",
     "status": "/status [env]",
     "retest": "/retest [stage]",
-    "ok-to-test": "/ok-to-test",
+    "ok-to-test": "/ok-to-test [sha]",
     "help": "/help",
 }
 COMMANDS: Final = tuple(USAGE)

@@ -134,6 +134,9 @@ class RunCommand(OnComment):
     env: str | None = None
     sha: str | None = None
     stage: str | None = None
+    # When the receiver got the comment (core.heads.stamp): /ok-to-test approves only a head it
+    # had seen by then.
+    received_at: str
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -64,10 +64,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _celery(args: argparse.Namespace) -> int:
     from workers.app import create_worker_app
+    from workers.scrub import scrub_logs
 
     settings = _settings(args)
     if settings is None:
         return 1
+    scrub_logs(settings.secret_values())
     app = create_worker_app(settings)
     if args.command == "worker":
         argv = [

@@ -23,6 +23,7 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +195,12 @@ def comment_created(body: str, comment_id: int) -> dict[str, Any]:
     return {
         "action": "created",
         "issue": {"number": 1, "pull_request": {"url": "…"}},
-        "comment": {"id": comment_id, "body": body, "user": {"login": MAINTAINER, "type": "User"}},
+        "comment": {
+            "id": comment_id,
+            "body": body,
+            "user": {"login": MAINTAINER, "type": "User"},
+            "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        },
         "repository": _repository_json(),
         "installation": {"id": INSTALLATION},
         "sender": {"login": MAINTAINER, "type": "User"},
@@ -275,6 +281,7 @@ def run(_: argparse.Namespace | None = None) -> int:
             github_api_url=github.url,
             data_dir=root / "data",
             git_url=(root / "remotes").as_uri() + "/{repo}",
+            stage_sandbox=_sandboxed(),
         )
         worker_app = create_worker_app(settings)
         with (
@@ -319,6 +326,17 @@ def run(_: argparse.Namespace | None = None) -> int:
             return 1
     print("\nEvery request above was checked against GitHub's REST schema; none was refused.")
     return 0
+
+
+def _sandboxed() -> bool:
+    """Stages run in the sandbox when this host has one; the demo's own sample code may run
+    without it (a real worker refuses instead)."""
+    from workers import sandbox
+
+    problem = sandbox.unavailable()
+    if problem is not None:
+        print(f"  note: no stage sandbox here ({problem}); the sample's stages run without one")
+    return problem is None
 
 
 def _bot_comments(github: FakeGitHub) -> list[dict[str, Any]]:

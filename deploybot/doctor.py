@@ -7,6 +7,7 @@ import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlparse
 
 import redis
 
@@ -31,6 +32,28 @@ def probe_redis(settings: Settings) -> Probe:
     return Probe("redis", True, "answers PING")
 
 
+def probe_redis_password(settings: Settings) -> Probe:
+    if urlparse(settings.redis_url).password is None:
+        return Probe(
+            "redis password",
+            False,
+            "none: a dependency install (it shares the host's network) could reach Redis; set "
+            "requirepass and put the password in DEPLOYBOT_REDIS_URL",
+        )
+    return Probe("redis password", True, "set (hidden)")
+
+
+def probe_sandbox(settings: Settings) -> Probe:
+    from workers import sandbox
+
+    if not settings.stage_sandbox:
+        return Probe("stage sandbox", False, "OFF: stages run the PR's code with no sandbox")
+    problem = sandbox.unavailable()
+    if problem is not None:
+        return Probe("stage sandbox", False, f"stages will refuse to run: {problem}")
+    return Probe("stage sandbox", True, "bwrap: stages get their own namespaces, uid 65534")
+
+
 def probe_docker(_: Settings) -> Probe:
     import docker
 
@@ -51,6 +74,8 @@ def probe_binary(name: str) -> Callable[[Settings], Probe]:
 
 PROBES: tuple[Callable[[Settings], Probe], ...] = (
     probe_redis,
+    probe_redis_password,
+    probe_sandbox,
     probe_docker,
     probe_binary("haproxy"),
     probe_binary("git"),

@@ -61,6 +61,7 @@ def test_a_message_travels_as_its_kwargs_and_comes_back_equal() -> None:
         env="production",
         sha="abc1234",
         delivery_id="d",
+        received_at="2026-12-01T10:00:00+00:00",
     )
     assert contract.parse(sent.NAME, sent.kwargs()) == sent
 

@@ -8,12 +8,13 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from core import heads
 from core.commands import help_text
 from core.contract import CommandHelp, Message, Rerun, RunCommand
 from core.settings import Settings
 from workers import messages
 from workers.github import RepoGitHub, repo_github
-from workers.progress import PullState, RunRecord
+from workers.progress import PullState, RunRecord, text
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +77,28 @@ async def _rerun(settings: Settings, gh: RepoGitHub, command: RunCommand, send: 
     if command.command == "ok-to-test":
         redis = Redis.from_url(settings.redis_url)
         try:
-            await PullState(redis, command.repo, command.pr_number).approve(pull.head_sha)
+            refusal = await _approve(redis, command, pull.head_sha)
         finally:
             await redis.aclose()
+        if refusal is not None:
+            await gh.comment(command.pr_number, refusal)
+            return
     send(rerun_of(command, pull.head_sha))
+
+
+async def _approve(redis: Redis, command: RunCommand, head: str) -> str | None:
+    """Approve the head the maintainer saw, or say why not: `/ok-to-test <sha>` names it; a bare
+    `/ok-to-test` approves the head only if the receiver had seen it when the comment came, so
+    a push racing the comment is never approved by it."""
+    if command.sha is not None:
+        if not head.startswith(command.sha):
+            return messages.ok_to_test_not_head(command.sha, head)
+    else:
+        seen = await redis.hget(heads.key(command.repo, command.pr_number), head)
+        if seen is None or heads.parse(text(seen)) > heads.parse(command.received_at):
+            return messages.ok_to_test_moved(head)
+    await PullState(redis, command.repo, command.pr_number).approve(head)
+    return None
 
 
 async def help_reply(settings: Settings, help_message: CommandHelp) -> None:

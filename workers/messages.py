@@ -29,6 +29,21 @@ def not_implemented(command: RunCommand) -> str:
     )
 
 
+def ok_to_test_moved(head: str) -> str:
+    return (
+        f"`/ok-to-test` approves the commit you saw, but this pull request's head is now "
+        f"`{head[:10]}`, which arrived after your comment: nothing was approved and nothing "
+        f"runs. Review it, then comment `/ok-to-test` again (or `/ok-to-test {head[:10]}`)."
+    )
+
+
+def ok_to_test_not_head(sha: str, head: str) -> str:
+    return (
+        f"`{sha}` is not this pull request's head (`{head[:10]}`): nothing was approved. "
+        f"Comment `/ok-to-test {head[:10]}` to approve the head."
+    )
+
+
 def needs_write(command: str, user: str) -> str:
     return f"@{user} `/{command}` needs write access to this repository; nothing was done."
 

@@ -50,7 +50,8 @@ return 0
 """
 
 
-def _text(value: Any) -> str:
+def text(value: Any) -> str:
+    """A Redis reply as text."""
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
@@ -92,10 +93,10 @@ class RunRecord:
         fields.append(f"creating:{name}")
         run_id, url, state, attempts, creating = await self._redis.hmget(self._hash, fields)
         return StageRecord(
-            run_id=int(_text(run_id)) if run_id is not None else None,
-            url=_text(url) if url is not None else None,
-            state=_text(state) if state is not None else None,
-            attempts=int(_text(attempts)) if attempts is not None else 0,
+            run_id=int(text(run_id)) if run_id is not None else None,
+            url=text(url) if url is not None else None,
+            state=text(state) if state is not None else None,
+            attempts=int(text(attempts)) if attempts is not None else 0,
             creating=creating is not None,
         )
 
@@ -119,7 +120,7 @@ class RunRecord:
 
     async def states(self) -> dict[str, tuple[str, str | None]]:
         """Every stage's (state, check run URL)."""
-        fields = {_text(k): _text(v) for k, v in (await self._redis.hgetall(self._hash)).items()}
+        fields = {text(k): text(v) for k, v in (await self._redis.hgetall(self._hash)).items()}
         return {
             field.removeprefix("state:"): (state, fields.get("url:" + field.removeprefix("state:")))
             for field, state in fields.items()
@@ -134,7 +135,7 @@ class RunRecord:
 
     async def unfinished(self) -> list[CreatedStage]:
         """Stages whose check run exists and has not been completed by this run."""
-        fields = {_text(k): _text(v) for k, v in (await self._redis.hgetall(self._hash)).items()}
+        fields = {text(k): text(v) for k, v in (await self._redis.hgetall(self._hash)).items()}
         found = []
         for field, run_id in fields.items():
             name = field.removeprefix("run:")
@@ -180,9 +181,9 @@ async def orphans(redis: Redis) -> list[tuple[str, Message]]:
     died."""
     found = []
     for raw_key, raw in (await redis.hgetall(ACTIVE)).items():
-        key = _text(raw_key)
+        key = text(raw_key)
         if not await redis.exists(f"{PREFIX}:lease:{key}"):
-            entry = json.loads(_text(raw))
+            entry = json.loads(text(raw))
             try:
                 found.append((key, contract.parse(str(entry["task"]), dict(entry["kwargs"]))))
             except PayloadError as exc:
@@ -214,7 +215,7 @@ class PullState:
 
     async def head(self) -> str | None:
         value = await self._redis.hget(self._key, "head")
-        return _text(value) if value is not None else None
+        return text(value) if value is not None else None
 
     async def approve(self, sha: str) -> None:
         await self._redis.hset(self._key, f"ok-to-test:{sha}", 1)
@@ -230,14 +231,14 @@ class PullState:
 
     async def rows(self, sha: str) -> dict[str, dict[str, Any]]:
         raw = await self._redis.hgetall(f"{self._key}:rows:{sha}")
-        return {_text(k): json.loads(_text(v)) for k, v in raw.items()}
+        return {text(k): json.loads(text(v)) for k, v in raw.items()}
 
     async def comment(self) -> tuple[int | None, str | None]:
         """The summary comment's id and a digest of the body last posted there."""
         comment_id, digest = await self._redis.hmget(self._key, ["comment", "comment-digest"])
         return (
-            int(_text(comment_id)) if comment_id is not None else None,
-            _text(digest) if digest is not None else None,
+            int(text(comment_id)) if comment_id is not None else None,
+            text(digest) if digest is not None else None,
         )
 
     async def set_comment(self, comment_id: int, body: str) -> None:

@@ -8,6 +8,7 @@ GitHub token, without its prefix; and by shape, anything that looks like a crede
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import re
 import tempfile
@@ -102,3 +103,17 @@ def scrub_file(path: Path, secrets: Iterable[str]) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def scrub_logs(secrets: Iterable[str]) -> None:
+    """From now on, every log record this process makes is scrubbed before any handler sees it,
+    so the worker's own logs hold no secret either (installed once, for the process's life)."""
+    secrets = list(secrets)
+    make = logging.getLogRecordFactory()
+
+    def scrubbed(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        record.msg, record.args = scrub(record.getMessage(), secrets), None
+        return record
+
+    logging.setLogRecordFactory(scrubbed)

@@ -63,6 +63,20 @@ def comment(text: str, **overrides: Any) -> bytes:
 
 WRONG = "sha256=" + "0" * 64
 CASES = [
+    # Signed, but not text.
+    Case(
+        "lone surrogate in action",
+        400,
+        "payload holds a string that is not valid text",
+        body=mutated(setting("action", value="x\ud800")),
+    ),
+    Case(
+        "lone surrogate deep inside",
+        400,
+        "payload holds a string that is not valid text",
+        body=mutated(setting("pull_request", "title", value="\udfff")),
+    ),
+    Case("not UTF-8", 400, "body is not valid JSON", body=b'{"action": "\xff\xfe"}'),
     # Forged or broken signatures.
     Case(
         "unsigned", 401, "missing x-hub-signature-256 header", headers={"x-hub-signature-256": None}

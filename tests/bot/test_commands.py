@@ -30,6 +30,7 @@ ENVS = ("production", "staging")
         ("/retest Lint", Command("retest", stage="lint")),
         ("/ok-to-test", Command("ok-to-test")),
         ("/OK-TO-TEST", Command("ok-to-test")),
+        ("/ok-to-test ABCDEF1", Command("ok-to-test", sha="abcdef1")),
         ("/help", Command("help")),
         # The first known command wins; a later one is not acted on.
         ("/status\n/deploy", Command("status", env="production")),
@@ -95,7 +96,7 @@ def reply(body: str) -> str:
         ("/rollback to xyz", "Usage: `/rollback [env] [to <sha>]`."),
         ("/rollback to abc1234 staging", "Usage: `/rollback [env] [to <sha>]`."),
         ("/retest lint test", "Usage: `/retest [stage]`."),
-        ("/ok-to-test please", "Usage: `/ok-to-test`."),
+        ("/ok-to-test please", "Usage: `/ok-to-test [sha]`."),
     ],
 )
 def test_typos_and_mistakes_get_a_helpful_reply(body: str, says: str) -> None:

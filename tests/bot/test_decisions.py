@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from gidgethub import sansio
 
-from bot.jobs import Ignore, Job, Plan, Pong
+from bot.jobs import Context, Ignore, Job, Plan, Pong
 from bot.routes import router
 from core import contract
 from core.errors import PayloadError
 from core.settings import Settings
 from tests.bot.conftest import example
 
-SETTINGS = Settings(webhook_secret="unused")
+CONTEXT = Context(Settings(webhook_secret="unused"), datetime.now(UTC))
 
 
 async def decide(event: str, data: dict[str, Any]) -> Job | Ignore | Pong:
     plan = Plan()
-    await router.dispatch(sansio.Event(data, event=event, delivery_id="1"), plan, SETTINGS)
+    await router.dispatch(sansio.Event(data, event=event, delivery_id="1"), plan, CONTEXT)
     return plan.outcome(event, data.get("action"))
 
 

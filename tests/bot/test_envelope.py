@@ -20,6 +20,7 @@ MESSAGE = contract.RunCommand(
     command="rollback",
     sha="a" * 40,
     delivery_id="d-1",
+    received_at="2026-12-01T10:00:00+00:00",
 )
 KWARGS = MESSAGE.kwargs()
 

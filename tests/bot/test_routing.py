@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -37,6 +38,7 @@ def pr_comment(text: str, *, user_type: str = "User", action: str = "created") -
     payload["issue"]["pull_request"] = {"url": "https://api.github.com/repos/x/y/pulls/1"}
     payload["comment"]["body"] = text
     payload["comment"]["user"]["type"] = user_type
+    payload["comment"]["created_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return payload
 
 

@@ -3,6 +3,7 @@ or its dependencies."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -27,8 +28,12 @@ def run(*argv: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Built from a copy: setuptools leaves a build/ directory beside the sources it builds.
+    source = tmp_path_factory.mktemp("source") / "deploybot"
+    ignored = shutil.ignore_patterns(".git", "build", "*.egg-info", ".*_cache", ".deploybot")
+    shutil.copytree(ROOT, source, ignore=ignored)
     out = tmp_path_factory.mktemp("wheel")
-    built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", out, ".")
+    built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", out, source)
     assert built.returncode == 0, built.stderr
     (found,) = out.glob("deploybot-*.whl")
     return found

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import redis
 from celery import Celery
 
-from core import contract
+from core import contract, heads
 from core.commands import help_text
 from core.settings import Settings
 from testkit.fakegithub.server import FakeGitHub
@@ -64,6 +65,7 @@ def command_message(
         sender=sender,
         command=command,
         delivery_id=delivery_id or delivery(),
+        received_at=heads.stamp(datetime.now(UTC)),
         **arguments,
     )
 
@@ -119,7 +121,7 @@ def test_fork_waits_for_ok_to_test_from_a_writer(world: World) -> None:
     assert messages.needs_write("ok-to-test", OUTSIDER) in world.bot_comments()
     assert runs_for(world.github, sha) == {}
 
-    approval = world.command(4, "ok-to-test", MAINTAINER)
+    approval = world.command(4, "ok-to-test", MAINTAINER, sha=sha[:10])
     wait_for("the approved pipeline", settled(world.github, world.redis, sha, 2))
     runs = runs_for(world.github, sha)
     assert runs["deploybot/greet"]["conclusion"] == "success"

@@ -1,0 +1,139 @@
+"""/ok-to-test approves exactly the commit the maintainer saw, through the real receiver and a
+real worker: a push that races the comment is not approved by it, and a replayed command is
+stale."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from celery import Celery
+from starlette.testclient import TestClient
+
+from bot.app import create_app
+from core.settings import Settings
+from testkit.fakegithub.server import FakeGitHub
+from tests.bot.conftest import encode, example, headers_for
+from tests.conftest import WorkerFactory
+from tests.workers.harness import (
+    INSTALLATION,
+    REPO,
+    Remote,
+    add_pull,
+    connected,
+    drained,
+    matrix,
+    python_stage,
+    runs_for,
+    settled,
+    wait_for,
+)
+from workers import messages
+
+MAINTAINER = "boss"
+FORKER = "outsider"
+NUMBER = 4
+STAGES = matrix(python_stage("greet", "print('hello')", 0), python_stage("more", "pass", 1))
+
+
+@dataclass
+class Scene:
+    github: FakeGitHub
+    remote: Remote
+    app: Celery
+    receiver: TestClient
+    redis: redis.Redis
+
+    def deliver(self, event: str, payload: dict[str, Any]) -> str:
+        body = encode(payload)
+        answer = self.receiver.post("/webhook", content=body, headers=headers_for(event, body))
+        assert answer.status_code in {200, 202}, answer.text
+        return answer.text.strip()
+
+    def push(self, sha: str, action: str) -> str:
+        add_pull(self.github, NUMBER, sha, ["x.py"], head_repo=f"{FORKER}/app", user=FORKER)
+        payload = copy.deepcopy(example("pull_request/synchronize.payload.json"))
+        payload["action"] = action
+        payload["number"] = NUMBER
+        payload["pull_request"].update(number=NUMBER, draft=False)
+        payload["pull_request"]["head"]["sha"] = sha
+        payload["repository"]["full_name"] = REPO
+        payload["installation"] = {"id": INSTALLATION}
+        return self.deliver("pull_request", payload)
+
+    def comment(self, body: str, created_at: datetime | None = None) -> str:
+        comment_id = self.github.add_comment(REPO, NUMBER, body, MAINTAINER)
+        payload = copy.deepcopy(example("issue_comment/created.with-installation.payload.json"))
+        payload["issue"].update(number=NUMBER, pull_request={"url": "https://x/pulls/4"})
+        payload["comment"].update(id=comment_id, body=body)
+        payload["comment"]["user"].update(login=MAINTAINER, type="User")
+        when = created_at or datetime.now(UTC)
+        payload["comment"]["created_at"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        payload["repository"]["full_name"] = REPO
+        payload["installation"] = {"id": INSTALLATION}
+        return self.deliver("issue_comment", payload)
+
+    def bot_comments(self) -> list[str]:
+        return [c["body"] for c in self.github.comments() if c["user"]["login"].endswith("[bot]")]
+
+
+@pytest.fixture
+def scene(
+    github: FakeGitHub, settings: Settings, redis_client: redis.Redis, tmp_path: Path
+) -> Iterator[Scene]:
+    remote, app = connected(github, settings, tmp_path)
+    github.set_permission(REPO, MAINTAINER, "write")
+    with TestClient(create_app(settings, celery=app)) as receiver:
+        yield Scene(github, remote, app, receiver, redis_client)
+
+
+def test_a_push_that_races_ok_to_test_is_not_approved_by_it(
+    scene: Scene, start_worker: WorkerFactory
+) -> None:
+    s1 = scene.remote.commit({"data/ci-matrix.yaml": STAGES, "x.py": "A = 1\n"})
+    assert scene.push(s1, "opened").startswith("queued")
+    with start_worker(scene.app):
+        wait_for("the fork's note", lambda: bool(scene.bot_comments()) and drained(scene.redis))
+    assert runs_for(scene.github, s1) == {}
+
+    # The maintainer reviews S1 and comments; S2 is pushed before any worker reads the comment.
+    assert scene.comment("/ok-to-test").startswith("queued")
+    s2 = scene.remote.commit({"x.py": "A = 'pushed after the approval'\n"})
+    assert scene.push(s2, "synchronize").startswith("queued")
+    with start_worker(scene.app):
+        wait_for("the refusal", lambda: messages.ok_to_test_moved(s2) in scene.bot_comments())
+        wait_for("the queue to drain", lambda: drained(scene.redis))
+    assert runs_for(scene.github, s1) == runs_for(scene.github, s2) == {}
+
+    # S2 runs once it is approved itself.
+    assert scene.comment("/ok-to-test").startswith("queued")
+    with start_worker(scene.app):
+        wait_for("the approved pipeline", settled(scene.github, scene.redis, s2, 2))
+    assert {r["conclusion"] for r in runs_for(scene.github, s2).values()} == {"success"}
+    assert runs_for(scene.github, s1) == {}
+
+
+def test_ok_to_test_with_a_sha_approves_that_head_only(
+    scene: Scene, start_worker: WorkerFactory
+) -> None:
+    s1 = scene.remote.commit({"data/ci-matrix.yaml": STAGES, "x.py": "A = 1\n"})
+    scene.push(s1, "opened")
+    with start_worker(scene.app):
+        wait_for("the fork's note", lambda: bool(scene.bot_comments()) and drained(scene.redis))
+        scene.comment("/ok-to-test 1234567")
+        wait_for("the refusal", lambda: len(scene.bot_comments()) == 2)
+        assert messages.ok_to_test_not_head("1234567", s1) in scene.bot_comments()
+        scene.comment(f"/ok-to-test {s1[:12]}")
+        wait_for("the approved pipeline", settled(scene.github, scene.redis, s1, 2))
+
+
+def test_a_command_replayed_later_is_refused_as_stale(scene: Scene) -> None:
+    old = datetime.now(UTC) - timedelta(minutes=10)
+    answer = scene.comment("/ok-to-test", created_at=old)
+    assert answer.startswith("ignored: stale command: the comment was created at")
