@@ -28,7 +28,7 @@ NOBODY: Final = 65534
 # What a stage may write to outside its own copy of the checkout: a fresh /tmp of its own (its
 # HOME too), not the host's.
 TMP_BYTES: Final = 2 * 1024**3
-SANDBOX_HOME: Final = "/tmp"  # noqa: S108
+SANDBOX_HOME: Final = "/tmp"  # noqa: S108  # nosec B108 - the sandbox's own fresh tmpfs
 DOCKER_SOCKET: Final = "/run/docker.sock"
 BWRAP: Final = "bwrap"
 SETPRIV: Final = "setpriv"
