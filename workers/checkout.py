@@ -22,6 +22,7 @@ from core.errors import CheckoutError
 from workers.scrub import scrub
 
 FETCH_DEPTH = 50
+CONTAINS_DEPTH = 500
 # SHAs and refs come from webhooks: anything else could reach git's command line as an option.
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
@@ -163,6 +164,20 @@ class Workspace:
         if proc.returncode != 0:
             raise CheckoutError(f"git cat-file failed: {proc.stderr.decode(errors='replace')}")
         return proc.stdout
+
+    def contains(self, branch: str, sha: str, token: str | None = None) -> bool:
+        """Whether sha is in the history of branch as the remote has it now (within the last
+        CONTAINS_DEPTH commits; older counts as not: callers trust what it says yes to)."""
+        if not _REF.fullmatch(branch) or ".." in branch or not _SHA.fullmatch(sha):
+            raise ValueError(f"not a branch and a commit: {branch!r}, {sha!r}")
+        with self._locked():
+            depth = f"--depth={CONTAINS_DEPTH}"
+            try:
+                self._git("fetch", "--quiet", "--no-tags", depth, "origin", branch, token=token)
+                self._git("merge-base", "--is-ancestor", sha, "FETCH_HEAD")
+            except CheckoutError:
+                return False
+        return True
 
     def read_file_at(self, ref: str, path: str, token: str | None = None) -> str:
         """The text of path at ref (a branch, tag or SHA) as the remote has it now.

@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
+from packaging.requirements import InvalidRequirement, Requirement
+
 from core.errors import EnvError
 from workers import sandbox
 from workers.sandbox import Host
@@ -29,13 +31,9 @@ from workers.scrub import scrub
 
 # The files that decide what gets installed; a change to any of them means a new environment.
 _INPUT = re.compile(r"pyproject\.toml|requirements[A-Za-z0-9_.-]*\.txt")
-_READY = ".deploybot-ready"
 INSTALL_TIMEOUT_S: Final = 1800
-# What a requirement may never be: an option pip would obey (`--log=…`, `-e …`, `--index-url …`)
-# or a path on the worker's disk (the sandbox holds only the declaring files).
-_OPTION = re.compile(r"\s*-")
-_LOCAL = re.compile(r"\s*(?:\.{1,2}/|/|~|file:)|.*@\s*file:", re.IGNORECASE)
-# The only option a requirements line may carry after its requirement (pip's --hash checking).
+_TAIL_BYTES: Final = 4000
+# The one option a requirements line may carry after its requirement (pip's --hash checking).
 _HASH = re.compile(r"--hash=[a-z0-9]+:[0-9a-f]+")
 
 Inputs = Mapping[str, bytes]
@@ -62,35 +60,45 @@ def env_key(inputs: Inputs, extras: Sequence[str] = (), pip_args: Sequence[str] 
 
 
 def _requirement(text: str, where: str) -> str:
-    if _OPTION.match(text):
+    """One requirement as PEP 508 has it (a name, extras, versions, a marker), checked: never a
+    pip option, a path or a URL (the sandbox holds only the declaring files, and dependencies come
+    from the package index the worker's pip configuration names)."""
+    text = text.strip()
+    if text.startswith("-"):
         raise EnvError(
             f"{where}: {text.split()[0]!r} is a pip option, not a requirement; deploybot passes "
             "only requirements to pip (index settings belong to the worker's pip configuration)"
         )
-    if _LOCAL.match(text):
+    try:
+        parsed = Requirement(text)
+    except InvalidRequirement:
         raise EnvError(
-            f"{where}: {text.strip()!r} names a local path; dependencies install from the "
-            "package index only (the project itself is imported from its checkout)"
+            f"{where}: {text!r} is not a requirement (a project name with optional extras, "
+            "versions and marker; not a path)"
+        ) from None
+    if parsed.url is not None:
+        raise EnvError(
+            f"{where}: {text!r} names a URL; dependencies install from the package index only"
         )
-    return text.strip()
+    return str(parsed)
 
 
 def _requirements_file(name: str, text: str) -> list[str]:
-    """A requirements file's lines, each checked: requirements, optionally with --hash."""
+    """A requirements file's lines, each checked: a requirement, then optionally --hash=…"""
     lines: list[str] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split(" #", 1)[0].strip()
         if not line or line.startswith("#"):
             continue
         where = f"{name}:{number}"
-        tokens = _requirement(line, where).split()
-        options = [t for t in tokens if t.startswith("-")]
-        bad = [o for o in options if not _HASH.fullmatch(o)]
-        if bad:
-            raise EnvError(f"{where}: {bad[0]!r} is an option deploybot does not pass")
-        lines.append(
-            " ".join(t for t in tokens if not t.startswith("-")) + "".join(f" {o}" for o in options)
-        )
+        tokens = line.split()
+        hashes: list[str] = []
+        while tokens and _HASH.fullmatch(tokens[-1]):
+            hashes.insert(0, tokens.pop())
+        body = " ".join(tokens)
+        if "--" in body or '"' in body or "'" in body:
+            raise EnvError(f"{where}: {line!r} carries an option deploybot does not pass")
+        lines.append(" ".join([_requirement(body, where), *hashes]))
     return lines
 
 
@@ -133,11 +141,19 @@ def ensure_env(
     wanted = requirements(inputs, extras)
     key = env_key(inputs, extras, pip_args)
     target = cache_root / key
+    # Beside the environment, never in it: the install had the environment to write in, and
+    # could have left a symlink where the worker would write.
+    ready = cache_root / f"{key}.ready"
     cache_root.mkdir(parents=True, exist_ok=True)
     with (cache_root / f"{key}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (target / _READY).exists():
-            _build(target, inputs, wanted, host, pip_args, visible)
+        if not ready.exists():
+            try:
+                _build(target, inputs, wanted, host, pip_args, visible)
+            except BaseException:
+                shutil.rmtree(target, ignore_errors=True)  # nothing half-built stays
+                raise
+            ready.write_text(key + "\n", encoding="utf-8")
     return target
 
 
@@ -150,7 +166,7 @@ def _build(
     visible: Sequence[Path],
 ) -> None:
     # A venv's scripts hold its own path, so it is built in place; the marker written last
-    # tells a complete environment from one a dying worker left half-built.
+    # (by ensure_env) tells a complete environment from one a dying worker left half-built.
     shutil.rmtree(target, ignore_errors=True)
     _run([sys.executable, "-m", "venv", "--without-pip", str(target)], "venv")
     args = [a for name, lines in wanted.items() for a in _install_args(name, lines)]
@@ -163,7 +179,6 @@ def _build(
             sandbox.give(target, host)
             _install(target, workdir, host, [*pip_args, *args], visible)
     sandbox.freeze(target, host)
-    (target / _READY).write_text(target.name + "\n", encoding="utf-8")
 
 
 def _install_args(name: str, lines: list[str]) -> list[str]:
@@ -180,21 +195,26 @@ def _install(
     pip = [*host.python, "-m", "pip", "--python", str(target / "bin" / "python"), "install"]
     command = [*pip, "--quiet", "--no-input", "--disable-pip-version-check", *args]
     box = host.install(workdir, target, visible)
-    try:
-        done = subprocess.run(  # noqa: S603 - the sandbox's fixed argv
-            sandbox.argv(box, command),
-            env={**host.env, **host.install_env},
-            cwd=workdir,
-            capture_output=True,
-            text=True,
-            timeout=INSTALL_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise EnvError(f"pip took longer than {INSTALL_TIMEOUT_S} s") from None
-    if done.returncode != 0:
-        detail = scrub((done.stderr.strip() or done.stdout.strip())[-4000:])
-        raise EnvError(f"pip failed (exit {done.returncode}): {detail}")
+    # Its output goes to a file, of which only the end is read: an install may print gigabytes.
+    with tempfile.TemporaryFile() as output:
+        try:
+            done = subprocess.run(  # noqa: S603 - the sandbox's fixed argv
+                sandbox.argv(box, command),
+                env={**host.env, **host.install_env},
+                cwd=workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                timeout=INSTALL_TIMEOUT_S,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise EnvError(f"pip took longer than {INSTALL_TIMEOUT_S} s") from None
+        if done.returncode != 0:
+            size = output.seek(0, os.SEEK_END)
+            output.seek(max(0, size - _TAIL_BYTES))
+            detail = scrub(output.read().decode("utf-8", "replace").strip())
+            raise EnvError(f"pip failed (exit {done.returncode}): {detail}")
 
 
 def activate(venv: Path, env: Mapping[str, str]) -> dict[str, str]:

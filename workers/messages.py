@@ -74,6 +74,11 @@ def matrix_error_body(
 
 
 PREPARE_FAILED: Final = "Could not check out the commit or install its dependencies"
+NO_PULL_REQUEST: Final = (
+    "not run: this commit is neither on the default branch nor the head of a pull request of "
+    "this repository (a fork's commit, re-run from the Checks page); re-run it with `/retest` on "
+    "its pull request, where the fork's approval and limits apply"
+)
 NO_SANDBOX_TITLE: Final = "No sandbox on this worker: the stage did not run"
 NO_DOCKER_TITLE: Final = "No Docker engine for this stage"
 

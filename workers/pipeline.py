@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Final
@@ -162,7 +163,21 @@ class Pipeline(Runner):
         if pull is not None and request.trigger == "pr" and request.only is None:
             changed = await self.gh.changed_files(pull.number)
         fork = pull is not None and pull.from_fork
-        return plan(matrix, request.trigger, changed, only=request.only, fork=fork)
+        planned = plan(matrix, request.trigger, changed, only=request.only, fork=fork)
+        if pull is None and request.trigger == "pr" and not await self._on_default_branch():
+            # A re-run from the Checks UI names no pull request for a fork's commit: it gets
+            # neither an approval check nor a fork's limits here, so it does not run at all.
+            return [PlannedStage(p.stage, messages.NO_PULL_REQUEST) for p in planned]
+        return planned
+
+    async def _on_default_branch(self) -> bool:
+        branch = self.request.default_branch
+        if branch is None:
+            return False
+        token = await self.gh.token()
+        return await asyncio.to_thread(
+            self.stages.workspace.contains, branch, self.request.sha, token
+        )
 
     async def _create(self, planned: list[PlannedStage]) -> None:
         """Every planned stage's check run, queued, before any of them runs."""

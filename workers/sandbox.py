@@ -28,10 +28,15 @@ NOBODY: Final = 65534
 # What a stage may write to outside its own copy of the checkout: a fresh /tmp of its own (its
 # HOME too), not the host's.
 TMP_BYTES: Final = 2 * 1024**3
+# An empty directory standing for a hidden one holds nothing; it may not grow either.
+PLACEHOLDER_BYTES: Final = 64 * 1024
 SANDBOX_HOME: Final = "/tmp"  # noqa: S108  # nosec B108 - the sandbox's own fresh tmpfs
 DOCKER_SOCKET: Final = "/run/docker.sock"
 BWRAP: Final = "bwrap"
 SETPRIV: Final = "setpriv"
+# Limits set as the stage starts (it may only lower them): processes of uid 65534 (every sandbox
+# together: a fork bomb stops there), the largest file it may write, no core dumps.
+LIMITS: Final = ("prlimit", "--nproc=4096", f"--fsize={8 * 1024**3}", "--core=0", "--")
 INSTALL_HINT: Final = "apt-get install bubblewrap"
 
 
@@ -54,18 +59,18 @@ def argv(sandbox: Sandbox, command: Sequence[str]) -> list[str]:
     """The bwrap command line that runs `command` in `sandbox` (pure)."""
     args = [BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     args += ["--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", SANDBOX_HOME]
-    args += ["--tmpfs", "/run"]
+    args += ["--size", str(PLACEHOLDER_BYTES), "--tmpfs", "/run"]
     fresh = [Path(SANDBOX_HOME), Path("/run")]
-    for path in sorted(sandbox.hidden, key=lambda p: len(p.parts)):
-        args += [*_parents(path, fresh), "--tmpfs", str(path)]
-        fresh.append(path)
+    for path, op in _mounts(sandbox):
+        args += _parents(path, fresh)
+        if op == "--tmpfs":
+            args += ["--size", str(PLACEHOLDER_BYTES), "--tmpfs", str(path)]
+            fresh.append(path)
+        else:
+            args += [op, str(path), str(path)]
+    # Last, so that no directory shown again (the interpreter's, say) can uncover them.
     for path in sandbox.hidden_files:
-        if not any(path.is_relative_to(root) for root in fresh):
-            args += ["--ro-bind", "/dev/null", str(path)]
-    for path in sandbox.read_only:
-        args += [*_parents(path, fresh), "--ro-bind", str(path), str(path)]
-    for path in (*sandbox.writable, sandbox.workdir):
-        args += [*_parents(path, fresh), "--bind", str(path), str(path)]
+        args += [*_parents(path, fresh), "--ro-bind", "/dev/null", str(path)]
     if sandbox.docker_socket is not None:
         args += ["--bind", str(sandbox.docker_socket), DOCKER_SOCKET]
     args += ["--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"]
@@ -79,7 +84,17 @@ def argv(sandbox: Sandbox, command: Sequence[str]) -> list[str]:
         args += [SETPRIV, f"--reuid={NOBODY}", f"--regid={NOBODY}"]
         args += [f"--groups={groups}"] if groups else ["--clear-groups"]
         args += ["--inh-caps=-all", "--bounding-set=-all", "--"]
-    return [*args, *command]
+    return [*args, *LIMITS, *command]
+
+
+def _mounts(sandbox: Sandbox) -> list[tuple[Path, str]]:
+    """Every directory hidden or shown, outermost first: a directory shown again inside a hidden
+    one is bound after it, and one hidden inside a shown one (a data dir inside the worker's
+    install, say) is hidden after it, never uncovered by it."""
+    found = [(p, "--tmpfs") for p in sandbox.hidden]
+    found += [(p, "--ro-bind") for p in sandbox.read_only]
+    found += [(p, "--bind") for p in (*sandbox.writable, sandbox.workdir)]
+    return sorted(found, key=lambda item: len(item[0].parts))
 
 
 def _parents(path: Path, fresh: Sequence[Path]) -> list[str]:

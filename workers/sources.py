@@ -15,10 +15,27 @@ from workers.sandbox import SANDBOX_HOME, Host, interpreter_paths
 MATRIX_PATH: Final = "data/ci-matrix.yaml"
 # The worker's own pip configuration (index, mirrors, find-links), which a dependency install in
 # the sandbox uses too; its home is hidden, so the file is shown on its own.
-PIP_USER_CONFIGS: Final = (
-    Path.home() / ".config" / "pip" / "pip.conf",
-    Path.home() / ".pip" / "pip.conf",
+# What of the worker's environment a dependency install gets: pip's own settings for where
+# packages come from. The code the install runs can read them: they must hold no credential a
+# pull request may not have.
+PIP_SETTINGS: Final = (
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_FIND_LINKS",
+    "PIP_TRUSTED_HOST",
+    "PIP_CERT",
+    "PIP_CONSTRAINT",
+    "PIP_DEFAULT_TIMEOUT",
+    "PIP_DISABLE_PIP_VERSION_CHECK",
 )
+
+
+def pip_user_configs() -> tuple[Path, ...]:
+    """The worker's own pip configuration files (index, mirrors, find-links)."""
+    home = Path.home()
+    return (home / ".config" / "pip" / "pip.conf", home / ".pip" / "pip.conf")
+
+
 # Optional dependency groups a project's CI stages need (linters, type checker, test runner).
 CI_EXTRAS: Final = ("dev", "test")
 # The only parts of the worker's environment a stage inherits: the code under test is not trusted
@@ -91,8 +108,8 @@ def sandbox_host(settings: Settings) -> Host:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     hidden = [settings.data_dir, Path.home()]
     key = settings.github_private_key_path
-    pip_files = [p for p in PIP_USER_CONFIGS if p.is_file()]
-    pip_env = {k: v for k, v in os.environ.items() if k.startswith("PIP_")}
+    pip_files = [p for p in pip_user_configs() if p.is_file()]
+    pip_env = {k: os.environ[k] for k in PIP_SETTINGS if k in os.environ}
     if pip_files:
         pip_env["PIP_CONFIG_FILE"] = str(pip_files[0])
     return Host(

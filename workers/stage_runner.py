@@ -4,15 +4,18 @@ annotations out."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shlex
 import signal
 import stat
 import subprocess
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from workers import sandbox
 from workers.annotations import Annotation, parse, strip_ansi
@@ -30,6 +33,9 @@ _GRACE_S = 5.0
 EXIT_NOT_FOUND = 127  # as a shell would report a missing command
 # A source file is read back (to pin a failing test to its `def` line) only up to this size.
 _MAX_SOURCE_BYTES = 1024 * 1024
+# What a stage's log keeps of its output; the rest is read and dropped.
+MAX_LOG_BYTES = 64 * 1024 * 1024
+_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,25 @@ def _read_ends(path: Path, head: int, tail: int) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+def _copy(pipe: int, log: BinaryIO) -> None:
+    """The stage's output into its log, up to MAX_LOG_BYTES; beyond, drained and dropped."""
+    kept = 0
+    while True:
+        try:
+            chunk = os.read(pipe, _CHUNK)
+        except OSError:  # closed under us: the stage outlived its grace period
+            break
+        if not chunk:
+            break
+        if kept < MAX_LOG_BYTES:
+            log.write(chunk[: MAX_LOG_BYTES - kept])
+            log.flush()  # the log on disk follows the stage as it runs
+            kept += len(chunk)
+            if kept >= MAX_LOG_BYTES:
+                log.write(f"\ndeploybot: output beyond {MAX_LOG_BYTES >> 20} MB dropped\n".encode())
+    log.flush()
+
+
 def read_source(root: Path, path: str) -> str | None:
     """A regular file under root, as text; None for anything else. The stage wrote this tree:
     a symlink (to the key, to /dev/zero), a FIFO or a huge file is never followed or read."""
@@ -139,17 +164,18 @@ def run_stage(
     started = time.monotonic()
     exit_code: int | None
     log_path.write_bytes(f"$ {shlex.join(stage.command)}\n".encode())
-    # Append mode: the stage and this process both write to the file without clobbering.
     with log_path.open("ab") as log:
         try:
             # argv list, no shell: nothing in the command is interpreted; its own session makes
-            # the stage and everything it spawns one process group to stop at the timeout.
+            # the stage and everything it spawns one process group to stop at the timeout. Its
+            # output comes through a pipe: the stage never holds the log file itself (it could
+            # truncate, preallocate or grow it without bound).
             proc = subprocess.Popen(  # noqa: S603
                 sandbox.argv(box, stage.command) if box is not None else list(stage.command),
                 cwd=workdir,
                 env=dict(env),
                 stdin=subprocess.DEVNULL,
-                stdout=log,
+                stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
@@ -157,8 +183,14 @@ def run_stage(
             log.write(f"deploybot: cannot start {stage.command[0]!r}: {exc.strerror}\n".encode())
             timed_out, exit_code = False, EXIT_NOT_FOUND
         else:
+            assert proc.stdout is not None  # noqa: S101 - Popen was given stdout=PIPE
+            copier = threading.Thread(target=_copy, args=(proc.stdout.fileno(), log), daemon=True)
+            copier.start()
             pid_path.write_text(f"{proc.pid} {_started(proc.pid)}\n", encoding="ascii")
             timed_out = _wait(proc, stage.timeout_s)
+            copier.join(timeout=_GRACE_S)
+            proc.stdout.close()
+            copier.join(timeout=_GRACE_S)
             pid_path.unlink(missing_ok=True)
             exit_code = None if timed_out else proc.returncode
             if timed_out:
@@ -166,11 +198,13 @@ def run_stage(
     duration = time.monotonic() - started
     output = _read_ends(log_path, _PARSE_BYTES, _PARSE_BYTES)
     root = workdir.resolve()
+    # Read once per file, however many failures a log names in it.
+    source = functools.cache(lambda path: read_source(root, path))
     return StageResult(
         exit_code=exit_code,
         timed_out=timed_out,
         duration_s=duration,
         log_path=log_path,
         log_tail=log_tail(_read_ends(log_path, 0, _TAIL_BYTES)),
-        annotations=tuple(parse(output, str(root), lambda path: read_source(root, path))),
+        annotations=tuple(parse(output, str(root), source)),
     )

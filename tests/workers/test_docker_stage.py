@@ -9,12 +9,16 @@ from typing import Any
 import pytest
 import redis
 
+from core import contract
 from core.settings import Settings
 from testkit.fakegithub.server import FakeGitHub
 from tests.conftest import WorkerFactory
 from tests.workers.harness import (
+    INSTALLATION,
+    REPO,
     add_pull,
     connected,
+    drained,
     matrix,
     runs_for,
     send_pipeline,
@@ -22,7 +26,7 @@ from tests.workers.harness import (
     stage,
     wait_for,
 )
-from workers import progress
+from workers import messages, progress
 from workers.planner import FORK_NEEDS_DOCKER
 
 ENGINE = matrix(
@@ -78,3 +82,47 @@ def test_a_docker_stage_never_runs_for_a_fork_even_when_approved(
     assert engine["conclusion"] == "skipped"
     assert engine["output"]["summary"] == FORK_NEEDS_DOCKER
     assert not redis_client.hlen(progress.ACTIVE)
+
+
+def test_a_checks_page_rerun_of_a_commit_no_pull_request_names_does_not_run(
+    github: FakeGitHub,
+    settings: Settings,
+    redis_client: redis.Redis,
+    start_worker: WorkerFactory,
+    tmp_path: Path,
+) -> None:
+    """GitHub names no pull request in check_run/check_suite events for a fork's head: such a
+    re-run must not escape the fork's approval and limits by having no pull request."""
+    remote, app = connected(github, settings, tmp_path)
+    on_main = remote.commit({"data/ci-matrix.yaml": ENGINE})
+    remote.branch("fork-head")
+    elsewhere = remote.commit({"x.py": "A = 1\n"})
+    push = contract.RecordPush(
+        installation_id=INSTALLATION, repo=REPO, branch="main", sha=on_main, delivery_id="p1"
+    )
+
+    def rerun(sha: str) -> contract.Rerun:
+        return contract.Rerun(
+            installation_id=INSTALLATION,
+            repo=REPO,
+            scope="suite",
+            stage=None,
+            check_suite_id=5,
+            check_run_id=None,
+            sha=sha,
+            pr_number=None,
+            delivery_id=f"r-{sha[:8]}",
+        )
+
+    with start_worker(app):
+        contract.send(app, push)
+        wait_for("the push record", lambda: drained(redis_client))
+        contract.send(app, rerun(elsewhere))
+        wait_for("the refused re-run", settled(github, redis_client, elsewhere, 2))
+        contract.send(app, rerun(on_main))
+        wait_for("the default branch's re-run", settled(github, redis_client, on_main, 2))
+    for run in runs_for(github, elsewhere).values():
+        assert run["conclusion"] == "skipped"
+        assert run["output"]["summary"] == messages.NO_PULL_REQUEST
+    engine = runs_for(github, on_main)["deploybot/engine"]  # on the default branch: it ran
+    assert engine["history"] == ["queued", "in_progress", "completed"]

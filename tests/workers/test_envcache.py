@@ -130,10 +130,15 @@ def test_an_unknown_extra_is_refused() -> None:
     [
         (inputs('["--log=/tmp/x"]'), r"pyproject.toml: '--log=/tmp/x' is a pip option"),
         (inputs(requirements="ok\n-e ../evil\n"), r"requirements.txt:2: '-e' is a pip option"),
-        (inputs(requirements="--index-url https://evil/\n"), "is a pip option"),
-        (inputs(requirements="ok --log=/tmp/x\n"), r"requirements.txt:1: '--log=/tmp/x' is an"),
-        (inputs('["./evil"]'), r"'./evil' names a local path"),
-        (inputs(requirements="evil @ file:///srv/evil\n"), "names a local path"),
+        (inputs(requirements="--index-url https://evil/\n"), "carries an option"),
+        (inputs(requirements="ok --log=/tmp/x\n"), r"requirements.txt:1: .* carries an option"),
+        (inputs(requirements='ok --hash=sha256:aa "--index-url=x"\n'), "carries an option"),
+        (inputs('["./evil"]'), r"'./evil' is not a requirement"),
+        (inputs('["."]'), r"'.' is not a requirement"),
+        (inputs(requirements="..\n"), r"'..' is not a requirement"),
+        (inputs(requirements="evil @ file:///srv/evil\n"), "names a URL"),
+        (inputs('["evil @ git+file:///work/main"]'), "names a URL"),
+        (inputs('["evil @ https://attacker.example/evil.tar.gz"]'), "names a URL"),
     ],
 )
 def test_a_requirement_that_is_an_option_or_a_local_path_is_refused_before_pip_runs(
@@ -223,3 +228,34 @@ def test_a_build_backend_sees_no_secret_no_key_and_only_a_refusing_redis(
     # The install reaches the package index over the host's network, and so the bot's Redis:
     # which answers nothing without the password the sandbox cannot read.
     assert "REDIS=-NOAUTH" in evidence
+
+
+PLANTER = """\
+import pathlib, sys
+target = pathlib.Path({target!r})
+for name in (".deploybot-ready", "bin/activate", "lib/marker"):
+    link = target / name
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.unlink(missing_ok=True)
+    link.symlink_to({victim!r})
+print("PLANTED", file=sys.stderr)
+sys.exit(1)
+"""
+
+
+def test_the_worker_writes_nothing_through_links_an_install_left_in_its_environment(
+    tmp_path: Path, shared_dir: Path, host: Host
+) -> None:
+    victim = shared_dir / "victim.txt"
+    victim.write_text("the worker's own file\n")
+    wanted = inputs('["evil==1.0"]')
+    packages = tmp_path / "packages"
+    pip_args = ["--find-links", str(packages)]
+    target = tmp_path / "envs" / env_key(wanted, (), pip_args)
+    _sdist(packages, PLANTER.format(target=str(target), victim=str(victim)))
+    with pytest.raises(EnvError, match="pip failed") as failed:
+        ensure_env(wanted, tmp_path / "envs", host, pip_args=pip_args, visible=[packages])
+    assert "PLANTED" in str(failed.value)  # the install did leave its links
+    assert victim.read_text() == "the worker's own file\n"
+    assert not target.exists()  # a failed build leaves nothing, links included
+    assert not (tmp_path / "envs" / f"{target.name}.ready").exists()
