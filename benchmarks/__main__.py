@@ -11,6 +11,7 @@ SUITES: dict[str, str] = {
     "webhook": "benchmarks.webhook",
     "pipeline": "benchmarks.pipeline",
     "tutor": "benchmarks.tutor",
+    "release": "benchmarks.release",
 }
 
 

@@ -33,6 +33,7 @@ def push(event: sansio.Event, context: Context) -> Decision:
                 tag=tag.group(1),
                 sha=sha,
                 default_branch=default_branch,
+                sender=payload.text(data, "sender", "login", max_len=100),
                 delivery_id=event.delivery_id,
             ),
             logical_key=f"release:{repo_id}:{tag.group(1)}:{sha}",

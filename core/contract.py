@@ -122,6 +122,7 @@ class RunRelease(InRepo):
     tag: str
     sha: str
     default_branch: str | None = None
+    sender: str = "a tag push"  # who pushed the tag: the release's requester on record
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -22,6 +22,7 @@ MIN_SECRET_PART = 16
 DEFAULT_NIGHTLY_CRON = "0 3 * * *"
 DEFAULT_WEEKLY_CRON = "0 4 * * 0"
 _ENVIRONMENT_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
+_REGISTRY = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
 _BOOLEANS = {
     "1": True,
     "true": True,
@@ -61,6 +62,8 @@ class Settings:
     # Stages run in the bubblewrap sandbox; false runs them with no sandbox at all, which only
     # code you trust may have (the embedded demo's own sample on a host without bwrap).
     stage_sandbox: bool = True
+    # The OCI registry releases are pushed to (host:port); None: no release can be staged.
+    registry: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -109,7 +112,16 @@ class Settings:
             weekly_cron=_cron("WEEKLY_CRON", get("WEEKLY_CRON") or DEFAULT_WEEKLY_CRON),
             oncall_issue=_issue_number(get("ONCALL_ISSUE")),
             stage_sandbox=_boolean("STAGE_SANDBOX", get("STAGE_SANDBOX"), default=True),
+            registry=_registry(get("REGISTRY")),
         )
+
+    def require_registry(self) -> str:
+        if self.registry is None:
+            raise ConfigError(
+                f"{PREFIX}REGISTRY is not set: releases are pushed to an OCI registry; set it to "
+                "its host:port, e.g. 127.0.0.1:5000"
+            )
+        return self.registry
 
     def require_webhook_secret(self) -> str:
         if self.webhook_secret is None:
@@ -165,6 +177,7 @@ class Settings:
             (PREFIX + "NIGHTLY_CRON", self.nightly_cron),
             (PREFIX + "WEEKLY_CRON", self.weekly_cron),
             (PREFIX + "ONCALL_ISSUE", str(self.oncall_issue or "unset (check runs only)")),
+            (PREFIX + "REGISTRY", self.registry or "MISSING (no release can be staged)"),
             (
                 PREFIX + "STAGE_SANDBOX",
                 "bwrap" if self.stage_sandbox else "OFF (trusted code only)",
@@ -241,6 +254,15 @@ def _issue_number(text: str | None) -> int | None:
     if not text.isdigit() or int(text) == 0:
         raise ConfigError(f"{PREFIX}ONCALL_ISSUE={text!r} must be an issue number, e.g. 42")
     return int(text)
+
+
+def _registry(text: str | None) -> str | None:
+    if text is not None and not _REGISTRY.fullmatch(text):
+        raise ConfigError(
+            f"{PREFIX}REGISTRY={text!r} must be a registry's host:port, e.g. 127.0.0.1:5000 "
+            "(no scheme, no path)"
+        )
+    return text
 
 
 def _redact_url(url: str) -> str:

@@ -17,8 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deploy.blobs import file_digest
+
 BASE_TAG = "deploybot/base:bookworm"
 TUTOR_REPOSITORY = "tutor"
+MODEL_PATH = Path("models/tutor.safetensors")
+TABLE_PATH = Path("data/verbs.yaml")
+MODEL_LABEL = "io.deploybot.model.digest"
+TABLE_LABEL = "io.deploybot.table.digest"
 ROOT = Path(__file__).resolve().parents[1]
 APT_SOURCES = (Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list"))
 CA_DIR = Path("/usr/local/share/ca-certificates")
@@ -135,14 +141,29 @@ def fill_wheelhouse(requirements: Path, dest: Path) -> None:
     )
 
 
-def build_tutor(commit: str, *, base: str = BASE_TAG, client: Any | None = None) -> BuiltImage:
-    """Build `tutor:<commit>` from the working tree at ROOT, with the model and table inside."""
+def tutor_labels(commit: str, source: Path) -> dict[str, str]:
+    """The OCI labels of tutor:<commit>: the commit, and the digests of the model and the table
+    it carries (what its /version reports)."""
+    return {
+        "org.opencontainers.image.revision": commit,
+        "org.opencontainers.image.title": "tutor",
+        MODEL_LABEL: file_digest(source / MODEL_PATH),
+        TABLE_LABEL: file_digest(source / TABLE_PATH),
+    }
+
+
+def build_tutor(
+    commit: str, source: Path = ROOT, *, base: str = BASE_TAG, client: Any | None = None
+) -> BuiltImage:
+    """Build `tutor:<commit>` from the tree at `source` (a checkout of that commit), with the
+    model and table inside and labelled."""
     client = client or _docker()
-    for needed in (ROOT / "models" / "tutor.safetensors", ROOT / "data" / "verbs.yaml"):
+    for needed in (source / MODEL_PATH, source / TABLE_PATH):
         if not needed.is_file():
-            raise ImageError(f"{needed.relative_to(ROOT)} is missing: run `just train` first")
-    fill_wheelhouse(ROOT / "tutor" / "requirements.txt", ROOT / "build" / "wheelhouse")
+            raise ImageError(f"{needed.relative_to(source)} is missing: run `just train` first")
+    fill_wheelhouse(source / "tutor" / "requirements.txt", source / "build" / "wheelhouse")
     tag = f"{TUTOR_REPOSITORY}:{commit}"
+    labels = [a for k, v in tutor_labels(commit, source).items() for a in ("--label", f"{k}={v}")]
     _run(
         [
             "docker",
@@ -156,12 +177,13 @@ def build_tutor(commit: str, *, base: str = BASE_TAG, client: Any | None = None)
             f"BASE_IMAGE={base}",
             "--build-arg",
             f"COMMIT={commit}",
+            *labels,
             "--tag",
             tag,
             ".",
         ],
         "docker build",
-        cwd=ROOT,
+        cwd=source,
         env_unset=("DOCKER_BUILDKIT",),
     )
     built = _image(client, tag)

@@ -9,7 +9,7 @@ from importlib.metadata import version
 
 from core.errors import ConfigError
 from core.settings import Settings
-from deploybot import doctor
+from deploybot import doctor, releases
 
 # Subcommands the design plans that have not landed yet, with the issue that brings each.
 PLANNED: dict[str, tuple[str, str]] = {
@@ -132,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     beat = commands.add_parser("beat", help="run the scheduler: nightly/weekly runs, recovery")
     beat.set_defaults(run=_celery)
 
+    releases.add_commands(commands)
     for name, (summary, issue) in PLANNED.items():
         sub = commands.add_parser(name, help=f"{summary} (not implemented yet: {issue})")
         sub.add_argument("args", nargs="*", help=argparse.SUPPRESS)

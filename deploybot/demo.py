@@ -14,9 +14,7 @@ import hashlib
 import hmac
 import http.client
 import json
-import os
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +29,7 @@ from core.settings import Settings
 from testkit.fakegithub.operations import BOT_LOGIN
 from testkit.fakegithub.server import FakeGitHub, Recorded, serve
 from testkit.fakegithub.state import Pull
+from testkit.gitrepo import GitRepo
 from testkit.loopback import fake_redis
 from testkit.serving import serve_in_thread
 
@@ -123,25 +122,9 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _git(repo: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "Demo Contributor",
-        "GIT_AUTHOR_EMAIL": "contributor@example.invalid",
-        "GIT_COMMITTER_NAME": "Demo Contributor",
-        "GIT_COMMITTER_EMAIL": "contributor@example.invalid",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-    }
-    argv = ["git", *args]
-    done = subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True, check=True)  # noqa: S603
-    return done.stdout.strip()
-
-
 def sample_repository(root: Path) -> tuple[str, str]:
     """The sample repository: (default-branch commit, pull-request head commit)."""
-    repo = root / REPO
-    repo.mkdir(parents=True)
+    repo = GitRepo.create(root / REPO, author="Demo Contributor")
     files = {
         "data/ci-matrix.yaml": SAMPLE_MATRIX,
         "checks/lint.py": SAMPLE_LINT,
@@ -149,18 +132,10 @@ def sample_repository(root: Path) -> tuple[str, str]:
         "test_greet.py": SAMPLE_TEST,
         "pyproject.toml": '[project]\nname = "demo-tutor"\nversion = "0.1.0"\n',
     }
-    for name, text in files.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_text(text, encoding="utf-8")
-    _git(repo, "init", "--quiet", "--initial-branch=main")
-    _git(repo, "add", "--all")
-    _git(repo, "commit", "--quiet", "-m", "Sample project with its CI matrix")
-    base = _git(repo, "rev-parse", "HEAD")
-    _git(repo, "checkout", "--quiet", "-b", "welcome")
-    (repo / "greet.py").write_text(SAMPLE_CODE + LONG_LINE, encoding="utf-8")
-    _git(repo, "commit", "--quiet", "--all", "-m", "Add a welcome line")
-    head = _git(repo, "rev-parse", "HEAD")
-    _git(repo, "checkout", "--quiet", "main")
+    base = repo.commit(files, "Sample project with its CI matrix")
+    repo.git("checkout", "--quiet", "-b", "welcome")
+    head = repo.commit({"greet.py": SAMPLE_CODE + LONG_LINE}, "Add a welcome line")
+    repo.git("checkout", "--quiet", "main")
     return base, head
 
 

@@ -25,10 +25,16 @@ def free_port() -> int:
 
 @contextmanager
 def process_until_ready(
-    argv: list[str], ready: Callable[[], bool], env: Mapping[str, str] | None = None
+    argv: list[str],
+    ready: Callable[[], bool],
+    env: Mapping[str, str] | None = None,
+    *,
+    quiet: bool = False,
 ) -> Iterator[None]:
-    """Run argv until the block ends, yielding once ready() says it serves."""
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)  # noqa: S603 (callers' fixed argv)
+    """Run argv until the block ends, yielding once ready() says it serves; `quiet` drops its
+    standard error too (a server that logs every request there)."""
+    errors = subprocess.DEVNULL if quiet else None
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=errors)  # noqa: S603
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while not ready():

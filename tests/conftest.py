@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from celery.contrib.testing.worker import start_worker as celery_start_worker
 from core.celery_app import make_celery
 from core.settings import Settings
 from testkit.fakegithub.server import FakeGitHub, serve
+from testkit.gitrepo import GitRepo
 from testkit.loopback import private_redis, redis_answers
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -133,52 +132,12 @@ def start_worker() -> WorkerFactory:
     return factory
 
 
-@dataclass(frozen=True)
-class GitRepo:
-    """A real git repository in a temp dir, with a file:// URL to fetch it like a remote."""
-
-    path: Path
-
-    @property
-    def url(self) -> str:
-        return self.path.as_uri()
-
-    def git(self, *args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=self.path, check=True, capture_output=True, text=True, env=_GIT_ENV
-        ).stdout.strip()
-
-    def commit(self, files: Mapping[str, str], message: str = "change") -> str:
-        for name, text in files.items():
-            target = self.path / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-        self.git("add", "--all")
-        self.git("commit", "--quiet", "--allow-empty", "-m", message)
-        return self.git("rev-parse", "HEAD")
-
-
-_GIT_ENV = {
-    **os.environ,
-    "GIT_AUTHOR_NAME": "Test Author",
-    "GIT_AUTHOR_EMAIL": "author@example.invalid",
-    "GIT_COMMITTER_NAME": "Test Author",
-    "GIT_COMMITTER_EMAIL": "author@example.invalid",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
-
-
 @pytest.fixture
 def git_repo(tmp_path: Path) -> Callable[[str], GitRepo]:
     """Factory: git_repo("name") makes an empty repository whose default branch is main."""
 
     def make(name: str = "repo") -> GitRepo:
-        path = tmp_path / name
-        path.mkdir()
-        repo = GitRepo(path)
-        repo.git("init", "--quiet", "--initial-branch=main")
-        return repo
+        return GitRepo.create(tmp_path / name)
 
     return make
 

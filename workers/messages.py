@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Final
 
 from core.contract import RunCommand
+from deploy.manifest import Manifest
+from deploy.release import Step
 from workers.check_output import Output
 from workers.conclusions import is_failed
 
@@ -130,3 +132,67 @@ def release_output(tag: str, results: list[tuple[str, str, Output]]) -> tuple[st
     summary = "\n".join(table) + "\n\n" + "\n\n".join(details)
     annotations = [note for _, _, out in results for note in out.annotations]
     return ("failure" if failed else "success"), Output(title, summary, annotations)
+
+
+NOT_STAGED: Final = Output(
+    "Not staged: no registry",
+    "DEPLOYBOT_REGISTRY is not set, so this release was not built, pushed or gated. Set it to the "
+    "OCI registry's host:port on the workers, then re-run this check run.",
+)
+
+
+def gate_blocked(verdict: str, report: str) -> Output:
+    if verdict == "inconclusive":
+        advice = (
+            "An inconclusive gate blocks until a maintainer accepts it on record: "
+            "`deploybot release <sha> --accept-inconclusive REASON`."
+        )
+    else:
+        advice = "The release is not recorded; a new commit that fixes it is staged afresh."
+    return Output(f"Gate {verdict}: not deployable", f"{report}\n\n{advice}")
+
+
+def release_failed(step: str, detail: str) -> Output:
+    fence = "````" if "```" in detail else "```"
+    return Output(
+        f"The release failed at {step}",
+        f"**{step}** failed; nothing was recorded in the release index.\n\n"
+        f"{fence}text\n{detail}\n{fence}",
+    )
+
+
+def gate_passed(manifest: Manifest, steps: list[Step]) -> Output:
+    override = (
+        f"\n\nAccepted though inconclusive by @{manifest.override.by}: {manifest.override.reason}"
+        if manifest.override
+        else ""
+    )
+    timings = ", ".join(f"{s.name} {s.seconds:.1f} s" for s in steps if s.state == "done")
+    latency = (
+        f"{manifest.latency_p50_ms:.2f} ms against {manifest.previous_latency_p50_ms:.2f} ms"
+        if manifest.latency_p50_ms is not None and manifest.previous_latency_p50_ms is not None
+        else "not measured (no previous release beside it)"
+    )
+    suites = "\n".join(f"| {name} | {s.score:.4f} |" for name, s in manifest.suites.items())
+    checks = ", ".join(f"{name} {'✅' if ok else '❌'}" for name, ok in manifest.checks.items())
+    aggregate = f"{manifest.aggregate:.4f}" if manifest.aggregate is not None else "-"
+    return Output(
+        f"Gate {manifest.verdict}: {manifest.commit[:10]} is staged",
+        "\n".join(
+            [
+                f"**Gate: {manifest.verdict.upper()}**, previous release "
+                f"`{(manifest.previous_commit or 'none')[:10]}`",
+                "",
+                "| suite | score |",
+                "|---|---|",
+                suites,
+                f"| **aggregate** | {aggregate} |",
+                "",
+                f"Checks: {checks}. Latency p50, side by side: {latency}.",
+                f"Image `{manifest.image}`, model `{manifest.model_digest}`, "
+                f"table `{manifest.table_digest}`.",
+                f"Steps: {timings or 'staged before'}.",
+            ]
+        )
+        + override,
+    )

@@ -8,10 +8,11 @@ from typing import Final
 from redis.asyncio import Redis
 
 from core.settings import Settings
-from workers import messages, progress
+from workers import messages, progress, staging
 from workers.check_output import Output, cancelled, conclusion, queued_body, stage_output
 from workers.checkruns import CheckRuns
 from workers.github import RepoGitHub
+from workers.matrix import Matrix
 from workers.pipeline import Runner
 from workers.planner import FailureCancels, plan
 from workers.stages import Request, Stages
@@ -19,16 +20,26 @@ from workers.stages import Request, Stages
 log = logging.getLogger(__name__)
 
 RELEASE_STAGE: Final = "release"
+# The check run of the release's build, stage and gate (deploy/release.py), after its stages.
+GATE_STAGE: Final = "gate"
 
 
 class Release(Runner):
     """The release trigger's stages in order on the tagged commit, one check run for all."""
 
     def __init__(
-        self, settings: Settings, redis: Redis, gh: RepoGitHub, request: Request, tag: str
+        self,
+        settings: Settings,
+        redis: Redis,
+        gh: RepoGitHub,
+        request: Request,
+        tag: str,
+        sender: str,
     ) -> None:
+        self.settings = settings
         self.request = request
         self.tag = tag
+        self.sender = sender
         self.record = progress.RunRecord(redis, request.key)
         self.runs = CheckRuns(gh, self.record, request.sha, request.delivery_id)
         self.stages = Stages(settings, self.runs, request)
@@ -42,15 +53,22 @@ class Release(Runner):
         matrix = await self.stages.matrix(self.request.default_branch)
         if matrix is None:
             return
+        if await self._stages(matrix) == "success":
+            await self._gate()
+
+    async def _stages(self, matrix: Matrix) -> str | None:
+        """The release stages as one check run; the state it ended in (now or before)."""
         body = queued_body(RELEASE_STAGE, self.request.sha, self.runs.external_id(RELEASE_STAGE))
         body["output"] = {"title": f"Release {self.tag}", "summary": "Waiting for a worker."}
         created = await self.runs.create(RELEASE_STAGE, body)
-        if created.state in progress.FINAL_STATES or await self.runs.start(RELEASE_STAGE):
-            return
+        if created.state in progress.FINAL_STATES:
+            return created.state
+        ended = await self.runs.start(RELEASE_STAGE)
+        if ended is not None:
+            return ended.state
         prepared = await self.stages.prepared()
         if isinstance(prepared, Output):
-            await self.runs.complete(RELEASE_STAGE, "failure", prepared)
-            return
+            return await self.runs.complete(RELEASE_STAGE, "failure", prepared)
         results: list[tuple[str, str, Output]] = []
         cancels = FailureCancels()
         planned = plan(matrix, "release", None)
@@ -67,5 +85,17 @@ class Release(Runner):
             results.append((p.stage.name, state, output))
             cancels.after(planned, index, state)
         state, output = messages.release_output(self.tag, results)
-        await self.runs.complete(RELEASE_STAGE, state, output)
-        log.info("release %s of %s reported", self.tag, self.request.repo)
+        log.info("release %s of %s: stages %s", self.tag, self.request.repo, state)
+        return await self.runs.complete(RELEASE_STAGE, state, output)
+
+    async def _gate(self) -> None:
+        """Build, stage and gate the tagged commit, reported as the deploybot/gate check run."""
+        body = queued_body(GATE_STAGE, self.request.sha, self.runs.external_id(GATE_STAGE))
+        body["output"] = {"title": f"Gate for {self.tag}", "summary": "Waiting for a worker."}
+        created = await self.runs.create(GATE_STAGE, body)
+        if created.state in progress.FINAL_STATES or await self.runs.start(GATE_STAGE):
+            return
+        wanted = staging.Wanted(self.request.repo, self.request.sha, "tag", self.sender)
+        state, output = await staging.stage(self.settings, self.stages.workspace, wanted)
+        await self.runs.complete(GATE_STAGE, state, output)
+        log.info("release %s of %s: gate %s", self.tag, self.request.repo, state)

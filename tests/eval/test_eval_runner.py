@@ -152,11 +152,11 @@ TABLE_ONLY: dict[str, FakeResult] = {
 
 
 def write_suites(root: Path, capstone: str = CAPSTONE_YAML) -> Path:
-    (root / "tests" / "eval").mkdir(parents=True)
+    (root / "data" / "eval").mkdir(parents=True)
     (root / "data" / "exams").mkdir(parents=True)
     for name, items in (("regression_corpus", REGRESSION), ("prompt_injection_set", INJECTION)):
         lines = [json.dumps(item, ensure_ascii=False) for item in items]
-        (root / "tests" / "eval" / f"{name}.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+        (root / "data" / "eval" / f"{name}.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
     (root / "data" / "exams" / "phase-39-capstone.yaml").write_text(capstone, "utf-8")
     return root
 
@@ -394,7 +394,7 @@ def test_a_missing_suite_file_exits_2_naming_the_file(run_eval: RunEval, tmp_pat
 
 
 def test_a_broken_json_line_exits_2_with_file_and_line(run_eval: RunEval, tmp_path: Path) -> None:
-    corpus = tmp_path / "repo" / "tests" / "eval" / "regression_corpus.jsonl"
+    corpus = tmp_path / "repo" / "data" / "eval" / "regression_corpus.jsonl"
     lines = corpus.read_text("utf-8").splitlines()
     lines[2] = lines[2][:-1]
     corpus.write_text("\n".join(lines) + "\n", "utf-8")

@@ -9,7 +9,8 @@ from pathlib import Path
 import redis
 from celery import Celery
 
-from tests.conftest import GitRepo, WorkerFactory
+from testkit.gitrepo import GitRepo
+from tests.conftest import WorkerFactory
 
 
 def test_celery_worker_runs_a_task_through_real_redis(

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tutor.tokenizer import BOS_ID, EOS_ID, PAD_ID, Span, Tokenizer, words
 
-CORPUS = Path(__file__).with_name("roundtrip_corpus.txt")
+CORPUS = Path(__file__).resolve().parents[2] / "data" / "eval" / "roundtrip_corpus.txt"
 # Every code point, lone surrogates included: a Python str may hold them.
 ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()))
 

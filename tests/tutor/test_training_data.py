@@ -12,7 +12,7 @@ from tutor.training_data import Example, generate
 from tutor.verify import ConjugationTable
 
 ROOT = Path(__file__).resolve().parents[2]
-EVAL_DIR = ROOT / "tests" / "eval"
+EVAL_DIR = ROOT / "data" / "eval"
 
 
 def _sample(table: ConjugationTable, seed: int = 3) -> list[Example]:

@@ -17,7 +17,7 @@ from core import contract
 from core.settings import Settings
 from testkit.fakegithub.server import FakeGitHub
 from testkit.fakegithub.state import Pull
-from tests.conftest import GitRepo
+from testkit.gitrepo import GitRepo
 from workers import progress
 from workers.app import create_worker_app
 
@@ -70,11 +70,7 @@ class Remote:
 
 
 def make_remote(root: Path, name: str = REPO) -> Remote:
-    path = root / name
-    path.mkdir(parents=True)
-    repo = GitRepo(path)
-    repo.git("init", "--quiet", "--initial-branch=main")
-    return Remote(repo)
+    return Remote(GitRepo.create(root / name))
 
 
 def worker_settings(settings: Settings, remotes: Path) -> Settings:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import CheckoutError
-from tests.conftest import GitRepo
+from testkit.gitrepo import GitRepo
 from workers.checkout import Workspace
 
 TOKEN = "ghs_w1TestToken0123456789abcdefABCDEF"

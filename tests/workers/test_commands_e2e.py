@@ -225,7 +225,9 @@ def test_matrix_comes_from_the_default_branch_not_the_pull_request(world: World)
     assert runs_for(world.github, sha)["deploybot/lint"]["conclusion"] == "failure"
 
 
-def test_release_tag_reports_one_release_check_run(world: World) -> None:
+def test_release_tag_reports_its_stages_and_says_it_staged_nothing_without_a_registry(
+    world: World,
+) -> None:
     stages = matrix(
         python_stage("build", "print('built')", 0),
         python_stage("full-eval", "print('score 0.97')", 1),
@@ -240,10 +242,13 @@ def test_release_tag_reports_one_release_check_run(world: World) -> None:
         delivery_id=delivery(),
     )
     contract.send(world.app, release)
-    wait_for("the release check run", settled(world.github, world.redis, sha, 1))
+    wait_for("the release check runs", settled(world.github, world.redis, sha, 2))
 
-    [run] = runs_for(world.github, sha).values()
-    assert run["name"] == "deploybot/release"
+    runs = runs_for(world.github, sha)
+    gate = runs["deploybot/gate"]
+    assert (gate["conclusion"], gate["output"]["title"]) == ("neutral", "Not staged: no registry")
+    assert "DEPLOYBOT_REGISTRY is not set" in gate["output"]["summary"]
+    run = runs["deploybot/release"]
     assert run["history"] == ["queued", "in_progress", "completed"]
     assert run["conclusion"] == "success"
     assert run["output"]["title"] == "v1.2.0: all stages passed"
@@ -262,7 +267,7 @@ def test_release_tag_reports_one_release_check_run(world: World) -> None:
         delivery_id=delivery(),
     )
     contract.send(world.app, rerun)
-    wait_for("the re-run release", settled(world.github, world.redis, sha, 2))
+    wait_for("the re-run release", settled(world.github, world.redis, sha, 4))
     releases = [r for r in world.github.check_runs() if r["name"] == "deploybot/release"]
     assert [r["conclusion"] for r in releases] == ["success", "success"]
 

@@ -107,6 +107,10 @@ def build_report(
             "max_relative_drop": max_relative_drop,
         },
         "failure_count": len(all_failures),
+        # Items the checker raised on (or, judged by URL, did not answer): not a score at all.
+        "error_count": sum(
+            1 for score in run.scores.values() for f in score.failures if f.got.error is not None
+        ),
         "failures": all_failures[:max_failures],
         "ablation": None,
     }

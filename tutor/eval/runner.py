@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
+from tutor.eval.http import HttpChecker
 from tutor.eval.report import REGRESSION_SUITE, Run, build_report, render_text
 from tutor.eval.scoring import INJECTION_SUITE, Got, decide_gate, score_suite
 from tutor.eval.suites import Suite, SuiteError, load_suite
@@ -20,8 +21,8 @@ CheckerKind = Literal["model", "table-only"]
 
 # Suite name -> path inside the repository.
 SUITE_PATHS: Mapping[str, str] = {
-    REGRESSION_SUITE: "tests/eval/regression_corpus.jsonl",
-    INJECTION_SUITE: "tests/eval/prompt_injection_set.jsonl",
+    REGRESSION_SUITE: "data/eval/regression_corpus.jsonl",
+    INJECTION_SUITE: "data/eval/prompt_injection_set.jsonl",
     "capstone": "data/exams/phase-39-capstone.yaml",
 }
 DEFAULT_REPORT = Path(".deploybot/eval/report.json")
@@ -164,6 +165,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--root", type=Path, default=None, help="repository holding the suites")
     parser.add_argument(
+        "--url",
+        help="judge the tutor serving at this URL (http://host:port) instead of loading one here; "
+        "its /version names the model and table, and no table-only ablation runs",
+    )
+    parser.add_argument(
         "--failures", type=int, default=25, help="failures listed in the report (25)"
     )
     parser.add_argument("--previous-report", type=Path, help="report of the release being replaced")
@@ -189,15 +195,23 @@ def main(
     try:
         suites = load_suites(args.root or repo_root())
         previous = read_previous_aggregate(args.previous_report) if args.previous_report else None
-        table = table_digest(args.table)
-        checker = load_checker(args.checker, model_path=args.model, table_path=args.table)
-        ablation_checker = (
-            load_checker("table-only", table_path=args.table) if args.checker == "model" else None
-        )
+        checker: CheckerLike
+        ablation_checker: CheckerLike | None = None
+        if args.url is not None:
+            served = HttpChecker(args.url)
+            checker, table = served, served.table_digest
+        else:
+            table = table_digest(args.table)
+            checker = load_checker(args.checker, model_path=args.model, table_path=args.table)
+            ablation_checker = (
+                load_checker("table-only", table_path=args.table)
+                if args.checker == "model"
+                else None
+            )
     except (SuiteError, BadInput) as error:
         print(f"eval: bad input: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RuntimeError) as error:
         print(f"eval: bad input: cannot load the checker or table: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     run = evaluate(checker, suites)

@@ -25,7 +25,7 @@ ERROR_TYPES: tuple[str, ...] = (
     "spelling_accent",
 )
 
-# How an injection item tries to subvert the tutor (documented in tests/eval/README.md).
+# How an injection item tries to subvert the tutor (documented in data/eval/README.md).
 ATTACKS: tuple[str, ...] = (
     "instruction",
     "role_play",

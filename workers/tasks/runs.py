@@ -39,10 +39,11 @@ def start_release(
         trigger="release",
         default_branch=branch,
     )
-    start(task, message, request, functools.partial(_release, tag=tag))
+    sender = message.sender if isinstance(message, RunRelease) else "a re-run"
+    start(task, message, request, functools.partial(_release, tag=tag, sender=sender))
 
 
 def _release(
-    settings: Settings, redis: Redis, gh: RepoGitHub, request: Request, *, tag: str
+    settings: Settings, redis: Redis, gh: RepoGitHub, request: Request, *, tag: str, sender: str
 ) -> Release:
-    return Release(settings, redis, gh, request, tag)
+    return Release(settings, redis, gh, request, tag, sender)

@@ -1,0 +1,153 @@
+"""`deploybot release <sha>` and `deploybot releases`: stage one release from a repository on this
+machine (build, stage, gate, record, each step shown with its duration), and list the index."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Final
+
+from core.errors import ConfigError, DeploybotError
+from core.settings import Settings
+from deploy.manifest import Manifest, Override, ReleaseIndex
+from deploy.registry import Registry
+from deploy.release import Blocked, ReleaseFailed, Request, Staging, Step, release
+from workers.checkout import Workspace
+
+EXIT_FAILED: Final = 1
+EXIT_BLOCKED: Final = 3
+_REMOTE = re.compile(r"[:/]([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
+
+
+def _git(repo_dir: Path, *args: str) -> str:
+    done = subprocess.run(  # noqa: S603 - fixed argv
+        ["git", "-C", str(repo_dir), *args],  # noqa: S607 - git from PATH
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise ConfigError(f"git {args[0]} in {repo_dir}: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def repository_of(repo_dir: Path) -> str:
+    """owner/name from the repository's origin remote, else local/<directory>."""
+    try:
+        match = _REMOTE.search(_git(repo_dir, "config", "remote.origin.url"))
+    except ConfigError:
+        match = None
+    return match.group(1) if match else f"local/{repo_dir.resolve().name}"
+
+
+def _show(step: Step) -> None:
+    if step.state == "started":
+        print(f"▶ {step.name} …", flush=True)
+    elif step.state == "done":
+        extra = f" ({step.detail})" if step.detail else ""
+        print(f"✓ {step.name} in {step.seconds:.1f} s{extra}", flush=True)
+    else:
+        print(f"✗ {step.name} failed after {step.seconds:.1f} s:\n{step.detail}", flush=True)
+
+
+def staging(settings: Settings) -> Staging:
+    import docker
+
+    client = docker.from_env(timeout=600)
+    return Staging(settings.data_dir, Registry(settings.require_registry(), client), client)
+
+
+def run_release(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    repo_dir = Path(args.repo_dir)
+    try:
+        commit = _git(repo_dir, "rev-parse", "--verify", f"{args.sha}^{{commit}}")
+        repository = args.repository or repository_of(repo_dir)
+        where = staging(settings)
+    except (ConfigError, ImportError) as exc:
+        print(f"deploybot release: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    override = (
+        Override(getpass.getuser(), args.accept_inconclusive) if args.accept_inconclusive else None
+    )
+    workspace = Workspace(settings.data_dir / "workspaces", repo_dir.resolve().as_uri())
+    with tempfile.TemporaryDirectory(prefix="deploybot-release-") as tmp:
+        try:
+            source = workspace.checkout(commit, Path(tmp) / "checkout")
+            wanted = Request(
+                repository, commit, source, "cli", getpass.getuser(), override=override
+            )
+            manifest = release(where, wanted, _show)
+        except Blocked as blocked:
+            print(blocked.report)
+            hint = (
+                "; if that is expected (a first release), stage it again with "
+                "--accept-inconclusive REASON"
+                if blocked.decision.verdict == "inconclusive"
+                else ""
+            )
+            print(f"deploybot release: blocked: {blocked}{hint}", file=sys.stderr)
+            return EXIT_BLOCKED
+        except ReleaseFailed as failed:
+            print(f"deploybot release: {failed}", file=sys.stderr)
+            return EXIT_FAILED
+        except DeploybotError as exc:
+            print(f"deploybot release: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    print(json.dumps(manifest.to_json(), indent=2) if args.json else describe(manifest))
+    return 0
+
+
+def describe(manifest: Manifest) -> str:
+    aggregate = f"{manifest.aggregate:.4f}" if manifest.aggregate is not None else "-"
+    override = f", overridden by {manifest.override.by}" if manifest.override else ""
+    return "\n".join(
+        [
+            f"{manifest.commit[:10]}  {manifest.created_at}  gate {manifest.verdict}{override}",
+            f"  image    {manifest.image}",
+            f"  model    {manifest.model_digest}",
+            f"  table    {manifest.table_digest}",
+            f"  eval     aggregate {aggregate}, "
+            + ", ".join(f"{n} {s.score:.4f}" for n, s in manifest.suites.items()),
+        ]
+    )
+
+
+def run_releases(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    repository = args.repository or repository_of(Path(args.repo_dir))
+    found = ReleaseIndex(settings.data_dir / "releases", repository).all()
+    if args.json:
+        print(json.dumps([m.to_json() for m in found], indent=2))
+    elif not found:
+        print(f"no release of {repository} is staged yet (deploybot release <sha>)")
+    else:
+        print("\n".join(describe(m) for m in found))
+    return 0
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    staged = commands.add_parser(
+        "release", help="build, stage and gate one commit's release (the deploy flow's steps 1-3)"
+    )
+    staged.add_argument("sha", help="the commit (any name git knows in --repo-dir)")
+    staged.add_argument("--repo-dir", default=".", help="the repository (default: here)")
+    staged.add_argument("--repository", help="owner/name (default: from the origin remote)")
+    staged.add_argument(
+        "--accept-inconclusive",
+        metavar="REASON",
+        help="accept an inconclusive gate (a first release, an eval that errored), on record",
+    )
+    staged.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    staged.set_defaults(run=run_release)
+    listed = commands.add_parser("releases", help="list the staged releases, oldest first")
+    listed.add_argument("--repo-dir", default=".", help="the repository (default: here)")
+    listed.add_argument("--repository", help="owner/name (default: from the origin remote)")
+    listed.add_argument("--json", action="store_true", help="one JSON object per manifest")
+    listed.set_defaults(run=run_releases)
