@@ -2,8 +2,9 @@
 # from a locally made base instead of Docker Hub.
 ARG BASE_IMAGE=python:3.11-slim
 FROM ${BASE_IMAGE}
-# git fetches the commits under test; bubblewrap is the stage sandbox.
-RUN apt-get update && apt-get install -y --no-install-recommends git bubblewrap \
+# git fetches the commits under test; bubblewrap is the stage sandbox; haproxy is the traffic
+# switch `deploybot proxy` runs.
+RUN apt-get update && apt-get install -y --no-install-recommends git bubblewrap haproxy \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 deploybot
 WORKDIR /app

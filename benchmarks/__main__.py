@@ -12,6 +12,7 @@ SUITES: dict[str, str] = {
     "pipeline": "benchmarks.pipeline",
     "tutor": "benchmarks.tutor",
     "release": "benchmarks.release",
+    "deploy": "benchmarks.deploy",
 }
 
 

@@ -11,62 +11,16 @@ Needs a Docker engine (DOCKER_HOST) and Debian's docker-registry, started here o
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from deploy.manifest import Manifest, Override
+from deploy.progress import Step
 from deploy.registry import Registry
-from deploy.release import Request, Staging, Step, release
-from testkit.gitrepo import GitRepo
-from testkit.loopback import free_port, process_until_ready
+from deploy.release import Request, Staging, release
+from testkit.tutor import registry, tutor_repository
 from workers.checkout import Workspace
-
-ROOT = Path(__file__).resolve().parents[1]
-TREE = ("tutor/", "data/", "models/", ".dockerignore")
-
-
-def _git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(  # noqa: S603 - fixed argv
-        ["git", *args],  # noqa: S607 - git from PATH
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
-
-
-def _repository(path: Path) -> GitRepo:
-    repo = GitRepo.create(path, author="bench")
-    for name in _git(ROOT, "ls-files", *TREE).splitlines():
-        (path / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, path / name)
-    repo.commit({}, "the tutor")
-    return repo
-
-
-def _registry(root: Path) -> tuple[list[str], str]:
-    port = free_port()
-    config = root / "registry.yml"
-    config.write_text(
-        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
-        f"storage:\n  filesystem:\n    rootdirectory: {root / 'registry'}\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n"
-    )
-    binary = shutil.which("docker-registry") or "docker-registry"
-    return [binary, "serve", str(config)], f"127.0.0.1:{port}"
-
-
-def _answers(address: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://{address}/v2/", timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def _timed(staging: Staging, request: Request) -> tuple[list[Step], Manifest]:
@@ -81,9 +35,9 @@ def main(quick: bool) -> int:
     client = docker.from_env(timeout=600)
     with tempfile.TemporaryDirectory(prefix="deploybot-bench-release-") as directory:
         tmp = Path(directory)
-        argv, address = _registry(tmp)
-        with process_until_ready(argv, lambda: _answers(address), quiet=True):
-            repo = _repository(tmp / "tutor")
+        (tmp / "registry").mkdir()
+        with registry(tmp / "registry") as address:
+            repo = tutor_repository(tmp / "tutor", author="bench")
             staging = Staging(tmp / "data", Registry(address, client), client)
             workspace = Workspace(tmp / "workspaces", repo.url)
             rows = []

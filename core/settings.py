@@ -16,6 +16,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_DATA_DIR = ".deploybot"
 DEFAULT_ENVIRONMENTS = ("production",)
+DEFAULT_DEPLOY_LEASE_S = 30.0
 # Shorter fragments of a secret (e.g. the last line of a PEM) are too likely to be ordinary text.
 MIN_SECRET_PART = 16
 # Scheduled matrix triggers (cron: minute hour day-of-month month day-of-week, UTC).
@@ -64,6 +65,9 @@ class Settings:
     stage_sandbox: bool = True
     # The OCI registry releases are pushed to (host:port); None: no release can be staged.
     registry: str | None = None
+    # How long a deploy's lock outlives its holder; a rollback waits at most this long for a
+    # stuck deploy before taking the lock over.
+    deploy_lease_s: float = DEFAULT_DEPLOY_LEASE_S
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -113,6 +117,9 @@ class Settings:
             oncall_issue=_issue_number(get("ONCALL_ISSUE")),
             stage_sandbox=_boolean("STAGE_SANDBOX", get("STAGE_SANDBOX"), default=True),
             registry=_registry(get("REGISTRY")),
+            deploy_lease_s=_seconds(
+                "DEPLOY_LEASE_S", get("DEPLOY_LEASE_S"), DEFAULT_DEPLOY_LEASE_S
+            ),
         )
 
     def require_registry(self) -> str:
@@ -178,6 +185,7 @@ class Settings:
             (PREFIX + "WEEKLY_CRON", self.weekly_cron),
             (PREFIX + "ONCALL_ISSUE", str(self.oncall_issue or "unset (check runs only)")),
             (PREFIX + "REGISTRY", self.registry or "MISSING (no release can be staged)"),
+            (PREFIX + "DEPLOY_LEASE_S", f"{self.deploy_lease_s:g}"),
             (
                 PREFIX + "STAGE_SANDBOX",
                 "bwrap" if self.stage_sandbox else "OFF (trusted code only)",
@@ -246,6 +254,18 @@ def _cron(name: str, text: str) -> str:
             "(minute hour day-of-month month day-of-week), e.g. '0 3 * * *'"
         )
     return text
+
+
+def _seconds(name: str, text: str | None, default: float) -> float:
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 1 <= value <= 3600:
+        raise ConfigError(f"{PREFIX}{name}={text!r} must be a number of seconds from 1 to 3600")
+    return value
 
 
 def _issue_number(text: str | None) -> int | None:

@@ -10,12 +10,11 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from deploy import health, latency
-from deploy.backends.docker import BackendError, DockerBackend
+from deploy.backends.base import Artifact, Backend, BackendError
 from deploy.gate import Evidence, Policy
 from deploy.health import Check
 from deploy.net import free_port
@@ -26,20 +25,10 @@ SMOKE_SENTENCE: Final = "Yo hablo español."
 SMOKE_VERDICT: Final = "correct"
 
 
-@dataclass(frozen=True)
-class Staged:
-    """A staged release the gate serves: its commit, its image by digest, its checkout (where
-    the release data is: the suites and the fixed requests)."""
-
-    commit: str
-    image: str
-    source: Path
-
-
 @contextmanager
-def _serving(backend: DockerBackend, name: str, staged: Staged) -> Iterator[str]:
+def _serving(backend: Backend, name: str, staged: Artifact) -> Iterator[str]:
     port = free_port()
-    backend.start(name, staged.image, staged.commit, port, {"role": "gate"})
+    backend.start(name, staged, port, {"role": "gate"})
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -47,9 +36,10 @@ def _serving(backend: DockerBackend, name: str, staged: Staged) -> Iterator[str]
 
 
 def gather(
-    new: Staged, previous: Staged | None, backend: DockerBackend, policy: Policy
+    new: Artifact, previous: Artifact | None, source: Path, backend: Backend, policy: Policy
 ) -> Evidence:
-    """Everything the gate decides on; what could not be measured says why."""
+    """Everything the gate decides on; what could not be measured says why. `source` is the new
+    release's checkout, where the release data is (the suites and the fixed requests)."""
     name = f"deploybot-gate-{new.commit[:12]}"
     with ExitStack() as stack:
         try:
@@ -62,14 +52,14 @@ def gather(
             return Evidence(None, f"the staged tutor is not healthy: {started.detail}\n{logs}", {})
         checks = {"end-to-end smoke": health.smoke(url, SMOKE_SENTENCE, SMOKE_VERDICT)}
         checks.update(_selfcheck(backend, name))
-        report, error = _eval(url, new.source, policy.threshold)
-        new_ms, old_ms, notes = _latency(stack, backend, new, previous, url)
+        report, error = _eval(url, source, policy.threshold)
+        new_ms, old_ms, notes = _latency(stack, backend, previous, source, url)
     return Evidence(report, error, checks, new_ms, old_ms, notes)
 
 
-def _selfcheck(backend: DockerBackend, name: str) -> dict[str, Check]:
-    """The table against its pin and the tokenizer round trip, run inside the staged image."""
-    code, output = backend.execute(name, ["python3", "-m", "tutor.selfcheck"])
+def _selfcheck(backend: Backend, name: str) -> dict[str, Check]:
+    """The table against its pin and the tokenizer round trip, run beside the staged tutor."""
+    code, output = backend.run_module(name, "tutor.selfcheck")
     try:
         found = json.loads(output.strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -112,9 +102,9 @@ def _eval(url: str, source: Path, threshold: float) -> tuple[dict[str, Any] | No
 
 def _latency(
     stack: ExitStack,
-    backend: DockerBackend,
-    new: Staged,
-    previous: Staged | None,
+    backend: Backend,
+    previous: Artifact | None,
+    source: Path,
     url: str,
 ) -> tuple[float | None, float | None, tuple[str, ...]]:
     """p50 of the new release and of the previous one, over the same fixed requests, measured
@@ -130,6 +120,6 @@ def _latency(
     if not started.ok:
         note = f"latency budget: the previous release could not be served beside: {started.detail}"
         return None, None, (note,)
-    sentences = (new.source / LATENCY_REQUESTS).read_text(encoding="utf-8").splitlines()
+    sentences = (source / LATENCY_REQUESTS).read_text(encoding="utf-8").splitlines()
     new_ms, old_ms = latency.p50_ms([url, before], sentences)
     return new_ms, old_ms, ()

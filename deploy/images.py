@@ -156,8 +156,10 @@ def build_tutor(
     commit: str, source: Path = ROOT, *, base: str = BASE_TAG, client: Any | None = None
 ) -> BuiltImage:
     """Build `tutor:<commit>` from the tree at `source` (a checkout of that commit), with the
-    model and table inside and labelled."""
+    model and table inside and labelled; on the offline base, built first on a new host."""
     client = client or _docker()
+    if base == BASE_TAG:
+        build_base(client)
     for needed in (source / MODEL_PATH, source / TABLE_PATH):
         if not needed.is_file():
             raise ImageError(f"{needed.relative_to(source)} is missing: run `just train` first")
@@ -225,8 +227,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.what == "base":
             built = build_base(force=args.force)
         else:
-            if args.base == BASE_TAG:
-                build_base()
             built = build_tutor(args.commit or current_commit(), base=args.base)
     except ImageError as exc:
         print(f"error: {exc}", file=sys.stderr)

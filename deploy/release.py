@@ -1,9 +1,12 @@
 """Build, stage and gate one release: steps 1-3 of the deploy flow, as a library.
 
-build   the model blob from the commit's checkout (its sha256 is its name) and tutor:<sha> with
-        OCI labels for the commit, the model digest and the table digest;
-stage   the image pushed to the registry, addressed by digest from then on;
-gate    the staged image judged against the previous release (deploy/gate.py);
+build   the model blob from the commit's checkout (its sha256 is its name), the release's served
+        tree (deploy/trees.py) and, with a Docker engine, tutor:<sha> with OCI labels for the
+        commit, the model digest and the table digest;
+stage   the image pushed to the registry, addressed by digest from then on (without Docker the
+        release is its tree and blob in the data dir, the process runtime's artifact);
+gate    the staged artifact judged against the previous release (deploy/gate.py), served by the
+        docker runtime when there is an engine, else by the process runtime;
 record  the manifest, written once, in the release index: only a release the gate accepts (a pass,
         or an inconclusive verdict a maintainer overrode) is recorded.
 
@@ -24,10 +27,14 @@ from typing import Any, Final, TypeVar
 
 from core.errors import DeploybotError
 from deploy import gate, gate_run, images, retention
+from deploy.backends.base import Artifact, Backend
 from deploy.backends.docker import DockerBackend
+from deploy.backends.process import ProcessBackend
 from deploy.blobs import BlobError, BlobStore, file_digest
 from deploy.manifest import Manifest, Override, ReleaseIndex, SuiteResult
+from deploy.progress import Progress, Step
 from deploy.registry import Registry, RegistryError
+from deploy.trees import TreeStore
 
 STEPS: Final = ("build", "stage", "gate", "record")
 T = TypeVar("T")
@@ -52,17 +59,6 @@ class Blocked(DeploybotError):
 
 
 @dataclass(frozen=True)
-class Step:
-    name: str
-    state: str  # started | done | failed
-    seconds: float = 0.0
-    detail: str = ""
-
-
-Progress = Callable[[Step], None]
-
-
-@dataclass(frozen=True)
 class Request:
     repository: str
     commit: str
@@ -75,18 +71,32 @@ class Request:
 
 @dataclass(frozen=True)
 class Staging:
-    """Where releases go: the data dir (blobs, index), the registry and the engine."""
+    """Where releases go: the data dir (blobs, trees, index) and, when there is a Docker engine,
+    the registry its images are pushed to."""
 
     data_dir: Path
-    registry: Registry
-    docker: Any
+    registry: Registry | None = None
+    docker: Any = None
 
     @property
     def blobs(self) -> BlobStore:
         return BlobStore(self.data_dir / "blobs")
 
+    @property
+    def trees(self) -> TreeStore:
+        return TreeStore(self.data_dir / "trees")
+
     def index(self, repository: str) -> ReleaseIndex:
         return ReleaseIndex(self.data_dir / "releases", repository)
+
+    def backend(self) -> Backend:
+        """What serves a release to the gate: the engine when there is one."""
+        if self.docker is not None:
+            return DockerBackend(self.docker)
+        return ProcessBackend(self.data_dir / "run")
+
+    def artifact(self, manifest: Manifest) -> Artifact:
+        return Artifact(manifest.commit, manifest.image, self.trees.get(manifest.commit))
 
 
 def release(staging: Staging, request: Request, progress: Progress) -> Manifest:
@@ -122,16 +132,24 @@ def _step(progress: Progress, name: str, work: Callable[[], T]) -> T:
 
 
 def _build(staging: Staging, request: Request) -> tuple[str, str]:
-    """(model digest, table digest): the model blob stored, tutor:<sha> built and labelled."""
+    """(model digest, table digest): the model blob stored, the served tree written and, with an
+    engine, tutor:<sha> built and labelled."""
     try:
         model = staging.blobs.put(request.source / images.MODEL_PATH)
-        images.build_tutor(request.commit, request.source, client=staging.docker)
+        staging.trees.put(request.commit, request.source, staging.blobs.verified(model))
+        if staging.docker is not None:
+            images.build_tutor(request.commit, request.source, client=staging.docker)
     except (images.ImageError, BlobError, OSError) as exc:
         raise ReleaseFailed("build", str(exc)) from exc
     return model, file_digest(request.source / images.TABLE_PATH)
 
 
 def _stage(staging: Staging, request: Request) -> str:
+    """The image's reference by digest; "" when there is no engine (the tree is the artifact)."""
+    if staging.docker is None:
+        return ""
+    if staging.registry is None:
+        raise ReleaseFailed("stage", "no registry to push the image to (DEPLOYBOT_REGISTRY)")
     local = f"{images.TUTOR_REPOSITORY}:{request.commit}"
     try:
         return staging.registry.push(local, images.TUTOR_REPOSITORY, request.commit)
@@ -149,12 +167,9 @@ def baseline(manifest: Manifest | None) -> gate.Baseline | None:
 def _gate(
     staging: Staging, request: Request, image: str, previous: Manifest | None
 ) -> tuple[gate.Decision, str]:
-    backend = DockerBackend(staging.docker)
-    new = gate_run.Staged(request.commit, image, request.source)
-    before = None
-    if previous is not None:
-        before = gate_run.Staged(previous.commit, previous.image, request.source)
-    evidence = gate_run.gather(new, before, backend, request.policy)
+    new = Artifact(request.commit, image, staging.trees.get(request.commit))
+    before = staging.artifact(previous) if previous is not None else None
+    evidence = gate_run.gather(new, before, request.source, staging.backend(), request.policy)
     decision = gate.decide(evidence, baseline(previous), request.policy)
     return decision, gate.render(decision, request.commit, baseline(previous))
 
@@ -203,7 +218,8 @@ def prune(
     for manifest in doomed:
         if manifest.model_digest not in needed:
             staging.blobs.remove(manifest.model_digest)
-        if manifest.image:
+        staging.trees.remove(manifest.commit)
+        if manifest.image and staging.registry is not None and staging.docker is not None:
             staging.registry.delete(manifest.image)
             for local in (manifest.image, f"{images.TUTOR_REPOSITORY}:{manifest.commit}"):
                 with contextlib.suppress(docker.errors.ImageNotFound):

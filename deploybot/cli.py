@@ -4,36 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from importlib.metadata import version
 
 from core.errors import ConfigError
 from core.settings import Settings
-from deploybot import doctor, releases
-
-# Subcommands the design plans that have not landed yet, with the issue that brings each.
-PLANNED: dict[str, tuple[str, str]] = {
-    "status": (
-        "show each environment's live colour, release and health",
-        "operator experience (not filed yet)",
-    ),
-    "deploy": (
-        "deploy a commit to an environment (blue/green)",
-        "blue/green deploys (not filed yet)",
-    ),
-    "rollback": (
-        "flip an environment back to its last good release",
-        "blue/green deploys (not filed yet)",
-    ),
-}
-
-
-def _not_implemented(name: str, issue: str) -> Callable[[argparse.Namespace], int]:
-    def run(_: argparse.Namespace) -> int:
-        print(f"deploybot {name}: not implemented yet: {issue}", file=sys.stderr)
-        return 2
-
-    return run
+from deploybot import deploys, doctor, releases
 
 
 def _settings(args: argparse.Namespace) -> Settings | None:
@@ -133,10 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     beat.set_defaults(run=_celery)
 
     releases.add_commands(commands)
-    for name, (summary, issue) in PLANNED.items():
-        sub = commands.add_parser(name, help=f"{summary} (not implemented yet: {issue})")
-        sub.add_argument("args", nargs="*", help=argparse.SUPPRESS)
-        sub.set_defaults(run=_not_implemented(name, issue))
+    deploys.add_commands(commands)
     return parser
 
 

@@ -16,10 +16,12 @@ from typing import Final
 from core.errors import ConfigError, DeploybotError
 from core.settings import Settings
 from deploy.manifest import Manifest, Override, ReleaseIndex
+from deploy.progress import Step
 from deploy.registry import Registry
-from deploy.release import Blocked, ReleaseFailed, Request, Staging, Step, release
+from deploy.release import Blocked, Request, Staging, release
 from workers.checkout import Workspace
 
+NO_IMAGE: Final = "(none: staged without Docker; the process runtime serves its tree)"
 EXIT_FAILED: Final = 1
 EXIT_BLOCKED: Final = 3
 _REMOTE = re.compile(r"[:/]([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
@@ -46,7 +48,8 @@ def repository_of(repo_dir: Path) -> str:
     return match.group(1) if match else f"local/{repo_dir.resolve().name}"
 
 
-def _show(step: Step) -> None:
+def show_step(step: Step) -> None:
+    """A step as it happens: started, then done with its duration (or failed, and why)."""
     if step.state == "started":
         print(f"▶ {step.name} …", flush=True)
     elif step.state == "done":
@@ -56,50 +59,65 @@ def _show(step: Step) -> None:
         print(f"✗ {step.name} failed after {step.seconds:.1f} s:\n{step.detail}", flush=True)
 
 
-def staging(settings: Settings) -> Staging:
-    import docker
+def staging(settings: Settings, docker: bool = True) -> Staging:
+    """Where releases are staged: with the Docker engine and the registry, or (docker=False,
+    the process runtime) the data dir alone."""
+    if not docker:
+        return Staging(settings.data_dir)
+    import docker as sdk
 
-    client = docker.from_env(timeout=600)
+    client = sdk.from_env(timeout=600)
     return Staging(settings.data_dir, Registry(settings.require_registry(), client), client)
+
+
+def commit_of(repo_dir: Path, sha: str) -> str:
+    return _git(repo_dir, "rev-parse", "--verify", f"{sha}^{{commit}}")
+
+
+def stage(
+    settings: Settings,
+    repo_dir: Path,
+    commit: str,
+    repository: str,
+    override: Override | None,
+    docker: bool = True,
+) -> Manifest:
+    """The commit's release, staged from a fresh checkout of repo_dir (each step shown);
+    Blocked, ReleaseFailed or another DeploybotError when it cannot be."""
+    where = staging(settings, docker)
+    workspace = Workspace(settings.data_dir / "workspaces", repo_dir.resolve().as_uri())
+    with tempfile.TemporaryDirectory(prefix="deploybot-release-") as tmp:
+        source = workspace.checkout(commit, Path(tmp) / "checkout")
+        wanted = Request(repository, commit, source, "cli", getpass.getuser(), override=override)
+        return release(where, wanted, show_step)
+
+
+def report_blocked(command: str, blocked: Blocked) -> None:
+    print(blocked.report)
+    hint = (
+        "; if that is expected (a first release), stage it again with --accept-inconclusive REASON"
+        if blocked.decision.verdict == "inconclusive"
+        else ""
+    )
+    print(f"deploybot {command}: blocked: {blocked}{hint}", file=sys.stderr)
 
 
 def run_release(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     repo_dir = Path(args.repo_dir)
-    try:
-        commit = _git(repo_dir, "rev-parse", "--verify", f"{args.sha}^{{commit}}")
-        repository = args.repository or repository_of(repo_dir)
-        where = staging(settings)
-    except (ConfigError, ImportError) as exc:
-        print(f"deploybot release: {exc}", file=sys.stderr)
-        return EXIT_FAILED
     override = (
         Override(getpass.getuser(), args.accept_inconclusive) if args.accept_inconclusive else None
     )
-    workspace = Workspace(settings.data_dir / "workspaces", repo_dir.resolve().as_uri())
-    with tempfile.TemporaryDirectory(prefix="deploybot-release-") as tmp:
-        try:
-            source = workspace.checkout(commit, Path(tmp) / "checkout")
-            wanted = Request(
-                repository, commit, source, "cli", getpass.getuser(), override=override
-            )
-            manifest = release(where, wanted, _show)
-        except Blocked as blocked:
-            print(blocked.report)
-            hint = (
-                "; if that is expected (a first release), stage it again with "
-                "--accept-inconclusive REASON"
-                if blocked.decision.verdict == "inconclusive"
-                else ""
-            )
-            print(f"deploybot release: blocked: {blocked}{hint}", file=sys.stderr)
-            return EXIT_BLOCKED
-        except ReleaseFailed as failed:
-            print(f"deploybot release: {failed}", file=sys.stderr)
-            return EXIT_FAILED
-        except DeploybotError as exc:
-            print(f"deploybot release: {exc}", file=sys.stderr)
-            return EXIT_FAILED
+    try:
+        commit = commit_of(repo_dir, args.sha)
+        repository = args.repository or repository_of(repo_dir)
+        manifest = stage(settings, repo_dir, commit, repository, override, not args.no_docker)
+    except Blocked as blocked:
+        report_blocked("release", blocked)
+        return EXIT_BLOCKED
+    except (DeploybotError, ImportError) as exc:
+        print(f"deploybot release: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     print(json.dumps(manifest.to_json(), indent=2) if args.json else describe(manifest))
     return 0
 
@@ -110,7 +128,7 @@ def describe(manifest: Manifest) -> str:
     return "\n".join(
         [
             f"{manifest.commit[:10]}  {manifest.created_at}  gate {manifest.verdict}{override}",
-            f"  image    {manifest.image}",
+            f"  image    {manifest.image or NO_IMAGE}",
             f"  model    {manifest.model_digest}",
             f"  table    {manifest.table_digest}",
             f"  eval     aggregate {aggregate}, "
@@ -143,6 +161,12 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--accept-inconclusive",
         metavar="REASON",
         help="accept an inconclusive gate (a first release, an eval that errored), on record",
+    )
+    staged.add_argument(
+        "--no-docker",
+        action="store_true",
+        help="stage without a Docker engine: the release is its tree and model blob, served by "
+        "the process runtime (the gate runs it as a local process)",
     )
     staged.add_argument("--json", action="store_true", help="print the manifest as JSON")
     staged.set_defaults(run=run_release)

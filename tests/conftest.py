@@ -21,8 +21,10 @@ from core.settings import Settings
 from testkit.fakegithub.server import FakeGitHub, serve
 from testkit.gitrepo import GitRepo
 from testkit.loopback import private_redis, redis_answers
+from testkit.tutor import registry, registry_binary
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
 WEBHOOK_SECRET = "test-webhook-secret"
 # Several test runs may share one Redis (developers, helpers, CI); each takes a database of its own.
 TEST_DBS = range(1, 16)
@@ -176,3 +178,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if IN_CI and report.skipped and item.get_closest_marker("docker") is not None:
         report.outcome = "failed"
         report.longrepr = f"Docker test skipped in CI: {report.longrepr}"
+
+
+@pytest.fixture(scope="session")
+def registry_address(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real OCI registry (Debian's docker-registry) on loopback: skips locally without it,
+    FAILS under CI=true."""
+    if registry_binary() is None:
+        message = "docker-registry is not installed (apt-get install docker-registry)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    with registry(tmp_path_factory.mktemp("registry")) as address:
+        yield address

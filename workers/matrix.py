@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import Node, SequenceNode
 
 from core.errors import ConfigFileError
+from core.yamlfile import Reader
 
 TRIGGERS: Final = ("pr", "nightly", "weekly", "release", "opt-in")
 # What a stage may ask for beyond its sandbox. docker: the host's Docker engine socket, which is
@@ -19,9 +19,6 @@ TRIGGERS: Final = ("pr", "nightly", "weekly", "release", "opt-in")
 NEEDS: Final = ("docker",)
 # A stage name becomes the check run "deploybot/<name>" and the argument of `/retest <name>`.
 _STAGE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*")
-_STR = "tag:yaml.org,2002:str"
-_INT = "tag:yaml.org,2002:int"
-_BOOL = "tag:yaml.org,2002:bool"
 T = TypeVar("T")
 
 
@@ -55,62 +52,12 @@ class MatrixError(ConfigFileError):
     """A malformed matrix file; str(error) is "<file>:<line>: <reason>"."""
 
 
-class _Reader:
-    """Typed access to yaml nodes that reports errors at the node's line."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, node: Node, reason: str) -> MatrixError:
-        return MatrixError(self.source, node.start_mark.line + 1, reason)
-
-    def mapping(self, node: Node, what: str, allowed: frozenset[str]) -> dict[str, Node]:
-        if not isinstance(node, MappingNode):
-            raise self.fail(node, f"{what} must be a mapping")
-        fields: dict[str, Node] = {}
-        for key_node, value_node in node.value:
-            key = self.string(key_node, f"a key of {what}")
-            if key in fields:
-                raise self.fail(key_node, f"duplicate key {key!r} in {what}")
-            if key not in allowed:
-                known = ", ".join(sorted(allowed))
-                raise self.fail(key_node, f"unknown key {key!r} in {what} (known: {known})")
-            fields[key] = value_node
-        return fields
-
-    def sequence(self, node: Node, what: str) -> list[Node]:
-        if not isinstance(node, SequenceNode):
-            raise self.fail(node, f"{what} must be a list")
-        return list(node.value)
-
-    def scalar(self, node: Node, tag: str, what: str, kind: str) -> str:
-        if not isinstance(node, ScalarNode) or node.tag != tag:
-            raise self.fail(node, f"{what} must be {kind}")
-        return str(node.value)
-
-    def string(self, node: Node, what: str) -> str:
-        return self.scalar(node, _STR, what, "a string")
-
-    def integer(self, node: Node, what: str) -> int:
-        value = self.scalar(node, _INT, what, "an integer")
-        try:
-            return int(value.replace("_", ""), 0)
-        except ValueError:
-            raise self.fail(node, f"{what} must be a decimal integer") from None
-
-    def boolean(self, node: Node, what: str) -> bool:
-        return self.scalar(node, _BOOL, what, "true or false").lower() in {"true", "yes", "on"}
-
-    def strings(self, node: Node, what: str) -> list[str]:
-        return [self.string(item, f"each entry of {what}") for item in self.sequence(node, what)]
-
-
 _TOP_KEYS: Final = frozenset({"stages"})
 _REQUIRED: Final = ("name", "command", "triggers", "timeout_s")
 _OPTIONAL: Final = ("blocking", "paths", "order", "run_after_failure", "needs")
 
 
-def _command(reader: _Reader, node: Node, what: str) -> tuple[str, ...]:
+def _command(reader: Reader, node: Node, what: str) -> tuple[str, ...]:
     if isinstance(node, SequenceNode):
         argv = reader.strings(node, what)
     else:
@@ -124,7 +71,7 @@ def _command(reader: _Reader, node: Node, what: str) -> tuple[str, ...]:
     return tuple(argv)
 
 
-def _stage(reader: _Reader, node: Node, position: int) -> Stage:
+def _stage(reader: Reader, node: Node, position: int) -> Stage:
     fields = reader.mapping(node, f"stage #{position + 1}", frozenset(_REQUIRED + _OPTIONAL))
     for key in _REQUIRED:
         if key not in fields:
@@ -167,7 +114,7 @@ def _stage(reader: _Reader, node: Node, position: int) -> Stage:
     )
 
 
-def _needs(reader: _Reader, node: Node | None, what: str) -> frozenset[str]:
+def _needs(reader: Reader, node: Node | None, what: str) -> frozenset[str]:
     needs = reader.strings(node, f"{what}: needs") if node is not None else []
     unknown = sorted(set(needs) - set(NEEDS))
     if node is not None and unknown:
@@ -177,18 +124,8 @@ def _needs(reader: _Reader, node: Node | None, what: str) -> frozenset[str]:
 
 def load_matrix(text: str, source: str = "data/ci-matrix.yaml") -> Matrix:
     """Parse and validate a matrix file; MatrixError says which line is wrong and why."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        reason = " ".join(p for p in (exc.context, exc.problem) if p)
-        raise MatrixError(source, line, f"invalid YAML: {reason}") from None
-    except yaml.YAMLError as exc:
-        raise MatrixError(source, 1, f"invalid YAML: {exc}") from None
-    if root is None:
-        raise MatrixError(source, 1, "the file is empty; expected a mapping with 'stages'")
-    reader = _Reader(source)
+    reader = Reader(source, MatrixError)
+    root = reader.compose(text, "a mapping with 'stages'")
     top = reader.mapping(root, "the matrix", _TOP_KEYS)
     if "stages" not in top:
         raise reader.fail(root, "the matrix has no 'stages'")

@@ -6,7 +6,7 @@ from typing import Final
 
 from core.contract import RunCommand
 from deploy.manifest import Manifest
-from deploy.release import Step
+from deploy.progress import Step
 from workers.check_output import Output
 from workers.conclusions import is_failed
 

@@ -15,7 +15,7 @@ from typing import Any, Final
 from redis.asyncio import Redis
 from redis.asyncio.lock import Lock
 
-from core import contract
+from core import contract, leases
 from core.contract import Message
 from core.errors import LeaseHeld, PayloadError
 from workers.conclusions import CONCLUSIONS
@@ -40,14 +40,6 @@ ACTIVE: Final = f"{PREFIX}:active"
 FINAL_STATES: Final = CONCLUSIONS
 
 # Renew the lease only while it is still ours.
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end
-return 0
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 
 def text(value: Any) -> str:
@@ -158,12 +150,12 @@ async def lease(redis: Redis, key: str, message: Message) -> AsyncIterator[None]
         raise LeaseHeld(f"run {key} is held by another worker", retry_after=LEASE_TTL_S + 1)
     entry = {"task": message.NAME, "kwargs": message.kwargs()}
     await redis.hset(ACTIVE, key, json.dumps(entry))
-    renew = redis.register_script(_RENEW)
+    renew = redis.register_script(leases.RENEW)
 
     async def heartbeat() -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_S)
-            await renew(keys=[name], args=[token, LEASE_TTL_S])
+            await renew(keys=[name], args=[token, LEASE_TTL_S * 1000])
 
     beating = asyncio.create_task(heartbeat())
     try:
@@ -173,7 +165,7 @@ async def lease(redis: Redis, key: str, message: Message) -> AsyncIterator[None]
         # a worker that dies leaves its run listed for `recover`.
         await redis.hdel(ACTIVE, key)
         beating.cancel()
-        await redis.register_script(_RELEASE)(keys=[name], args=[token])
+        await redis.register_script(leases.RELEASE)(keys=[name], args=[token])
 
 
 async def orphans(redis: Redis) -> list[tuple[str, Message]]:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from core.errors import DeploybotError
 from core.settings import Settings
 from deploy.manifest import Manifest, Override
-from deploy.release import Blocked, ReleaseFailed, Request, Staging, Step, release
+from deploy.progress import Step
+from deploy.release import Blocked, ReleaseFailed, Request, Staging, release
 from workers import messages
 from workers.check_output import Output
 from workers.checkout import Workspace

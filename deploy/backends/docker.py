@@ -7,39 +7,22 @@ limited in memory and CPU; it serves on 127.0.0.1 at the port it is given.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Final
 
-from core.errors import DeploybotError
+from deploy.backends.base import LABEL_PREFIX, Artifact, BackendError, Served
 
 MEMORY_LIMIT: Final = "512m"
 CPUS: Final = 1.0
-LABEL_PREFIX: Final = "io.deploybot"
-
-
-class BackendError(DeploybotError):
-    """What serves a release could not be started or stopped."""
-
-
-@dataclass(frozen=True)
-class Served:
-    """A release serving somewhere: under which name, on which port, which commit."""
-
-    name: str
-    port: int
-    commit: str
 
 
 class DockerBackend:
     def __init__(self, client: Any) -> None:
         self.client = client
 
-    def start(
-        self, name: str, image: str, commit: str, port: int, labels: dict[str, str]
-    ) -> Served:
-        """Replace whatever runs under `name` with `image` serving on 127.0.0.1:port."""
+    def start(self, name: str, artifact: Artifact, port: int, labels: dict[str, str]) -> Served:
         import docker
 
+        image = artifact.require_image()
         self.stop(name)
         try:
             self._image(image)
@@ -48,10 +31,14 @@ class DockerBackend:
                 name=name,
                 detach=True,
                 network_mode="host",
-                environment={"HOST": "127.0.0.1", "PORT": str(port), "TUTOR_COMMIT": commit},
+                environment={
+                    "HOST": "127.0.0.1",
+                    "PORT": str(port),
+                    "TUTOR_COMMIT": artifact.commit,
+                },
                 labels={
                     **{f"{LABEL_PREFIX}.{k}": v for k, v in labels.items()},
-                    f"{LABEL_PREFIX}.commit": commit,
+                    f"{LABEL_PREFIX}.commit": artifact.commit,
                     f"{LABEL_PREFIX}.port": str(port),
                 },
                 restart_policy={"Name": "unless-stopped"},
@@ -60,7 +47,7 @@ class DockerBackend:
             )
         except docker.errors.DockerException as exc:
             raise BackendError(f"cannot start {name} from {image}: {exc}") from exc
-        return Served(name, port, commit)
+        return Served(name, port, artifact.commit)
 
     def _image(self, reference: str) -> None:
         """The image in the engine, pulled by its digest from the registry when missing."""
@@ -72,7 +59,6 @@ class DockerBackend:
             self.client.images.pull(reference)
 
     def stop(self, name: str) -> None:
-        """Remove the container `name`, if there is one."""
         import docker
 
         try:
@@ -86,9 +72,16 @@ class DockerBackend:
         except docker.errors.DockerException as exc:
             raise BackendError(f"cannot remove {name}: {exc}") from exc
 
-    def execute(self, name: str, argv: list[str]) -> tuple[int, str]:
-        """Run argv inside the running container `name`: (exit code, output)."""
-        code, output = self.client.containers.get(name).exec_run(argv)
+    def alive(self, name: str) -> bool:
+        import docker
+
+        try:
+            return bool(self.client.containers.get(name).status == "running")
+        except docker.errors.NotFound:
+            return False
+
+    def run_module(self, name: str, module: str) -> tuple[int, str]:
+        code, output = self.client.containers.get(name).exec_run(["python3", "-m", module])
         return int(code), output.decode("utf-8", "replace")
 
     def logs(self, name: str, lines: int = 30) -> str:

@@ -29,7 +29,6 @@ def _request(url: str, body: dict[str, str] | None = None) -> tuple[int, Any]:
 
 
 def test_image_builds_serves_and_reports_its_digests(docker_client: Any) -> None:
-    images.build_base(docker_client)
     built = images.build_tutor("citest", client=docker_client)
     print(f"tutor image {built.tag}: {built.size_bytes / 1e6:.0f} MB")
     assert built.size_bytes <= MAX_IMAGE_BYTES

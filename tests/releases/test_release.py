@@ -65,6 +65,7 @@ def test_a_first_release_is_inconclusive_and_recorded_only_when_overridden_once(
     assert manifest.aggregate is not None
     assert manifest.aggregate >= 0.95
     assert manifest.model_digest == file_digest(checkout(sha) / MODEL)
+    assert staging.registry is not None
     assert manifest.image.startswith(f"{staging.registry.address}/tutor@sha256:")
     # The blocked try stopped after the gate; the overridden one recorded.
     assert steps.names() == ["build", "stage", "gate", "build", "stage", "gate", "record"]
@@ -80,7 +81,7 @@ def test_a_first_release_is_inconclusive_and_recorded_only_when_overridden_once(
     for tag in (f"tutor:{sha}", f"{staging.registry.address}/tutor:{sha}"):
         docker_client.images.remove(tag, force=True)
     backend, port = DockerBackend(docker_client), free_port()
-    backend.start("deploybot-test-by-digest", manifest.image, sha, port, {"role": "test"})
+    backend.start("deploybot-test-by-digest", staging.artifact(manifest), port, {"role": "test"})
     try:
         url = f"http://127.0.0.1:{port}"
         assert health.wait_healthy(url, timeout_s=30).ok

@@ -14,8 +14,8 @@ import redis
 from core import contract
 from core.settings import Settings
 from testkit.fakegithub.server import FakeGitHub
+from testkit.tutor import ROOT, TUTOR_TREE, tracked
 from tests.conftest import WorkerFactory
-from tests.releases.conftest import ROOT, TUTOR_TREE, tracked
 from tests.workers.harness import (
     INSTALLATION,
     REPO,

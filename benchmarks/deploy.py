@@ -1,0 +1,295 @@
+"""Zero failed requests across every flip: an independent, bounded load client (keep-alive and new
+connections, GET /version and POST /check) runs against the front while a deploy, a rollback and
+a second deploy happen, for each runtime (docker, process), through the `deploybot` command.
+
+Printed per runtime: requests sent (at least 2,000) and failed (must be 0); the flip latency
+(command → the first response from the new colour) and the rollback time (command → the first
+response from the previous release); each step's duration from the ledger; and the client's
+latency while nothing happens beside its latency across the operations, side by side.
+
+Needs a Docker engine (DOCKER_HOST), Debian's docker-registry and HAProxy; Redis for the lock is
+an in-process fake on loopback.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from benchmarks.report import Row, table
+from deploy.manifest import Override
+from deploy.registry import Registry
+from deploy.release import Request, Staging, release
+from testkit.loopback import fake_redis, free_port
+from testkit.tutor import ROOT, registry, tutor_repository
+from workers.checkout import Workspace
+
+MIN_REQUESTS: Final = 2000
+WORKERS: Final = 4  # half on one keep-alive connection each, half on a new connection per request
+PAUSE_S: Final = 0.004  # between a worker's requests: bounded, so the deploys get the CPU too
+SENTENCES: Final = (ROOT / "data/eval/latency_requests.txt").read_text(encoding="utf-8").split("\n")
+
+
+@dataclass
+class Load:
+    """The load client: every answer (when, which commit, how long), and every failure."""
+
+    port: int
+    answers: list[tuple[float, str, float]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def _one(self, connection: http.client.HTTPConnection, n: int) -> tuple[int, bytes]:
+        if n % 2:
+            body = json.dumps({"sentence": SENTENCES[n % len(SENTENCES)] or "Yo hablo."})
+            headers = {"Content-Type": "application/json"}
+            connection.request("POST", "/check", body=body, headers=headers)
+        else:
+            connection.request("GET", "/version")
+        response = connection.getresponse()
+        return response.status, response.read()
+
+    def _worker(self, keep_alive: bool) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        n = 0
+        while not self.stop.is_set():
+            n += 1
+            started = time.monotonic()
+            try:
+                status, data = self._one(connection, n)
+                if status != 200:
+                    self.failures.append(f"answered {status}: {data[:100]!r}")
+                elif n % 2 == 0:
+                    commit = str(json.loads(data)["commit"])
+                    self.answers.append((started, commit, time.monotonic() - started))
+                else:
+                    self.answers.append((started, "", time.monotonic() - started))
+            except (OSError, http.client.HTTPException) as exc:
+                self.failures.append(f"{exc.__class__.__name__}: {exc}")
+                connection.close()
+            if not keep_alive:
+                connection.close()
+            time.sleep(PAUSE_S)
+        connection.close()
+
+    @contextmanager
+    def running(self) -> Iterator[Load]:
+        threads = [
+            threading.Thread(target=self._worker, args=(i % 2 == 0,), daemon=True)
+            for i in range(WORKERS)
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            yield self
+        finally:
+            self.stop.set()
+            for thread in threads:
+                thread.join()
+
+    def first(self, commit: str, since: float) -> float | None:
+        """Seconds from `since` to the first answer from `commit`."""
+        seen = [t for t, c, _ in list(self.answers) if c == commit and t >= since]
+        return min(seen) - since if seen else None
+
+    def latencies(self, start: float, end: float) -> list[float]:
+        return [took for t, _, took in list(self.answers) if start <= t < end]
+
+
+@dataclass
+class Environment:
+    root: Path
+    runtime: str
+    redis_url: str
+    bake_s: float
+    front: int = field(default_factory=free_port)
+
+    def __post_init__(self) -> None:
+        self.config = self.root / "deploy.yaml"
+        self.config.write_text(
+            "environments:\n  bench:\n"
+            f"    front: 127.0.0.1:{self.front}\n"
+            f"    colours: {{blue: 127.0.0.1:{free_port()}, green: 127.0.0.1:{free_port()}}}\n"
+            f"    runtime: {self.runtime}\n"
+            "    health: {path: /healthz, successes: 3, timeout_s: 60}\n"
+            f"    bake_s: {self.bake_s}\n"
+        )
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("DEPLOYBOT_")},
+            "DEPLOYBOT_DATA_DIR": str(self.root / "data"),
+            "DEPLOYBOT_REDIS_URL": self.redis_url,
+        }
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "deploybot", *args, "--config", str(self.config)]
+
+    def run(self, *args: str, repo: Path) -> float:
+        """The command's start time (monotonic); raises when it fails."""
+        started = time.monotonic()
+        argv = [*self.command(*args), "--repo-dir", str(repo), "--repository", "bench/tutor"]
+        done = subprocess.run(  # noqa: S603 - this interpreter's deploybot
+            argv, capture_output=True, text=True, env=self.env, check=False, timeout=900
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"deploybot {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+        return started
+
+    def steps(self) -> list[list[tuple[str, float]]]:
+        """Each deploy's (step, seconds), from the ledger."""
+        lines = (self.root / "data/ledger/bench.jsonl").read_text().splitlines()
+        runs: dict[str, list[tuple[str, float]]] = {}
+        for entry in map(json.loads, lines):
+            if entry["phase"] == "end" and "seconds" in entry["extra"]:
+                steps = runs.setdefault(entry["deploy"], [])
+                steps.append((entry["step"], entry["extra"]["seconds"]))
+                if "switch_ms" in entry["extra"]:
+                    steps.append(("(switch itself)", entry["extra"]["switch_ms"] / 1000))
+        return list(runs.values())
+
+
+def _stage(tmp: Path, address: str) -> tuple[Path, str, str, Path]:
+    """Two releases of the tutor staged by Docker (their trees serve the process runtime too)."""
+    import docker
+
+    client = docker.from_env(timeout=600)
+    repo = tutor_repository(tmp / "tutor", author="bench")
+    second = repo.commit({"NOTES.md": "the second release\n"}, "second")
+    first = repo.git("rev-parse", "HEAD~1")
+    staging = Staging(tmp / "staged", Registry(address, client), client)
+    workspace = Workspace(tmp / "workspaces", repo.url)
+    for sha, override in ((first, Override("bench", "first")), (second, None)):
+        source = workspace.checkout(sha, tmp / "checkouts" / sha)
+        release(
+            staging,
+            Request("bench/tutor", sha, source, "cli", "bench", override=override),
+            print_nothing,
+        )
+    return tmp / "staged", first, second, repo.path
+
+
+def print_nothing(_: Any) -> None:
+    return None
+
+
+def _runtime(
+    runtime: str,
+    tmp: Path,
+    staged: Path,
+    commits: tuple[str, str],
+    repo: Path,
+    redis_url: str,
+    quick: bool,
+) -> dict[str, Any]:
+    first, second = commits
+    root = tmp / runtime
+    (root / "data").mkdir(parents=True)
+    for part in ("releases", "blobs", "trees"):
+        shutil.copytree(staged / part, root / "data" / part, copy_function=os.link)
+    env = Environment(root, runtime, redis_url, bake_s=2 if quick else 5)
+    proxy_log = (root / "proxy.log").open("w")
+    proxy = subprocess.Popen(  # noqa: S603 - this interpreter's deploybot
+        env.command("proxy"), stdout=proxy_log, stderr=subprocess.STDOUT, env=env.env
+    )
+    try:
+        while "deploybot proxy: HAProxy" not in (root / "proxy.log").read_text():
+            if proxy.poll() is not None:
+                raise RuntimeError((root / "proxy.log").read_text())
+            time.sleep(0.05)
+        env.run("deploy", first, repo=repo)
+        load = Load(env.front)
+        with load.running():
+            time.sleep(2)
+            calm_end = time.monotonic()
+            deployed = env.run("deploy", second, repo=repo)
+            rolled = env.run("rollback", repo=repo)
+            again = env.run("deploy", second, repo=repo)
+            while len(load.answers) + len(load.failures) < MIN_REQUESTS:
+                time.sleep(0.1)
+            busy_end = time.monotonic()
+        return {
+            "runtime": runtime,
+            "sent": len(load.answers) + len(load.failures),
+            "failed": load.failures,
+            "flip_s": load.first(second, deployed),
+            "rollback_s": load.first(first, rolled),
+            "second_flip_s": load.first(second, again),
+            "calm": load.latencies(0, calm_end),
+            "busy": load.latencies(calm_end, busy_end),
+            "steps": env.steps()[1:],
+        }
+    finally:
+        proxy.terminate()
+        proxy.wait()
+        proxy_log.close()
+        _stop_colours(env, runtime)
+
+
+def _stop_colours(env: Environment, runtime: str) -> None:
+    from deploy.backends.docker import DockerBackend
+    from deploy.backends.process import ProcessBackend
+
+    if runtime == "docker":
+        import docker
+
+        backend: Any = DockerBackend(docker.from_env())
+    else:
+        backend = ProcessBackend(env.root / "data" / "run")
+    for colour in ("blue", "green"):
+        backend.stop(f"deploybot-bench-{colour}")
+
+
+def _show(found: dict[str, Any]) -> int:
+    runtime = found["runtime"]
+    print(f"-- runtime {runtime} --")
+    print(f"requests sent {found['sent']} (at least {MIN_REQUESTS}), failed {len(found['failed'])}")
+    for failure in found["failed"][:5]:
+        print(f"  failed: {failure}")
+
+    def seconds(value: float | None) -> str:
+        return f"{value:.3f} s" if value is not None else "never"
+
+    print(
+        f"flip latency (deploy → first answer from the new colour): {seconds(found['flip_s'])}; "
+        f"second deploy {seconds(found['second_flip_s'])}"
+    )
+    rollback = seconds(found["rollback_s"])
+    print(f"rollback time (command → first answer from the previous release): {rollback}")
+    for label, steps in zip(("deploy", "rollback", "second deploy"), found["steps"], strict=False):
+        print(f"  {label:<14}" + "  ".join(f"{name} {took:.2f} s" for name, took in steps))
+    print(
+        table(
+            f"client latency, {runtime}: nothing happening vs across the deploys and rollback",
+            [Row("calm", found["calm"]), Row("across the flips", found["busy"])],
+            baseline="calm",
+        )
+    )
+    ok = not found["failed"] and found["sent"] >= MIN_REQUESTS
+    ok = ok and None not in (found["flip_s"], found["rollback_s"], found["second_flip_s"])
+    print(f"{runtime}: {'PASS' if ok else 'FAIL'}: {len(found['failed'])} failed requests")
+    return 0 if ok else 1
+
+
+def main(quick: bool) -> int:
+    print("== deploy: zero failed requests across a deploy, a rollback and a second deploy ==")
+    with tempfile.TemporaryDirectory(prefix="deploybot-bench-deploy-") as directory:
+        tmp = Path(directory)
+        (tmp / "registry").mkdir()
+        with registry(tmp / "registry") as address, fake_redis() as redis_url:
+            staged, first, second, repo = _stage(tmp, address)
+            status = 0
+            for runtime in ("process", "docker"):
+                found = _runtime(runtime, tmp, staged, (first, second), repo, redis_url, quick)
+                status |= _show(found)
+    return status

@@ -1,0 +1,259 @@
+"""data/deploy.yaml: one entry per environment, validated with file:line errors (unknown keys are
+errors). The one source of environment names: the first one is the default of every command.
+
+    environments:
+      production:
+        front: 127.0.0.1:8080                # where users reach the tutor (HAProxy's frontend)
+        colours: {blue: 127.0.0.1:8081, green: 127.0.0.1:8082}
+        runtime: docker                      # docker | process
+        image: tutor                         # the image repository (tags are commit SHAs)
+        health: {path: /healthz, successes: 3, timeout_s: 30}
+        smoke: {sentence: "Yo hablo español.", expect_verdict: correct}
+        bake_s: 600
+        gate: {threshold: 0.95, max_relative_drop: 0.02}
+        permission: write                    # least repository permission for /deploy, /rollback
+        lock: queue                          # queue | refuse a /deploy while another runs
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Final, Literal, cast
+
+from yaml.nodes import Node
+
+from core.errors import ConfigFileError
+from core.yamlfile import Reader
+from deploy.gate import Policy
+
+DEFAULT_PATH: Final = "data/deploy.yaml"
+COLOURS: Final = ("blue", "green")
+RUNTIMES: Final = ("docker", "process")
+PERMISSIONS: Final = ("read", "write", "admin")
+LOCKS: Final = ("queue", "refuse")
+VERDICTS: Final = ("correct", "incorrect", "no_verb_found")
+_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
+_ADDRESS = re.compile(r"([A-Za-z0-9.-]+):([0-9]{1,5})")
+_ENV_KEYS: Final = frozenset(
+    {
+        "front",
+        "colours",
+        "runtime",
+        "image",
+        "health",
+        "smoke",
+        "bake_s",
+        "gate",
+        "permission",
+        "lock",
+    }
+)
+
+
+class DeployConfigError(ConfigFileError):
+    """A malformed deploy.yaml; str(error) is "<file>:<line>: <reason>"."""
+
+
+@dataclass(frozen=True)
+class Address:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Health:
+    path: str = "/healthz"
+    successes: int = 3
+    timeout_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class Smoke:
+    sentence: str = "Yo hablo español."
+    expect_verdict: str = "correct"
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    front: Address
+    colours: dict[str, Address]
+    runtime: str = "docker"
+    image: str = "tutor"
+    health: Health = field(default_factory=Health)
+    smoke: Smoke = field(default_factory=Smoke)
+    bake_s: float = 600.0
+    gate: Policy = field(default_factory=Policy)
+    permission: str = "write"
+    lock: Literal["queue", "refuse"] = "queue"
+
+    def other(self, colour: str) -> str:
+        """The colour that is not `colour`."""
+        return COLOURS[1 - COLOURS.index(colour)]
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    environments: dict[str, Environment]
+
+    @property
+    def default(self) -> Environment:
+        return next(iter(self.environments.values()))
+
+    def environment(self, name: str | None) -> Environment:
+        """The named environment (the default for None); KeyError listing the known ones."""
+        if name is None:
+            return self.default
+        try:
+            return self.environments[name]
+        except KeyError:
+            known = ", ".join(self.environments)
+            raise KeyError(f"no environment {name!r} in deploy.yaml (known: {known})") from None
+
+
+def load_config(text: str, source: str = DEFAULT_PATH) -> DeployConfig:
+    """Parse and validate deploy.yaml; DeployConfigError says which line is wrong and why."""
+    reader = Reader(source, DeployConfigError)
+    root = reader.compose(text, "a mapping with 'environments'")
+    top = reader.mapping(root, "deploy.yaml", frozenset({"environments"}))
+    if "environments" not in top:
+        raise reader.fail(root, "deploy.yaml has no 'environments'")
+    entries = reader.mapping(top["environments"], "environments", None)
+    if not entries:
+        raise reader.fail(top["environments"], "environments is empty")
+    environments: dict[str, Environment] = {}
+    for name, node in entries.items():
+        if not _NAME.fullmatch(name):
+            raise reader.fail(
+                node, f"environment name {name!r} must be lower-case letters, digits, '_', '.', '-'"
+            )
+        environments[name] = _environment(reader, name, node)
+    _distinct_ports(reader, top["environments"], environments)
+    return DeployConfig(environments)
+
+
+def _address(reader: Reader, node: Node, what: str) -> Address:
+    text = reader.string(node, f"{what} (host:port)")
+    match = _ADDRESS.fullmatch(text)
+    if match is None or not 0 < int(match.group(2)) < 65536:
+        raise reader.fail(node, f"{what} must be host:port, e.g. 127.0.0.1:8080; got {text!r}")
+    return Address(match.group(1), int(match.group(2)))
+
+
+def _choice(reader: Reader, node: Node, what: str, choices: tuple[str, ...]) -> str:
+    value = reader.string(node, what)
+    if value not in choices:
+        raise reader.fail(node, f"{what} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def _environment(reader: Reader, name: str, node: Node) -> Environment:
+    what = f"environment {name!r}"
+    fields = reader.mapping(node, what, _ENV_KEYS)
+    for key in ("front", "colours"):
+        if key not in fields:
+            raise reader.fail(node, f"{what} has no {key!r}")
+    colour_nodes = reader.mapping(fields["colours"], f"{what}: colours", frozenset(COLOURS))
+    missing = [c for c in COLOURS if c not in colour_nodes]
+    if missing:
+        raise reader.fail(fields["colours"], f"{what}: colours needs {' and '.join(COLOURS)}")
+    env = Environment(
+        name=name,
+        front=_address(reader, fields["front"], f"{what}: front"),
+        colours={c: _address(reader, colour_nodes[c], f"{what}: colours.{c}") for c in COLOURS},
+    )
+    return _optional(reader, fields, what, env)
+
+
+def _optional(reader: Reader, fields: dict[str, Node], what: str, env: Environment) -> Environment:
+    changes: dict[str, Any] = {}
+    if "runtime" in fields:
+        changes["runtime"] = _choice(reader, fields["runtime"], f"{what}: runtime", RUNTIMES)
+    if "image" in fields:
+        changes["image"] = reader.string(fields["image"], f"{what}: image")
+    if "permission" in fields:
+        changes["permission"] = _choice(
+            reader, fields["permission"], f"{what}: permission", PERMISSIONS
+        )
+    if "lock" in fields:
+        changes["lock"] = cast(
+            Literal["queue", "refuse"], _choice(reader, fields["lock"], f"{what}: lock", LOCKS)
+        )
+    if "bake_s" in fields:
+        changes["bake_s"] = _positive(reader, fields["bake_s"], f"{what}: bake_s", zero=True)
+    if "health" in fields:
+        changes["health"] = _health(reader, fields["health"], f"{what}: health")
+    if "smoke" in fields:
+        changes["smoke"] = _smoke(reader, fields["smoke"], f"{what}: smoke")
+    if "gate" in fields:
+        changes["gate"] = _gate(reader, fields["gate"], f"{what}: gate")
+    return replace(env, **changes)
+
+
+def _positive(reader: Reader, node: Node, what: str, *, zero: bool = False) -> float:
+    value = reader.number(node, what)
+    if value < 0 or (value == 0 and not zero):
+        raise reader.fail(node, f"{what} must be {'zero or more' if zero else 'positive'}")
+    return value
+
+
+def _health(reader: Reader, node: Node, what: str) -> Health:
+    fields = reader.mapping(node, what, frozenset({"path", "successes", "timeout_s"}))
+    health = Health()
+    path = reader.string(fields["path"], f"{what}.path") if "path" in fields else health.path
+    if not path.startswith("/"):
+        raise reader.fail(fields["path"], f"{what}.path must start with /")
+    successes = health.successes
+    if "successes" in fields:
+        successes = reader.integer(fields["successes"], f"{what}.successes")
+        if successes < 1:
+            raise reader.fail(fields["successes"], f"{what}.successes must be at least 1")
+    timeout = health.timeout_s
+    if "timeout_s" in fields:
+        timeout = _positive(reader, fields["timeout_s"], f"{what}.timeout_s")
+    return Health(path, successes, timeout)
+
+
+def _smoke(reader: Reader, node: Node, what: str) -> Smoke:
+    fields = reader.mapping(node, what, frozenset({"sentence", "expect_verdict"}))
+    smoke = Smoke()
+    sentence = smoke.sentence
+    if "sentence" in fields:
+        sentence = reader.string(fields["sentence"], f"{what}.sentence")
+    verdict = smoke.expect_verdict
+    if "expect_verdict" in fields:
+        verdict = _choice(reader, fields["expect_verdict"], f"{what}.expect_verdict", VERDICTS)
+    return Smoke(sentence, verdict)
+
+
+def _gate(reader: Reader, node: Node, what: str) -> Policy:
+    fields = reader.mapping(node, what, frozenset({"threshold", "max_relative_drop"}))
+    policy = Policy()
+    values = {"threshold": policy.threshold, "max_relative_drop": policy.max_relative_drop}
+    for key in values:
+        if key in fields:
+            value = reader.number(fields[key], f"{what}.{key}")
+            if not 0 <= value <= 1:
+                raise reader.fail(fields[key], f"{what}.{key} must be between 0 and 1")
+            values[key] = value
+    return Policy(threshold=values["threshold"], max_relative_drop=values["max_relative_drop"])
+
+
+def _distinct_ports(reader: Reader, node: Node, environments: dict[str, Environment]) -> None:
+    seen: dict[int, str] = {}
+    for env in environments.values():
+        for role, address in [("front", env.front), *env.colours.items()]:
+            owner = f"{env.name} {role}"
+            if address.port in seen:
+                raise reader.fail(
+                    node, f"port {address.port} is both {seen[address.port]} and {owner}"
+                )
+            seen[address.port] = owner

@@ -1,0 +1,432 @@
+"""The executor of deploy/machine.py: each step written to the ledger before it is acted on and
+after it completes, performed through the runtime (deploy/backends/) and the traffic switch
+(deploy/switch/), under the environment's lock (deploy/lock.py).
+
+A step that fails is written as failed, with why, and the machine says what follows (before the
+flip: the new colour is removed and the old one keeps serving; during the bake: the flip back). A
+holder whose lock was taken over (a rollback that waited one lease) stops before its next step and
+writes nothing more: the new holder reconciles what it left.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Final
+
+from core.errors import DeploybotError
+from deploy import health, machine
+from deploy.backends.base import Artifact, Backend, BackendError
+from deploy.blobs import BlobError
+from deploy.config import Environment
+from deploy.ledger import BEGIN, END, FAIL, FINISH, Entry, Ledger, State, read
+from deploy.lock import Lease
+from deploy.manifest import Manifest
+from deploy.progress import Progress, Step
+from deploy.release import Staging
+from deploy.switch.base import Switch, SwitchError
+
+DRAIN_TIMEOUT_S: Final = 30.0
+BAKE_INTERVAL_S: Final = 0.5
+UNCHANGED: Final = "unchanged"
+LOG_LINES: Final = 20
+
+
+class StepFailed(DeploybotError):
+    """A step did not succeed; the message says what was found."""
+
+
+class LeaseLost(DeploybotError):
+    """Another holder took the environment's lock over; this deploy stopped where it was."""
+
+
+@dataclass(frozen=True)
+class Place:
+    """Everything one environment's deploys act on."""
+
+    env: Environment
+    ledger: Ledger
+    backend: Backend
+    switch: Switch
+    staging: Staging
+    repository: str
+
+    def name(self, colour: str) -> str:
+        return f"deploybot-{self.env.name}-{colour}"
+
+    def url(self, colour: str) -> str:
+        return f"http://127.0.0.1:{self.env.colours[colour].port}"
+
+    def state(self) -> State:
+        return read(self.ledger.entries())
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: str  # done | unchanged | aborted | flipped-back | failed | reconciled
+    commit: str
+    detail: str = ""
+    step: str | None = None  # the step that failed, if one did
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in {machine.DONE, UNCHANGED, machine.RECONCILED}
+
+
+@dataclass
+class Run:
+    """One deploy or rollback in flight."""
+
+    kind: str
+    plan: str
+    commit: str
+    by: str
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    artifact: Artifact | None = None
+    colour: str = ""  # the colour it puts live
+    old: str | None = None  # the colour serving before it
+    previous: str | None = None  # the release serving before it
+    warm: bool = False
+    flipped: bool = False
+    switch_ms: float | None = None  # how long the switch took to route to the new colour
+    failure: tuple[str, str] | None = None
+
+
+class Engine:
+    def __init__(
+        self,
+        place: Place,
+        progress: Progress,
+        by: str,
+        lease: Lease | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.place = place
+        self.progress = progress
+        self.by = by
+        self.lease = lease
+        self.sleep = sleep
+
+    # -- the two commands -------------------------------------------------------------------
+
+    def deploy(self, commit: str) -> Result:
+        state = self.place.state()
+        if state.live is not None and state.live.commit == commit:
+            return Result(
+                UNCHANGED, commit, f"{commit[:12]} is already live on {state.live.colour}"
+            )
+        return self._drive(Run("deploy", "deploy", commit, self.by))
+
+    def rollback(self, to: str | None = None) -> Result:
+        state = self.place.state()
+        if state.live is None:
+            return Result(machine.FAILED, to or "", "nothing is live to roll back from", "resolve")
+        target = to or _previous_good(state, state.live.commit)
+        if target is None:
+            return Result(
+                machine.FAILED,
+                "",
+                f"no earlier release was live in {self.place.env.name} to roll back to",
+                "resolve",
+            )
+        if target == state.live.commit:
+            return Result(UNCHANGED, target, f"{target[:12]} is already live")
+        return self._drive(Run("rollback", "rollback", target, self.by))
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def _drive(self, run: Run) -> Result:
+        plan, step = run.plan, "resolve"
+        while step not in machine.OUTCOMES:
+            if self.lease is not None and not self.lease.held():
+                raise LeaseLost(f"the lock of {self.place.env.name} was taken over before {step}")
+            ok = self._step(run, step)
+            if step == "resolve":
+                plan = run.plan  # resolve decides between a warm and a cold rollback
+            plan, step = machine.next_step(plan, step, ok)
+        failed_step, detail = run.failure or (None, "")
+        self._write(run, FINISH, END, outcome=step, detail=detail, bad=step == machine.FLIPPED_BACK)
+        return Result(step, run.commit, detail, failed_step if step != machine.DONE else None)
+
+    def _step(self, run: Run, step: str) -> bool:
+        actions: dict[str, Callable[[Run], str]] = {
+            "resolve": self._resolve,
+            "start": self._start,
+            "health": self._health,
+            "smoke": self._smoke,
+            "flip": self._flip,
+            "bake": self._bake,
+            "remove": self._remove,
+            "flip-back": self._flip_back,
+        }
+        self._write(run, step, BEGIN, route=self._route(run, step))
+        self.progress(Step(step, "started"))
+        started = time.monotonic()
+        try:
+            detail = actions[step](run)
+        except (StepFailed, BackendError, SwitchError, BlobError, OSError) as exc:
+            took = time.monotonic() - started
+            if run.failure is None or step not in {"remove", "flip-back"}:
+                run.failure = (step, str(exc))
+            self._write(run, step, FAIL, detail=str(exc), seconds=took)
+            self.progress(Step(step, "failed", took, str(exc)))
+            return False
+        took = time.monotonic() - started
+        self._write(run, step, END, detail=detail, seconds=took)
+        self.progress(Step(step, "done", took, detail))
+        return True
+
+    def _route(self, run: Run, step: str) -> str | None:
+        """Where traffic is meant to go once this step begins (None: where it was)."""
+        if step == "flip":
+            return run.colour
+        if step in {"remove", "flip-back"} and run.flipped:
+            return run.old
+        return None
+
+    def _write(
+        self,
+        run: Run,
+        step: str,
+        phase: str,
+        *,
+        route: str | None = None,
+        outcome: str = "",
+        detail: str = "",
+        seconds: float | None = None,
+        bad: bool = False,
+    ) -> None:
+        extra: dict[str, object] = {"bad": True} if bad else {}
+        if seconds is not None:
+            extra["seconds"] = round(seconds, 3)
+        if step == "resolve" and phase == END:
+            extra.update({"from": run.old, "warm": run.warm})
+        if step == "flip" and phase == END and run.switch_ms is not None:
+            extra["switch_ms"] = round(run.switch_ms, 2)
+        colour = run.colour or None
+        if step == "flip-back" and phase == END:
+            route = run.old
+        self.place.ledger.append(
+            Entry(
+                deploy=run.id,
+                kind=run.kind,
+                step=step,
+                phase=phase,
+                commit=run.commit,
+                colour=colour,
+                previous=run.previous,
+                route=route,
+                outcome=outcome,
+                by=run.by,
+                detail=detail,
+                extra=extra,
+            )
+        )
+
+    # -- the steps --------------------------------------------------------------------------
+
+    def _resolve(self, run: Run) -> str:
+        place = self.place
+        manifest = place.staging.index(place.repository).get(run.commit)
+        if manifest is None:
+            raise StepFailed(
+                f"{run.commit[:12]} has no staged release in {place.repository}: stage it with "
+                f"`deploybot release {run.commit[:12]}`"
+            )
+        if not manifest.accepted:
+            raise StepFailed(f"the gate did not accept {run.commit[:12]}: {manifest.verdict}")
+        run.artifact = _artifact(place, manifest)
+        place.switch.servers(place.env.name)  # the switch answers before anything is started
+        state = place.state()
+        if state.live is not None:
+            run.old, run.previous = state.live.colour, state.live.commit
+        run.colour = place.env.other(run.old) if run.old else "blue"
+        spare = state.spare
+        warm = run.kind == "rollback" and spare is not None and spare[1] == run.commit
+        if spare is not None and warm and place.backend.alive(place.name(spare[0])):
+            run.colour, run.warm, run.plan = spare[0], True, "warm-rollback"
+        serving = f"; {run.old} keeps serving {run.previous[:12]}" if run.previous else ""
+        how = " (warm: the spare holds it)" if run.warm else ""
+        judged = f"gate {manifest.verdict}"
+        if manifest.override is not None:
+            judged += f", accepted by {manifest.override.by}: {manifest.override.reason}"
+        return f"{run.commit[:12]} ({judged}) onto {run.colour}{how}{serving}"
+
+    def _start(self, run: Run) -> str:
+        place, env = self.place, self.place.env
+        place.switch.retire(env.name, run.colour)
+        place.switch.wait_drained(env.name, run.colour, DRAIN_TIMEOUT_S)
+        if run.artifact is None:
+            raise StepFailed("the release was not resolved")
+        place.backend.start(
+            place.name(run.colour),
+            run.artifact,
+            env.colours[run.colour].port,
+            {"environment": env.name, "colour": run.colour},
+        )
+        return f"{env.runtime} serving {run.commit[:12]} on {env.colours[run.colour]}"
+
+    def _health(self, run: Run) -> str:
+        env, url = self.place.env, self.place.url(run.colour)
+        found = health.wait_healthy(
+            url, env.health.path, env.health.successes, env.health.timeout_s
+        )
+        if not found.ok:
+            logs = self.place.backend.logs(self.place.name(run.colour), LOG_LINES)
+            raise StepFailed(f"{found.detail}\n{logs}")
+        serves = health.version(url).get("commit")
+        if serves != run.commit:
+            raise StepFailed(
+                f"{env.colours[run.colour]} serves {serves}, not {run.commit[:12]}: something "
+                "else listens on that port"
+            )
+        return found.detail
+
+    def _smoke(self, run: Run) -> str:
+        smoke = self.place.env.smoke
+        found = health.smoke(self.place.url(run.colour), smoke.sentence, smoke.expect_verdict)
+        if not found.ok:
+            raise StepFailed(found.detail)
+        return found.detail
+
+    def _flip(self, run: Run) -> str:
+        env, switch = self.place.env, self.place.switch
+        run.flipped = True
+        spare = run.old or env.other(run.colour)
+        started = time.monotonic()
+        switch.route(env.name, run.colour, spare)
+        flip_ms = run.switch_ms = (time.monotonic() - started) * 1000
+        if run.old is None:
+            return f"routed to {run.colour} in {flip_ms:.1f} ms"
+        waited = time.monotonic()
+        drained = switch.wait_drained(env.name, run.old, DRAIN_TIMEOUT_S)
+        drain = (
+            f"{run.old} drained in {time.monotonic() - waited:.2f} s"
+            if drained
+            else f"{run.old} still had requests in flight after {DRAIN_TIMEOUT_S:.0f} s; "
+            "they finish there (it stays warm)"
+        )
+        return f"routed to {run.colour} in {flip_ms:.1f} ms; {drain}; {run.old} is the spare"
+
+    def _bake(self, run: Run) -> str:
+        env, switch = self.place.env, self.place.switch
+        before = switch.servers(env.name)[run.colour].counters
+        deadline = time.monotonic() + env.bake_s
+        failed_probes, probes = 0, 0
+        while time.monotonic() < deadline:
+            self.sleep(min(BAKE_INTERVAL_S, max(0.0, deadline - time.monotonic())))
+            if self.lease is not None and not self.lease.held():
+                raise LeaseLost(f"the lock of {env.name} was taken over during the bake")
+            failed_probes = 0 if _answers(self.place.url(run.colour), env) else failed_probes + 1
+            probes += 1
+            server = switch.servers(env.name)[run.colour]
+            alert = machine.bake_alert(before, server.counters, server.up, failed_probes)
+            if alert is not None:
+                raise StepFailed(f"alert during the bake of {run.commit[:12]}: {alert}")
+        return f"{env.bake_s:g} s, {probes} probes, no alert"
+
+    def _take_out(self, run: Run) -> str:
+        """Traffic back on the old colour (if the flip began) and the new colour stopped."""
+        place, env = self.place, self.place.env
+        if run.flipped and run.old is not None:
+            place.switch.route(env.name, run.old, run.colour)
+            place.switch.wait_drained(env.name, run.colour, DRAIN_TIMEOUT_S)
+        place.switch.retire(env.name, run.colour)
+        logs = place.backend.logs(place.name(run.colour), LOG_LINES)
+        place.backend.stop(place.name(run.colour))
+        back = (
+            f"traffic is on {run.old} ({run.previous[:12]})"
+            if run.previous
+            else ("nothing else was live: the front answers 503 until a release is deployed")
+        )
+        return f"{run.colour} stopped; {back}\nits last log lines:\n{logs}"
+
+    def _remove(self, run: Run) -> str:
+        return self._take_out(run)
+
+    def _flip_back(self, run: Run) -> str:
+        return f"{run.commit[:12]} is marked bad. " + self._take_out(run)
+
+    # -- after a crash ----------------------------------------------------------------------
+
+    def reconcile(self) -> Result | None:
+        """Settle the deploy the ledger says was cut short (None when there is none)."""
+        place = self.place
+        unfinished = place.state().unfinished
+        if not unfinished:
+            return None
+        first = unfinished[0]
+        resolved = [e for e in unfinished if e.step == "resolve" and e.phase == END]
+        expected = {}
+        if resolved and resolved[0].colour:
+            expected[resolved[0].colour] = resolved[0].commit
+            if resolved[0].extra.get("from") and resolved[0].previous:
+                expected[str(resolved[0].extra["from"])] = resolved[0].previous
+        healthy = {colour: self._serves(colour, commit) for colour, commit in expected.items()}
+        fix = machine.repair(unfinished, healthy)
+        run = Run(first.kind, first.kind, fix.commit or first.commit, self.by, id=first.deploy)
+        run.colour = fix.route or ""
+        self._write(run, "reconcile", BEGIN, route=fix.route)
+        self.progress(Step("reconcile", "started"))
+        if fix.route is not None:
+            place.switch.route(place.env.name, fix.route, place.env.other(fix.route))
+        for colour in fix.remove:
+            place.switch.retire(place.env.name, colour)
+            place.backend.stop(place.name(colour))
+            self._write(replace(run, colour=colour), "remove", END, detail="reconciled")
+        outcome = machine.FAILED if fix.failed else machine.RECONCILED
+        if fix.route is not None:
+            self._write(run, "reconcile", END, detail=fix.detail)
+        # The finish names the release the interrupted deploy was for (and whether it was bad).
+        finish = replace(run, commit=first.commit)
+        self._write(finish, FINISH, END, outcome=outcome, detail=fix.detail, bad=fix.bad)
+        self.progress(Step("reconcile", "failed" if fix.failed else "done", 0.0, fix.detail))
+        return Result(outcome, run.commit, fix.detail, "reconcile" if fix.failed else None)
+
+    def _serves(self, colour: str, commit: str) -> bool:
+        """Whether `colour` is up and serving `commit`."""
+        if not self.place.backend.alive(self.place.name(colour)):
+            return False
+        url = self.place.url(colour)
+        try:
+            return health.version(url).get("commit") == commit and _answers(url, self.place.env)
+        except OSError:
+            return False
+
+
+def _answers(url: str, env: Environment) -> bool:
+    try:
+        status, _ = health.request(url, "GET", env.health.path)
+    except OSError:
+        return False
+    return status == 200
+
+
+def _artifact(place: Place, manifest: Manifest) -> Artifact:
+    artifact = place.staging.artifact(manifest)
+    if place.env.runtime == "docker":
+        artifact.require_image()
+    else:
+        artifact.require_tree()
+    return artifact
+
+
+def _previous_good(state: State, live: str) -> str | None:
+    """The release live before `live` that was never flipped back from."""
+    earlier = [c for c in state.releases_live() if c != live and c not in state.bad]
+    return earlier[-1] if earlier else None
+
+
+def reassert(env: Environment, state: State, switch: Switch) -> str:
+    """Route `env` where its ledger says traffic goes (a flip in progress included), the other
+    colour warm if it holds a release and retired if not; what was done, in words."""
+    colour = state.route or (state.live.colour if state.live else None)
+    if colour is None:
+        return f"{env.name}: nothing was ever live; both colours stay out of rotation"
+    other = env.other(colour)
+    switch.route(env.name, colour, other)
+    if state.colours.get(other) is None:
+        switch.retire(env.name, other)
+    return f"{env.name}: routed to {colour} ({state.colours.get(colour) or '?'})"

@@ -1,0 +1,163 @@
+"""The deploy ledger: every step of every deploy and rollback, appended (and fsynced) before it is
+acted on and after it completes, one JSON line each, one file per environment. What is live, what
+is the spare, where traffic is meant to go and what was left unfinished are derived from it
+(`read`, pure), so a worker or a CLI that dies mid-deploy leaves a truth the next one reconciles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+BEGIN: Final = "begin"
+END: Final = "end"
+FAIL: Final = "fail"
+FINISH: Final = "finish"  # the last entry of every deploy, with its outcome
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the ledger."""
+
+    deploy: str  # the deploy's id
+    kind: str  # deploy | rollback
+    step: str  # a step of deploy/machine.py, or finish
+    phase: str  # begin | end | fail
+    commit: str  # the release this deploy puts live
+    colour: str | None = None  # the colour the step acts on
+    previous: str | None = None  # the release live before it (what a flip-back returns to)
+    route: str | None = None  # where traffic is meant to go from this entry on
+    outcome: str = ""  # on finish: done | aborted | flipped-back | failed | reconciled
+    by: str = ""
+    detail: str = ""
+    at: str = field(default_factory=now)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Ledger:
+    """root/<environment>.jsonl"""
+
+    def __init__(self, root: Path, environment: str) -> None:
+        self.path = root / f"{environment}.jsonl"
+
+    def append(self, entry: Entry) -> None:
+        """Written and on disk before this returns (the caller acts only after)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps(asdict(entry), sort_keys=True) + "\n"
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = "\n" + line  # the last writer died mid-line: that line stays apart
+            os.write(fd, line.encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def entries(self) -> list[Entry]:
+        if not self.path.is_file():
+            return []
+        found = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                found.append(Entry(**json.loads(line)))
+            except (ValueError, TypeError):
+                continue  # a line cut short by a crash mid-write: the rest still counts
+        return found
+
+
+@dataclass(frozen=True)
+class Live:
+    commit: str
+    colour: str
+    since: str
+    by: str
+    deploy: str
+
+
+@dataclass(frozen=True)
+class State:
+    """What the ledger says of one environment."""
+
+    live: Live | None
+    colours: dict[str, str | None]  # colour -> the release it holds (serving or warm)
+    route: str | None  # the colour traffic is meant to go to (a flip in progress included)
+    unfinished: list[Entry]  # every entry of a deploy that has no finish yet
+    deploys: list[list[Entry]]  # every deploy and rollback, oldest first, its entries in order
+    bad: frozenset[str]  # releases that were flipped back from
+
+    @property
+    def spare(self) -> tuple[str, str] | None:
+        """(colour, release) of the warm colour beside the live one, if it holds one."""
+        if self.live is None:
+            return None
+        for colour, commit in self.colours.items():
+            if colour != self.live.colour and commit is not None:
+                return colour, commit
+        return None
+
+    def releases_live(self) -> list[str]:
+        """The releases that were live, in the order they last went live (latest last)."""
+        return releases_live(entry for deploy in self.deploys for entry in deploy)
+
+
+def read(entries: Sequence[Entry]) -> State:
+    """The environment's state from its ledger (pure)."""
+    live: Live | None = None
+    colours: dict[str, str | None] = {}
+    route: str | None = None
+    bad: set[str] = set()
+    grouped: dict[str, list[Entry]] = {}
+    for entry in entries:
+        grouped.setdefault(entry.deploy, []).append(entry)
+        if entry.route is not None:
+            route = entry.route
+        if entry.step == FINISH and entry.extra.get("bad"):
+            bad.add(entry.commit)
+        live = _apply(entry, live, colours)
+    deploys = list(grouped.values())
+    open_ = [d for d in deploys if not any(e.step == FINISH for e in d)]
+    return State(live, colours, route, open_[-1] if open_ else [], deploys, frozenset(bad))
+
+
+def _apply(entry: Entry, live: Live | None, colours: dict[str, str | None]) -> Live | None:
+    """What one completed step changes: the colours' releases and which is live."""
+    if entry.phase != END or entry.colour is None:
+        return live
+    if entry.step == "start":
+        colours[entry.colour] = entry.commit
+    elif entry.step in {"remove", "flip-back"}:
+        colours[entry.colour] = None
+        if entry.step == "flip-back" and entry.route is not None and entry.previous:
+            return Live(entry.previous, entry.route, entry.at, entry.by, entry.deploy)
+        if live is not None and live.colour == entry.colour:
+            return None  # the live colour itself was taken out: nothing serves
+    elif entry.step in {"flip", "reconcile"}:
+        colours[entry.colour] = entry.commit
+        return Live(entry.commit, entry.colour, entry.at, entry.by, entry.deploy)
+    return live
+
+
+def releases_live(entries: Iterable[Entry]) -> list[str]:
+    """The releases that were live, in the order they went live (each once, latest last)."""
+    order: list[str] = []
+    for entry in entries:
+        went_live = None
+        if entry.phase == END and entry.step in {"flip", "reconcile"}:
+            went_live = entry.commit
+        elif entry.phase == END and entry.step == "flip-back":
+            went_live = entry.previous
+        if went_live:
+            if went_live in order:
+                order.remove(went_live)
+            order.append(went_live)
+    return order

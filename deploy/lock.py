@@ -1,0 +1,181 @@
+"""One deploy per environment: a Redis lease renewed while its holder lives, expiring when it dies.
+
+Who holds it, since when, for which release and doing what is stored beside the lease (with the
+same lifetime), so a second deploy is answered at once with those, then queued or refused as the
+environment says. A rollback waits at most one lease for the holder to finish and then takes the
+lock over: a holder that is alive but stuck cannot block it longer, and finds on its next renewal,
+before its next step, that the lock is no longer its own.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, Literal
+
+import redis
+
+from core import leases
+from core.errors import DeploybotError
+
+PREFIX: Final = "deploybot:deploy-lock"
+POLL_S: Final = 0.2
+QUEUE_TIMEOUT_S: Final = 3600.0
+Busy = Literal["queue", "refuse", "preempt"]
+
+
+class LockBusy(DeploybotError):
+    """Another deploy holds the environment and this one is not to wait."""
+
+    def __init__(self, environment: str, holder: Holder) -> None:
+        super().__init__(f"{environment} is locked: {holder.describe()}")
+        self.holder = holder
+
+
+class LockUnavailable(DeploybotError):
+    """Redis did not answer: no deploy may start without the lock."""
+
+
+@dataclass(frozen=True)
+class Holder:
+    who: str
+    kind: str  # deploy | rollback | reconcile
+    commit: str
+    since: str
+
+    def describe(self) -> str:
+        what = f"{self.kind} of {self.commit[:12]}" if self.commit else self.kind
+        return f"{what} by {self.who}, since {self.since}"
+
+
+class Lease:
+    """A held lock, renewed every third of its lifetime until released. `lost` is set when a
+    renewal finds another holder (a rollback took over) or the lease lapsed unrenewed."""
+
+    def __init__(self, locks: Locks, environment: str, token: str, preempted: Holder | None):
+        self.environment = environment
+        self.preempted = preempted
+        self.lost = threading.Event()
+        self._locks = locks
+        self._token = token
+        self._stop = threading.Event()
+        self._renewer = threading.Thread(target=self._renew, daemon=True, name="deploy-lease")
+        self._renewer.start()
+
+    def _renew(self) -> None:
+        interval = self._locks.lease_s / 3
+        renewed = time.monotonic()
+        while not self._stop.wait(interval):
+            try:
+                if not self._locks.renew(self.environment, self._token):
+                    self.lost.set()
+                    return
+                renewed = time.monotonic()
+            except LockUnavailable:
+                if time.monotonic() - renewed > self._locks.lease_s:
+                    self.lost.set()
+                    return
+
+    def held(self) -> bool:
+        """Whether the lock is still this holder's, asked of Redis now (and renewed): what a
+        holder checks before each step, so one whose lock was taken over acts no more."""
+        if self.lost.is_set():
+            return False
+        try:
+            if self._locks.renew(self.environment, self._token):
+                return True
+        except LockUnavailable:
+            return True  # Redis is away: the renewer decides when the lease has lapsed
+        self.lost.set()
+        return False
+
+    def release(self) -> None:
+        self._stop.set()
+        self._renewer.join()
+        if not self.lost.is_set():
+            self._locks.release(self.environment, self._token)
+
+    def __enter__(self) -> Lease:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.release()
+
+
+class Locks:
+    def __init__(self, client: redis.Redis, lease_s: float = 30.0) -> None:
+        self.client = client
+        self.lease_s = lease_s
+
+    def _keys(self, environment: str) -> list[str]:
+        return [f"{PREFIX}:{environment}", f"{PREFIX}:{environment}:holder"]
+
+    def _call(self, work: Callable[[], Any]) -> Any:
+        try:
+            return work()
+        except redis.RedisError as exc:
+            raise LockUnavailable(
+                f"Redis did not answer ({exc.__class__.__name__}: {exc}); a deploy needs its "
+                "lock: check DEPLOYBOT_REDIS_URL and that Redis is up (`deploybot doctor`)"
+            ) from exc
+
+    def holder(self, environment: str) -> Holder | None:
+        raw = self._call(lambda: self.client.get(self._keys(environment)[1]))
+        return Holder(**json.loads(raw)) if raw else None
+
+    def acquire(
+        self,
+        environment: str,
+        holder: Holder,
+        busy: Busy,
+        told: Callable[[Holder], None] = lambda _: None,
+        timeout_s: float = QUEUE_TIMEOUT_S,
+    ) -> Lease:
+        """The environment's lock. When another holds it, `told` hears who at once; then
+        refuse raises LockBusy, queue waits (up to timeout_s), preempt waits one lease at most
+        and takes it over."""
+        token = uuid.uuid4().hex
+        if self._take(environment, token, holder):
+            return Lease(self, environment, token, None)
+        current = self.holder(environment)
+        if current is not None:
+            told(current)
+        if busy == "refuse":
+            raise LockBusy(environment, current or holder)
+        deadline = time.monotonic() + (self.lease_s if busy == "preempt" else timeout_s)
+        while time.monotonic() < deadline:
+            time.sleep(POLL_S)
+            if self._take(environment, token, holder):
+                return Lease(self, environment, token, None)
+        if busy == "queue":
+            raise LockBusy(environment, self.holder(environment) or holder)
+        self._take(environment, token, holder, force=True)
+        return Lease(self, environment, token, current)
+
+    def _take(self, environment: str, token: str, holder: Holder, force: bool = False) -> bool:
+        lease, info = self._keys(environment)
+        ms = int(self.lease_s * 1000)
+        if not self._call(lambda: self.client.set(lease, token, px=ms, nx=not force)):
+            return False
+        # Written only by the one who got the lease, so the holder shown is the real one.
+        self._call(lambda: self.client.set(info, json.dumps(asdict(holder)), px=ms))
+        return True
+
+    def renew(self, environment: str, token: str) -> bool:
+        keys = self._keys(environment)
+        script = self.client.register_script(leases.RENEW)
+        return bool(self._call(lambda: script(keys=keys, args=[token, int(self.lease_s * 1000)])))
+
+    def release(self, environment: str, token: str) -> None:
+        keys = self._keys(environment)
+        script = self.client.register_script(leases.RELEASE)
+        self._call(lambda: script(keys=keys, args=[token]))
+
+
+def holder_now(who: str, kind: str, commit: str) -> Holder:
+    return Holder(who, kind, commit, datetime.now(UTC).isoformat(timespec="seconds"))

@@ -1,0 +1,142 @@
+"""The blue/green state machine, as pure functions: which step follows which, what a reconcile
+does with a deploy that was cut short, and whether what the bake sees is an alert.
+
+    deploy          resolve → start → health → smoke → flip → bake → done
+                    (start, health, smoke or flip fails → remove → aborted;
+                     an alert during bake → flip-back → flipped-back, the release marked bad)
+    rollback        the same without the bake: a redeploy of an older release, never a rebuild
+    warm-rollback   resolve → health → flip → done, onto the spare that still holds the release
+                    (a spare that is not healthy → start: the cold path)
+
+The executor (deploy/engine.py) performs each step and writes it to the ledger before and after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from deploy.ledger import BEGIN, END, Entry
+from deploy.switch.base import Counters
+
+DONE: Final = "done"
+ABORTED: Final = "aborted"
+FLIPPED_BACK: Final = "flipped-back"
+FAILED: Final = "failed"
+RECONCILED: Final = "reconciled"
+OUTCOMES: Final = frozenset({DONE, ABORTED, FLIPPED_BACK, FAILED})
+PLANS: Final = ("deploy", "rollback", "warm-rollback")
+# Failed health probes in a row during the bake that make an alert (one can be a slow moment).
+BAKE_PROBE_FAILURES: Final = 2
+
+# plan -> step -> (next when it succeeds, next when it fails)
+_COLD: Final[dict[str, tuple[str, str]]] = {
+    "resolve": ("start", FAILED),
+    "start": ("health", "remove"),
+    "health": ("smoke", "remove"),
+    "smoke": ("flip", "remove"),
+    "remove": (ABORTED, ABORTED),
+    "flip-back": (FLIPPED_BACK, FAILED),
+}
+TRANSITIONS: Final[dict[str, dict[str, tuple[str, str]]]] = {
+    "deploy": {**_COLD, "flip": ("bake", "remove"), "bake": (DONE, "flip-back")},
+    "rollback": {**_COLD, "flip": (DONE, "remove")},
+    "warm-rollback": {
+        "resolve": ("health", FAILED),
+        "health": ("flip", "start"),
+        "flip": (DONE, FAILED),
+    },
+}
+
+
+def next_step(plan: str, step: str, ok: bool) -> tuple[str, str]:
+    """(plan, the step or outcome) after `step` of `plan` succeeded or failed."""
+    after = TRANSITIONS[plan][step][0 if ok else 1]
+    if plan == "warm-rollback" and step == "health" and not ok:
+        return "rollback", after  # the spare is not healthy: the cold path from here on
+    return plan, after
+
+
+def steps(plan: str) -> list[str]:
+    """The steps of a plan when every one succeeds, in order."""
+    found, step = [], "resolve"
+    while step not in OUTCOMES:
+        found.append(step)
+        plan, step = next_step(plan, step, ok=True)
+    return found
+
+
+@dataclass(frozen=True)
+class Repair:
+    """What a reconcile does with a deploy that was cut short."""
+
+    route: str | None  # the colour to route to; None: leave traffic where it is
+    commit: str | None  # the release on that colour
+    remove: tuple[str, ...]  # colours to stop (a release that never finished)
+    detail: str
+    failed: bool = False
+    bad: bool = False  # the deploy's bake had judged its release bad
+
+
+def repair(unfinished: Sequence[Entry], healthy: Mapping[str, bool]) -> Repair:
+    """Traffic on a healthy release, preferring the one the interrupted deploy was leaving (a
+    deploy not finished is not trusted) and, for a rollback, the one it was going to."""
+    resolved = next(
+        (e for e in unfinished if e.step == "resolve" and e.phase == END and e.colour), None
+    )
+    if resolved is None:
+        return Repair(None, None, (), "it stopped before it touched anything")
+    new, old = resolved.colour or "", resolved.extra.get("from")
+    releases = {new: resolved.commit, **({old: resolved.previous} if old else {})}
+    # A warm rollback's colour is the spare, which stays unless the cold path replaced it.
+    warm = bool(resolved.extra.get("warm")) and not any(e.step == "start" for e in unfinished)
+    judged_bad = any(e.step == "flip-back" and e.phase == BEGIN for e in unfinished)
+    preference = [new, old] if resolved.kind == "rollback" else [old, new]
+    if judged_bad:
+        preference = [old]
+    for colour in preference:
+        if colour and releases.get(colour) and healthy.get(colour):
+            leaving_new = colour != new and not warm
+            return Repair(
+                colour,
+                releases[colour],
+                (new,) if leaving_new else (),
+                _said(resolved, colour == new, judged_bad),
+                bad=judged_bad,
+            )
+    return Repair(
+        None,
+        None,
+        (),
+        "no colour is healthy: traffic is left where it was; deploy a release that works",
+        failed=True,
+        bad=judged_bad,
+    )
+
+
+def _said(resolved: Entry, kept_new: bool, judged_bad: bool) -> str:
+    release = resolved.commit[:12]
+    if kept_new and resolved.kind == "rollback":
+        return f"the rollback to {release} was completed"
+    if kept_new:
+        return f"{release} was kept: the release before it is not healthy"
+    if judged_bad:
+        return f"the flip back from {release} was completed"
+    return f"{release} was taken out: a deploy cut short is not trusted"
+
+
+def bake_alert(before: Counters, now: Counters, up: bool, failed_probes: int) -> str | None:
+    """Why the bake must flip back, or None while the new colour looks fine."""
+    if failed_probes >= BAKE_PROBE_FAILURES:
+        return f"{failed_probes} health probes in a row failed"
+    if not up:
+        return "the traffic switch's own health checks took it out"
+    grew = now.minus(before)
+    if grew.total:
+        return (
+            f"the switch counted {grew.responses_5xx} 5xx responses, "
+            f"{grew.connection_errors} connection errors and {grew.response_errors} response "
+            "errors from it since the flip"
+        )
+    return None

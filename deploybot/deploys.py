@@ -1,0 +1,319 @@
+"""`deploybot deploy`, `rollback`, `status` and `proxy`: the deploy engine from the command line,
+no GitHub needed. Each step is shown as it happens with its duration; the exit status is 0 on
+success and otherwise non-zero with the failing step named (1 failed, 3 the gate blocked the
+release, 4 the environment is locked and configured to refuse)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import re
+import socket
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Final
+
+import redis
+
+from core.errors import ConfigError, DeploybotError
+from core.settings import Settings
+from deploy import health, proxy
+from deploy.backends.base import Backend
+from deploy.config import DEFAULT_PATH, DeployConfig, Environment, load_config
+from deploy.engine import Engine, Place, Result
+from deploy.ledger import Ledger, State
+from deploy.lock import Busy, Holder, Lease, LockBusy, Locks, holder_now
+from deploy.release import Blocked, Staging
+from deploy.switch.haproxy import HAProxy, Paths
+from deploybot import releases
+
+EXIT_FAILED: Final = 1
+EXIT_BLOCKED: Final = 3
+EXIT_LOCKED: Final = 4
+_FULL_SHA: Final = re.compile(r"[0-9a-f]{40}")
+
+
+def read_config(path: str) -> DeployConfig:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the deploy configuration {path}: {exc.strerror}") from None
+    return load_config(text, path)
+
+
+def environment(config: DeployConfig, name: str | None) -> Environment:
+    try:
+        return config.environment(name)
+    except KeyError as exc:
+        raise ConfigError(str(exc.args[0])) from None
+
+
+def proxy_paths(settings: Settings) -> Paths:
+    return Paths(settings.data_dir / "haproxy")
+
+
+def backend(settings: Settings, env: Environment) -> Backend:
+    if env.runtime == "docker":
+        import docker
+
+        from deploy.backends.docker import DockerBackend
+
+        return DockerBackend(docker.from_env(timeout=120))
+    from deploy.backends.process import ProcessBackend
+
+    return ProcessBackend(settings.data_dir / "run")
+
+
+def place(settings: Settings, env: Environment, repository: str) -> Place:
+    return Place(
+        env,
+        Ledger(settings.data_dir / "ledger", env.name),
+        backend(settings, env),
+        HAProxy(proxy_paths(settings)),
+        Staging(settings.data_dir),
+        repository,
+    )
+
+
+def who() -> str:
+    return f"{getpass.getuser()}@{socket.gethostname()} (cli)"
+
+
+def _told(holder: Holder) -> None:
+    print(f"… the environment is locked: {holder.describe()}", flush=True)
+
+
+def _locks(settings: Settings) -> Locks:
+    return Locks(redis.Redis.from_url(settings.redis_url), settings.deploy_lease_s)
+
+
+def _lock(settings: Settings, env: Environment, kind: str, commit: str, busy: Busy) -> Lease:
+    return _locks(settings).acquire(env.name, holder_now(who(), kind, commit), busy, _told)
+
+
+def _finish(command: str, result: Result) -> int:
+    if result.ok:
+        print(f"deploybot {command}: {result.outcome}: {result.detail or result.commit[:12]}")
+        return 0
+    step = f"{result.step} failed: " if result.step else ""
+    print(f"deploybot {command}: {result.outcome}: {step}{result.detail}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _repository(args: argparse.Namespace) -> str:
+    return str(args.repository or releases.repository_of(Path(args.repo_dir)))
+
+
+def _commit(sha: str, staging: Staging, repository: str, repo_dir: Path) -> str:
+    """A full commit id for `sha`: itself, a unique prefix of a staged release, or what git in
+    repo_dir says."""
+    if _FULL_SHA.fullmatch(sha):
+        return sha
+    matches = [m.commit for m in staging.index(repository).all() if m.commit.startswith(sha)]
+    if len(matches) == 1:
+        return matches[0]
+    return releases.commit_of(repo_dir, sha)
+
+
+def _setup(args: argparse.Namespace) -> tuple[Settings, Environment, Place]:
+    """The settings, the environment --env names in --config, and its deploy parts here."""
+    settings = Settings.from_env()
+    env = environment(read_config(args.config), args.env)
+    return settings, env, place(settings, env, _repository(args))
+
+
+def run_deploy(args: argparse.Namespace) -> int:
+    try:
+        settings, env, where = _setup(args)
+        commit = _commit(args.sha, where.staging, where.repository, Path(args.repo_dir))
+        if where.staging.index(where.repository).get(commit) is None:
+            print(f"{commit[:12]} has no staged release: staging it first", flush=True)
+            docker = env.runtime == "docker"
+            releases.stage(settings, Path(args.repo_dir), commit, where.repository, None, docker)
+        with _lock(settings, env, "deploy", commit, env.lock) as lease:
+            engine = Engine(where, releases.show_step, who(), lease)
+            engine.reconcile()
+            return _finish("deploy", engine.deploy(commit))
+    except Blocked as blocked:
+        releases.report_blocked("deploy", blocked)
+        return EXIT_BLOCKED
+    except LockBusy as busy:
+        print(f"deploybot deploy: refused: {busy} (lock: refuse)", file=sys.stderr)
+        return EXIT_LOCKED
+    except (DeploybotError, ImportError) as exc:
+        print(f"deploybot deploy: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def run_rollback(args: argparse.Namespace) -> int:
+    try:
+        settings, env, where = _setup(args)
+        repo_dir = Path(args.repo_dir)
+        to = _commit(args.to, where.staging, where.repository, repo_dir) if args.to else None
+        with _lock(settings, env, "rollback", to or "", "preempt") as lease:
+            if lease.preempted is not None:
+                print(f"… took the lock over from {lease.preempted.describe()}", flush=True)
+            engine = Engine(where, releases.show_step, who(), lease)
+            interrupted = where.state().unfinished
+            undone = engine.reconcile()
+            # An interrupted deploy whose previous release the reconcile put back: that is
+            # what a rollback without --to asks for.
+            if (
+                undone is not None
+                and undone.ok
+                and to is None
+                and interrupted[0].kind == "deploy"
+                and undone.commit != interrupted[0].commit
+            ):
+                return _finish("rollback", undone)
+            return _finish("rollback", engine.rollback(to))
+    except (DeploybotError, ImportError) as exc:
+        print(f"deploybot rollback: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def status(settings: Settings, env: Environment, repository: str) -> dict[str, Any]:
+    """What is live, the spare, the lock and the last deploy's steps (reconciling first a deploy
+    whose holder died)."""
+    where = place(settings, env, repository)
+    locks = _locks(settings)
+    state = where.state()
+    if state.unfinished and locks.holder(env.name) is None:
+        try:
+            with locks.acquire(env.name, holder_now(who(), "reconcile", ""), "refuse"):
+                Engine(where, lambda _: None, who()).reconcile()
+        except LockBusy:
+            pass  # someone else took it meanwhile: theirs to settle
+        state = where.state()
+    holder = locks.holder(env.name)
+    return {
+        "environment": env.name,
+        "front": str(env.front),
+        "live": asdict(state.live) if state.live else None,
+        "spare": dict(zip(("colour", "commit"), state.spare, strict=True)) if state.spare else None,
+        "colours": {c: _probe(where, c, state) for c in env.colours},
+        "lock": asdict(holder) if holder else None,
+        "in_progress": bool(state.unfinished),
+        "bad": sorted(state.bad),
+        "last": _last_steps(state),
+    }
+
+
+def _probe(where: Place, colour: str, state: State) -> dict[str, Any]:
+    try:
+        serving = health.version(where.url(colour)).get("commit")
+    except OSError:
+        serving = None
+    return {"holds": state.colours.get(colour), "serves": serving}
+
+
+def _last_steps(state: State) -> list[dict[str, Any]]:
+    if not state.deploys:
+        return []
+    return [
+        {
+            "step": e.step,
+            "phase": e.phase,
+            "commit": e.commit,
+            "at": e.at,
+            "seconds": e.extra.get("seconds"),
+            "outcome": e.outcome,
+            "detail": e.detail.splitlines()[0] if e.detail else "",
+        }
+        for e in state.deploys[-1]
+        if e.phase != "begin"
+    ]
+
+
+def _describe(found: dict[str, Any]) -> str:
+    live = found["live"]
+    lines = [
+        f"{found['environment']}  (front {found['front']})",
+        f"  live    {live['commit'][:12]} on {live['colour']} since {live['since']} by {live['by']}"
+        if live
+        else "  live    nothing",
+        f"  spare   {found['spare']['commit'][:12]} on {found['spare']['colour']} (warm)"
+        if found["spare"]
+        else "  spare   none",
+        "  lock    " + (_holder(found["lock"]) if found["lock"] else "free"),
+    ]
+    for colour, seen in found["colours"].items():
+        serves = (seen["serves"] or "nothing")[:12]
+        lines.append(f"  {colour:<7} holds {(seen['holds'] or '-')[:12]}, serves {serves}")
+    if found["last"]:
+        lines.append("  last steps:")
+        for step in found["last"]:
+            took = f" {step['seconds']:.2f} s" if step["seconds"] is not None else ""
+            said = step["outcome"] or step["phase"]
+            lines.append(f"    {step['step']:<9} {said:<12}{took}  {step['detail'][:100]}")
+    return "\n".join(lines)
+
+
+def _holder(found: dict[str, Any]) -> str:
+    return Holder(**found).describe()
+
+
+def run_status(args: argparse.Namespace) -> int:
+    try:
+        settings = Settings.from_env()
+        config = read_config(args.config)
+        names = [environment(config, args.env).name] if args.env else list(config.environments)
+        repository = _repository(args)
+        found = [status(settings, config.environments[n], repository) for n in names]
+    except (DeploybotError, ImportError) as exc:
+        print(f"deploybot status: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(json.dumps(found, indent=2) if args.json else "\n\n".join(map(_describe, found)))
+    return 0
+
+
+def run_proxy(args: argparse.Namespace) -> int:
+    try:
+        settings = Settings.from_env()
+        config = read_config(args.config)
+        return proxy.run(config, proxy_paths(settings), settings.data_dir / "ledger")
+    except DeploybotError as exc:
+        print(f"deploybot proxy: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _common(parser: argparse.ArgumentParser, env: bool = True) -> None:
+    if env:
+        parser.add_argument("--env", help="the environment (default: deploy.yaml's first)")
+    parser.add_argument(
+        "--config", default=DEFAULT_PATH, help=f"the deploy configuration (default: {DEFAULT_PATH})"
+    )
+
+
+def _release_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo-dir", default=".", help="the repository (default: here)")
+    parser.add_argument("--repository", help="owner/name (default: from the origin remote)")
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    deploy = commands.add_parser(
+        "deploy", help="deploy a commit's release blue/green (staging it first if needed)"
+    )
+    deploy.add_argument("sha", help="the commit (a staged release's prefix, or any git name)")
+    _common(deploy)
+    _release_source(deploy)
+    deploy.set_defaults(run=run_deploy)
+    rollback = commands.add_parser(
+        "rollback", help="flip back to the previous release (the warm spare, or a redeploy)"
+    )
+    rollback.add_argument("--to", metavar="SHA", help="any staged release instead of the previous")
+    _common(rollback)
+    _release_source(rollback)
+    rollback.set_defaults(run=run_rollback)
+    shown = commands.add_parser("status", help="the live release, the spare, the lock, last steps")
+    shown.add_argument("--json", action="store_true", help="one JSON object per environment")
+    _common(shown)
+    _release_source(shown)
+    shown.set_defaults(run=run_status)
+    proxied = commands.add_parser(
+        "proxy", help="run HAProxy in the foreground with the configuration deploy.yaml renders"
+    )
+    _common(proxied, env=False)
+    proxied.set_defaults(run=run_proxy)

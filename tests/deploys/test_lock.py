@@ -1,0 +1,153 @@
+"""One deploy per environment, on a real Redis: the lock is a lease that outlives its holder by at
+most one lease, a second deploy hears at once who holds it, and a rollback takes the lock over
+from a stuck holder after one lease at most."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+import redis
+
+from deploy.lock import Holder, LockBusy, Locks, LockUnavailable, holder_now
+from testkit.loopback import free_port
+from tests.deploys.conftest import LEASE_S, Deployment, Staged
+
+LEASE = 1.0
+
+
+def holder_of(locks: Locks, environment: str) -> str | None:
+    found = locks.holder(environment)
+    return found.who if found else None
+
+
+def test_a_second_deploy_hears_at_once_who_holds_the_lock_and_is_refused_when_configured(
+    redis_client: redis.Redis,
+) -> None:
+    locks = Locks(redis_client, LEASE)
+    first = holder_now("mona (cli)", "deploy", "a" * 40)
+    with locks.acquire("prod-a", first, "refuse"):
+        told: list[Holder] = []
+        started = time.monotonic()
+        with pytest.raises(LockBusy, match="deploy of aaaaaaaaaaaa by mona"):
+            locks.acquire("prod-a", holder_now("hubot", "deploy", "b" * 40), "refuse", told.append)
+        assert time.monotonic() - started < LEASE  # answered at once, not after a wait
+        assert told == [first]
+    assert locks.holder("prod-a") is None  # released with the block
+
+
+def test_a_queued_deploy_starts_when_the_holder_finishes(redis_client: redis.Redis) -> None:
+    locks = Locks(redis_client, LEASE)
+    held = locks.acquire("prod-b", holder_now("mona", "deploy", "a" * 40), "refuse")
+    threading.Timer(0.5, held.release).start()
+    told: list[Holder] = []
+    with locks.acquire("prod-b", holder_now("hubot", "deploy", "b" * 40), "queue", told.append):
+        assert holder_of(locks, "prod-b") == "hubot"
+    assert [t.who for t in told] == ["mona"]
+
+
+def test_a_dead_holders_lock_lapses_within_one_lease(redis_url: str) -> None:
+    # A real process takes the lock and is SIGKILLed while it holds it.
+    script = textwrap.dedent(
+        f"""
+        import redis, time
+        from deploy.lock import Locks, holder_now
+        locks = Locks(redis.Redis.from_url({redis_url!r}), {LEASE})
+        locks.acquire("prod-c", holder_now("doomed", "deploy", "a" * 40), "refuse")
+        print("held", flush=True)
+        time.sleep(60)
+        """
+    )
+    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "held"
+    locks = Locks(redis.Redis.from_url(redis_url), LEASE)
+    time.sleep(LEASE)  # renewed while it lives
+    assert locks.holder("prod-c") is not None
+    holder.kill()
+    holder.communicate()
+    killed = time.monotonic()
+    with locks.acquire("prod-c", holder_now("next", "deploy", "b" * 40), "queue"):
+        assert time.monotonic() - killed <= LEASE + 0.5
+
+
+def test_a_rollback_takes_the_lock_over_from_a_stuck_holder_after_one_lease(
+    redis_client: redis.Redis,
+) -> None:
+    locks = Locks(redis_client, LEASE)
+    stuck = locks.acquire("prod-d", holder_now("stuck", "deploy", "a" * 40), "refuse")
+    started = time.monotonic()
+    with locks.acquire("prod-d", holder_now("oncall", "rollback", ""), "preempt") as rollback:
+        waited = time.monotonic() - started
+        assert LEASE - 0.1 <= waited <= LEASE + 0.5
+        assert rollback.preempted is not None
+        assert rollback.preempted.who == "stuck"
+        assert not stuck.held()  # the stuck holder finds out before its next step
+        stuck.release()  # and its release does not free the rollback's lock
+        assert holder_of(locks, "prod-d") == "oncall"
+    assert locks.holder("prod-d") is None
+
+
+def test_no_redis_means_no_deploy_and_says_where_to_look() -> None:
+    locks = Locks(redis.Redis(port=free_port(), socket_connect_timeout=1), LEASE)
+    with pytest.raises(LockUnavailable, match="DEPLOYBOT_REDIS_URL"):
+        locks.acquire("prod-e", holder_now("mona", "deploy", "a" * 40), "queue")
+
+
+@pytest.mark.slow
+def test_a_rollback_during_a_stuck_bake_takes_over_and_the_deploy_stops_acting(
+    process_releases: Staged, deployment: Callable[..., Deployment], redis_url: str
+) -> None:
+    first, second = process_releases.commits
+    env = deployment(process_releases, "process")
+    env.deploy(first)
+    env.write_config(bake_s=60)
+    before = len(env.entries())
+    driving = env.popen("deploy", second)
+    env.wait_for_entry(lambda e: e["step"] == "bake" and e["phase"] == "begin", after=before)
+
+    started = time.monotonic()
+    back = env.cli("rollback")
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert time.monotonic() - started < LEASE_S + 10
+    assert "took the lock over from deploy of" in back.stdout
+    assert env.front_serves() == first
+
+    output, _ = driving.communicate(timeout=60)
+    assert driving.returncode == 1
+    assert "was taken over" in output
+    found = env.status()
+    assert found["lock"] is None
+    assert found["live"]["commit"] == first
+    assert not found["in_progress"]
+
+
+@pytest.mark.slow
+def test_the_cli_names_the_holder_then_queues_or_refuses_as_configured(
+    process_releases: Staged, deployment: Callable[..., Deployment], redis_url: str
+) -> None:
+    first, _ = process_releases.commits
+    env = deployment(process_releases, "process")
+    locks = Locks(redis.Redis.from_url(redis_url), LEASE_S)
+    held = locks.acquire(env.name, holder_now("mona (cli)", "deploy", "c" * 40), "refuse")
+
+    env.write_config(lock="refuse")
+    refused = env.cli("deploy", first)
+    assert refused.returncode == 4
+    assert "locked: deploy of cccccccccccc by mona (cli)" in refused.stdout
+    assert "refused" in refused.stderr
+    assert env.front_serves() is None
+
+    env.write_config(lock="queue")
+    queued = env.popen("deploy", first)
+    assert queued.stdout is not None
+    assert "locked: deploy of cccccccccccc by mona (cli)" in queued.stdout.readline()
+    held.release()
+    output, _ = queued.communicate(timeout=120)
+    assert queued.returncode == 0, output
+    assert env.front_serves() == first

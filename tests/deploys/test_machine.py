@@ -1,0 +1,141 @@
+"""The state machine, the reconcile decision, the bake's alert and the ledger's reading, as the
+pure functions they are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deploy import machine
+from deploy.ledger import END, FINISH, Entry, Ledger, read
+from deploy.switch.base import Counters
+
+A, B = "a" * 40, "b" * 40
+
+
+def test_each_plan_walks_its_documented_steps() -> None:
+    assert machine.steps("deploy") == ["resolve", "start", "health", "smoke", "flip", "bake"]
+    assert machine.steps("rollback") == ["resolve", "start", "health", "smoke", "flip"]
+    assert machine.steps("warm-rollback") == ["resolve", "health", "flip"]
+
+
+@pytest.mark.parametrize("step", ["start", "health", "smoke", "flip"])
+def test_a_failure_before_the_bake_removes_the_new_colour(step: str) -> None:
+    assert machine.next_step("deploy", step, ok=False) == ("deploy", "remove")
+    assert machine.next_step("deploy", "remove", ok=True) == ("deploy", machine.ABORTED)
+
+
+def test_an_alert_in_the_bake_flips_back_and_a_cold_spare_falls_back_to_a_redeploy() -> None:
+    assert machine.next_step("deploy", "bake", ok=False) == ("deploy", "flip-back")
+    assert machine.next_step("deploy", "flip-back", ok=True) == ("deploy", machine.FLIPPED_BACK)
+    assert machine.next_step("deploy", "flip-back", ok=False) == ("deploy", machine.FAILED)
+    assert machine.next_step("deploy", "resolve", ok=False) == ("deploy", machine.FAILED)
+    # A warm spare that does not answer: the rest is the cold rollback's path.
+    assert machine.next_step("warm-rollback", "health", ok=False) == ("rollback", "start")
+    assert machine.next_step("rollback", "flip", ok=True) == ("rollback", machine.DONE)
+
+
+def entry(step: str, phase: str = END, **fields: Any) -> Entry:
+    values: dict[str, Any] = {"deploy": "d1", "kind": "deploy", "commit": B, **fields}
+    return Entry(step=step, phase=phase, **values)
+
+
+RESOLVED = entry("resolve", colour="green", previous=A, extra={"from": "blue", "warm": False})
+
+
+def test_a_deploy_cut_short_goes_back_to_the_release_it_was_replacing() -> None:
+    fix = machine.repair([RESOLVED, entry("start", colour="green")], {"blue": True, "green": True})
+    assert (fix.route, fix.commit, fix.remove) == ("blue", A, ("green",))
+    assert "not trusted" in fix.detail
+    assert not fix.failed
+
+
+def test_it_keeps_the_new_release_only_when_the_old_one_is_not_healthy() -> None:
+    fix = machine.repair([RESOLVED], {"blue": False, "green": True})
+    assert (fix.route, fix.commit, fix.remove) == ("green", B, ())
+    nothing = machine.repair([RESOLVED], {"blue": False, "green": False})
+    assert nothing.route is None
+    assert nothing.failed
+
+
+def test_a_flip_back_cut_short_is_finished_and_the_release_stays_bad() -> None:
+    judged = [RESOLVED, entry("bake", "fail", colour="green"), entry("flip-back", "begin")]
+    fix = machine.repair(judged, {"blue": True, "green": True})
+    assert (fix.route, fix.remove, fix.bad) == ("blue", ("green",), True)
+    # With the old colour gone as well, the bad release is not put back.
+    assert machine.repair(judged, {"blue": False, "green": True}).failed
+
+
+def test_a_rollback_cut_short_is_completed_and_a_warm_spare_is_never_removed() -> None:
+    rollback = entry(
+        "resolve",
+        kind="rollback",
+        commit=A,
+        colour="blue",
+        previous=B,
+        extra={"from": "green", "warm": True},
+    )
+    fix = machine.repair([rollback], {"blue": True, "green": True})
+    assert (fix.route, fix.commit, fix.remove) == ("blue", A, ())
+    spare_dead = machine.repair([rollback], {"blue": False, "green": True})
+    assert (spare_dead.route, spare_dead.remove) == ("green", ())
+    cold = [rollback, entry("start", kind="rollback", commit=A, colour="blue")]
+    assert machine.repair(cold, {"blue": False, "green": True}).remove == ("blue",)
+
+
+def test_nothing_to_repair_when_the_deploy_never_resolved() -> None:
+    fix = machine.repair([entry("resolve", "begin")], {})
+    assert (fix.route, fix.remove, fix.failed) == (None, (), False)
+
+
+def test_the_bake_alerts_on_failed_probes_a_down_server_and_new_errors_only() -> None:
+    before = Counters(5, 1, 0)
+    assert machine.bake_alert(before, Counters(5, 1, 0), up=True, failed_probes=1) is None
+    assert "2 health probes" in (machine.bake_alert(before, before, True, 2) or "")
+    assert "health checks took it out" in (machine.bake_alert(before, before, False, 0) or "")
+    grew = machine.bake_alert(before, Counters(7, 1, 1), up=True, failed_probes=0)
+    assert grew is not None
+    assert "2 5xx responses, 0 connection errors and 1 response errors" in grew
+
+
+def test_the_ledger_reads_live_spare_route_unfinished_and_bad() -> None:
+    first = [
+        Entry("d0", "deploy", "resolve", END, A, colour="blue"),
+        Entry("d0", "deploy", "start", END, A, colour="blue"),
+        Entry("d0", "deploy", "flip", "begin", A, colour="blue", route="blue"),
+        Entry("d0", "deploy", "flip", END, A, colour="blue"),
+        Entry("d0", "deploy", FINISH, END, A, outcome="done"),
+    ]
+    second = [
+        Entry("d1", "deploy", "start", END, B, colour="green", previous=A),
+        Entry("d1", "deploy", "flip", "begin", B, colour="green", route="green", previous=A),
+    ]
+    state = read(first + second)
+    assert state.live is not None
+    assert (state.live.commit, state.live.colour) == (A, "blue")
+    assert state.route == "green"  # a flip in progress: where a restarted switch must go
+    assert [e.step for e in state.unfinished] == ["start", "flip"]
+    back = [
+        Entry("d1", "deploy", "flip", END, B, colour="green", previous=A),
+        Entry("d1", "deploy", "flip-back", END, B, colour="green", route="blue", previous=A),
+        Entry("d1", "deploy", FINISH, END, B, outcome="flipped-back", extra={"bad": True}),
+    ]
+    state = read(first + second + back)
+    assert state.live is not None
+    assert (state.live.commit, state.live.colour) == (A, "blue")
+    assert state.colours == {"blue": A, "green": None}
+    assert state.spare is None
+    assert state.bad == frozenset({B})
+    assert state.unfinished == []
+    assert state.releases_live() == [B, A]
+
+
+def test_a_line_cut_short_by_a_crash_is_skipped_and_the_next_one_kept(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path, "prod")
+    ledger.append(Entry("d0", "deploy", "resolve", "begin", A))
+    with ledger.path.open("a") as out:
+        out.write('{"deploy": "d0", "kind": "dep')
+    ledger.append(Entry("d0", "deploy", "resolve", "fail", A))
+    assert [e.phase for e in ledger.entries()] == ["begin", "fail"]
