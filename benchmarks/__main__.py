@@ -13,6 +13,7 @@ SUITES: dict[str, str] = {
     "tutor": "benchmarks.tutor",
     "release": "benchmarks.release",
     "deploy": "benchmarks.deploy",
+    "github-deploy": "benchmarks.github_deploy",
 }
 
 

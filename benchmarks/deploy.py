@@ -132,6 +132,35 @@ class Environment:
             "DEPLOYBOT_REDIS_URL": self.redis_url,
         }
 
+    @classmethod
+    def beside(
+        cls, root: Path, staged: Path, runtime: str, redis_url: str, bake_s: float
+    ) -> Environment:
+        """An environment whose data dir holds the staged releases (hard links)."""
+        (root / "data").mkdir(parents=True)
+        for part in ("releases", "blobs", "trees"):
+            shutil.copytree(staged / part, root / "data" / part, copy_function=os.link)
+        return cls(root, runtime, redis_url, bake_s)
+
+    @contextmanager
+    def proxied(self) -> Iterator[None]:
+        """`deploybot proxy` serving the front for the block; both colours stopped after it."""
+        log_path = self.root / "proxy.log"
+        with log_path.open("w") as log:
+            proxy = subprocess.Popen(  # noqa: S603 - this interpreter's deploybot
+                self.command("proxy"), stdout=log, stderr=subprocess.STDOUT, env=self.env
+            )
+        try:
+            while "deploybot proxy: HAProxy" not in log_path.read_text():
+                if proxy.poll() is not None:
+                    raise RuntimeError(log_path.read_text())
+                time.sleep(0.05)
+            yield
+        finally:
+            proxy.terminate()
+            proxy.wait()
+            _stop_colours(self, self.runtime)
+
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "deploybot", *args, "--config", str(self.config)]
 
@@ -159,15 +188,12 @@ class Environment:
         return list(runs.values())
 
 
-def _stage(tmp: Path, address: str) -> tuple[Path, str, str, Path]:
-    """Two releases of the tutor staged by Docker (their trees serve the process runtime too)."""
-    import docker
-
-    client = docker.from_env(timeout=600)
+def stage_two(tmp: Path, staging: Staging) -> tuple[Path, str, str, Path]:
+    """Two releases of the tutor staged (by Docker when `staging` has an engine; their trees
+    serve the process runtime either way): (data dir, first, second, repository)."""
     repo = tutor_repository(tmp / "tutor", author="bench")
     second = repo.commit({"NOTES.md": "the second release\n"}, "second")
     first = repo.git("rev-parse", "HEAD~1")
-    staging = Staging(tmp / "staged", Registry(address, client), client)
     workspace = Workspace(tmp / "workspaces", repo.url)
     for sha, override in ((first, Override("bench", "first")), (second, None)):
         source = workspace.checkout(sha, tmp / "checkouts" / sha)
@@ -176,7 +202,14 @@ def _stage(tmp: Path, address: str) -> tuple[Path, str, str, Path]:
             Request("bench/tutor", sha, source, "cli", "bench", override=override),
             print_nothing,
         )
-    return tmp / "staged", first, second, repo.path
+    return staging.data_dir, first, second, repo.path
+
+
+def _stage(tmp: Path, address: str) -> tuple[Path, str, str, Path]:
+    import docker
+
+    client = docker.from_env(timeout=600)
+    return stage_two(tmp, Staging(tmp / "staged", Registry(address, client), client))
 
 
 def print_nothing(_: Any) -> None:
@@ -193,20 +226,8 @@ def _runtime(
     quick: bool,
 ) -> dict[str, Any]:
     first, second = commits
-    root = tmp / runtime
-    (root / "data").mkdir(parents=True)
-    for part in ("releases", "blobs", "trees"):
-        shutil.copytree(staged / part, root / "data" / part, copy_function=os.link)
-    env = Environment(root, runtime, redis_url, bake_s=2 if quick else 5)
-    proxy_log = (root / "proxy.log").open("w")
-    proxy = subprocess.Popen(  # noqa: S603 - this interpreter's deploybot
-        env.command("proxy"), stdout=proxy_log, stderr=subprocess.STDOUT, env=env.env
-    )
-    try:
-        while "deploybot proxy: HAProxy" not in (root / "proxy.log").read_text():
-            if proxy.poll() is not None:
-                raise RuntimeError((root / "proxy.log").read_text())
-            time.sleep(0.05)
+    env = Environment.beside(tmp / runtime, staged, runtime, redis_url, bake_s=2 if quick else 5)
+    with env.proxied():
         env.run("deploy", first, repo=repo)
         load = Load(env.front)
         with load.running():
@@ -229,11 +250,6 @@ def _runtime(
             "busy": load.latencies(calm_end, busy_end),
             "steps": env.steps()[1:],
         }
-    finally:
-        proxy.terminate()
-        proxy.wait()
-        proxy_log.close()
-        _stop_colours(env, runtime)
 
 
 def _stop_colours(env: Environment, runtime: str) -> None:

@@ -104,8 +104,10 @@ def requested_action(event: sansio.Event, context: Context) -> Decision:
             sender=payload.text(data, "sender", "login", max_len=100),
             delivery_id=event.delivery_id,
         ),
-        # One button press per deploy check run: a second "rollback" must not roll back twice.
-        logical_key=f"action:{run_id}:{identifier}",
+        # One press per person per check run: a double click rolls back once, while a press
+        # refused (a reader's, say) does not disable the button for a maintainer. A second
+        # maintainer's press finds the release no longer live and is told so.
+        logical_key=f"action:{run_id}:{identifier}:{payload.number(data, 'sender', 'id')}",
     )
 
 

@@ -1,13 +1,15 @@
-"""Parse PR comment commands (pure): which one command a comment asks for, or what to reply."""
+"""Parse PR comment commands (pure): which one command a comment asks for, or what to reply.
+
+Environment names are only parsed here: data/deploy.yaml on the default branch is their one
+source, and the worker that reads it answers an unknown one (with "did you mean")."""
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from core.commands import COMMANDS, USAGE, help_text
+from core.commands import COMMANDS, USAGE, help_text, suggest
 
 # A command line: "/word" then only whitespace-separated arguments. "/usr/bin" is no command.
 _COMMAND_LINE = re.compile(r"/([A-Za-z][A-Za-z-]{0,29})(?:[ \t]+(.*))?")
@@ -46,12 +48,12 @@ class Dropped:
 Parsed = Command | Reply | Dropped
 
 
-def parse_comment(body: str, environments: Sequence[str]) -> Parsed | None:
+def parse_comment(body: str) -> Parsed | None:
     """The one command a comment asks for: the first known command wins; otherwise the first
     unknown or malformed one is answered; None when the comment has no command line at all."""
     first_problem: Reply | Dropped | None = None
     for name, args in command_lines(body):
-        parsed = _parse(name, args, environments)
+        parsed = _parse(name, args)
         if isinstance(parsed, Command):
             return parsed
         first_problem = first_problem or parsed
@@ -85,9 +87,9 @@ def command_lines(body: str) -> Iterator[tuple[str, list[str]]]:
                 yield match.group(1).lower(), (match.group(2) or "").split()
 
 
-def _parse(name: str, args: list[str], environments: Sequence[str]) -> Parsed:
+def _parse(name: str, args: list[str]) -> Parsed:
     if name not in COMMANDS:
-        return Reply(help_text(_unknown(f"`/{name}` is not a command.", name, COMMANDS, "/")))
+        return Reply(help_text(suggest(f"`/{name}` is not a command.", name, COMMANDS, "/")))
     unsafe = [arg for arg in args if not _SAFE_ARG.fullmatch(arg)]
     if unsafe:
         return Dropped(f"/{name} has an argument with characters commands never use")
@@ -95,9 +97,9 @@ def _parse(name: str, args: list[str], environments: Sequence[str]) -> Parsed:
     if name in {"deploy", "status"}:
         if len(args) > 1:
             return usage
-        return _with_env(Command(name), args, environments)
+        return Command(name, env=args[0].lower() if args else None)
     if name == "rollback":
-        return _rollback(args, environments, usage)
+        return _rollback(args, usage)
     if name == "ok-to-test":
         if len(args) > 1 or (args and not _SHA.fullmatch(args[0])):
             return usage
@@ -109,7 +111,7 @@ def _parse(name: str, args: list[str], environments: Sequence[str]) -> Parsed:
     return usage if args else Command(name)
 
 
-def _rollback(args: list[str], environments: Sequence[str], usage: Reply) -> Parsed:
+def _rollback(args: list[str], usage: Reply) -> Parsed:
     sha = None
     lowered = [arg.lower() for arg in args]
     if "to" in lowered:
@@ -117,26 +119,7 @@ def _rollback(args: list[str], environments: Sequence[str], usage: Reply) -> Par
         if at != len(args) - 2 or not _SHA.fullmatch(args[-1]):
             return usage
         sha = args[-1].lower()
-        args = args[:at]
-    if len(args) > 1:
+        lowered = lowered[:at]
+    if len(lowered) > 1:
         return usage
-    parsed = _with_env(Command("rollback"), args, environments)
-    if isinstance(parsed, Command):
-        return Command("rollback", env=parsed.env, sha=sha)
-    return parsed
-
-
-def _with_env(command: Command, args: list[str], environments: Sequence[str]) -> Parsed:
-    env = args[0].lower() if args else environments[0]
-    if env not in environments:
-        known = ", ".join(f"`{e}`" for e in environments)
-        problem = f"`{env}` is not a configured environment (known: {known})."
-        return Reply(help_text(_unknown(problem, env, environments)))
-    return Command(command.name, env=env)
-
-
-def _unknown(problem: str, given: str, choices: Sequence[str], prefix: str = "") -> str:
-    close = difflib.get_close_matches(given, choices, n=1, cutoff=0.6)
-    if not close:
-        return problem
-    return f"{problem} Did you mean `{prefix}{close[0]}`?"
+    return Command("rollback", env=lowered[0] if lowered else None, sha=sha)

@@ -27,7 +27,7 @@ def comment(event: sansio.Event, context: Context) -> Decision:
     if payload.text(data, "comment", "user", "type", max_len=32) == "Bot":
         return Ignore("comment by a bot")
     body = payload.optional_text(data, "comment", "body", max_len=MAX_COMMENT_CHARS) or ""
-    parsed = parse_comment(body, context.settings.environments)
+    parsed = parse_comment(body)
     if parsed is None:
         return Ignore("no command in comment")
     if isinstance(parsed, Dropped):

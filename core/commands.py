@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from typing import Final
 
 USAGE: Final[dict[str, str]] = {
@@ -22,3 +24,11 @@ def help_text(problem: str | None = None) -> str:
     usage = "\n".join(f"- `{line}`" for line in USAGE.values())
     intro = f"{problem}\n\n" if problem else ""
     return f"{HELP_MARKER}\n{intro}Commands (each on its own line of a comment):\n{usage}"
+
+
+def suggest(problem: str, given: str, choices: Sequence[str], prefix: str = "") -> str:
+    """The problem, with "Did you mean" the closest choice when one is close."""
+    close = difflib.get_close_matches(given, choices, n=1, cutoff=0.6)
+    if not close:
+        return problem
+    return f"{problem} Did you mean `{prefix}{close[0]}`?"

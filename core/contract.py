@@ -195,6 +195,18 @@ class RecordInstallation(Delivered):
 
 # -- sent by the workers themselves --------------------------------------------------------------
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class RunDeploy(OnComment):
+    """A /deploy the command task accepted (permission, a merged PR, a known environment): its
+    merge commit staged if need be, then deployed. Long work, so a queue of its own kind."""
+
+    NAME: ClassVar[str] = "workers.deploys.run"
+    QUEUE: ClassVar[str] = QUEUE_LONG
+    env: str
+    sha: str  # the pull request's merge commit
+    default_branch: str  # where data/deploy.yaml was read
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Recover(Message):
     """Start again every run whose worker died (beat, and once after a worker starts)."""
 
@@ -227,6 +239,7 @@ CONTRACT: Final[tuple[type[Message], ...]] = (
     Rerun,
     RunRelease,
     RunCommand,
+    RunDeploy,
     CommandHelp,
     CheckRunAction,
     RecordMerge,

@@ -15,14 +15,12 @@ PREFIX = "DEPLOYBOT_"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_DATA_DIR = ".deploybot"
-DEFAULT_ENVIRONMENTS = ("production",)
 DEFAULT_DEPLOY_LEASE_S = 30.0
 # Shorter fragments of a secret (e.g. the last line of a PEM) are too likely to be ordinary text.
 MIN_SECRET_PART = 16
 # Scheduled matrix triggers (cron: minute hour day-of-month month day-of-week, UTC).
 DEFAULT_NIGHTLY_CRON = "0 3 * * *"
 DEFAULT_WEEKLY_CRON = "0 4 * * 0"
-_ENVIRONMENT_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
 _REGISTRY = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
 _BOOLEANS = {
     "1": True,
@@ -50,8 +48,6 @@ class Settings:
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     # Whether draft pull requests get CI runs (the receiver's pipeline decision).
     run_on_draft: bool = True
-    # Environment names `/deploy`, `/rollback` and `/status` accept; the first is the default.
-    environments: tuple[str, ...] = DEFAULT_ENVIRONMENTS
     # Where workers fetch a repository from, with "{repo}" for owner/name; None derives it from
     # GITHUB_API_URL (github.com or the GHES host). Tests point it at file:// repositories.
     git_url: str | None = None
@@ -77,6 +73,11 @@ class Settings:
             value = env.get(PREFIX + name, "").strip()
             return value or None
 
+        _retired(
+            "ENVIRONMENTS",
+            get("ENVIRONMENTS"),
+            "environments are the ones data/deploy.yaml names on the default branch",
+        )
         redis_url = get("REDIS_URL") or DEFAULT_REDIS_URL
         if urlparse(redis_url).scheme not in {"redis", "rediss", "unix"}:
             raise ConfigError(
@@ -110,7 +111,6 @@ class Settings:
             github_api_url=api_url,
             data_dir=Path(get("DATA_DIR") or DEFAULT_DATA_DIR),
             run_on_draft=_boolean("RUN_ON_DRAFT", get("RUN_ON_DRAFT"), default=True),
-            environments=_environments(get("ENVIRONMENTS")),
             git_url=_git_url(get("GIT_URL")),
             nightly_cron=_cron("NIGHTLY_CRON", get("NIGHTLY_CRON") or DEFAULT_NIGHTLY_CRON),
             weekly_cron=_cron("WEEKLY_CRON", get("WEEKLY_CRON") or DEFAULT_WEEKLY_CRON),
@@ -165,6 +165,27 @@ class Settings:
             ]
         return [value for value in found if value]
 
+    def environ(self) -> dict[str, str]:
+        """The DEPLOYBOT_* variables that configure a child process exactly as this one is
+        (secrets included: for the processes this one starts, never for any output)."""
+        given: dict[str, str | None] = {
+            "WEBHOOK_SECRET": self.webhook_secret,
+            "REDIS_URL": self.redis_url,
+            "GITHUB_APP_ID": str(self.github_app_id) if self.github_app_id is not None else None,
+            "GITHUB_PRIVATE_KEY": self.github_private_key,
+            "GITHUB_API_URL": self.github_api_url,
+            "DATA_DIR": str(self.data_dir),
+            "RUN_ON_DRAFT": str(self.run_on_draft).lower(),
+            "GIT_URL": self.git_url,
+            "NIGHTLY_CRON": self.nightly_cron,
+            "WEEKLY_CRON": self.weekly_cron,
+            "ONCALL_ISSUE": str(self.oncall_issue) if self.oncall_issue is not None else None,
+            "STAGE_SANDBOX": str(self.stage_sandbox).lower(),
+            "REGISTRY": self.registry,
+            "DEPLOY_LEASE_S": repr(self.deploy_lease_s),
+        }
+        return {PREFIX + name: value for name, value in given.items() if value is not None}
+
     def describe(self) -> list[tuple[str, str]]:
         """(variable, shown value) pairs for `deploybot doctor`; secrets show only set/unset."""
 
@@ -179,7 +200,6 @@ class Settings:
             (PREFIX + "GITHUB_API_URL", self.github_api_url),
             (PREFIX + "DATA_DIR", str(self.data_dir)),
             (PREFIX + "RUN_ON_DRAFT", str(self.run_on_draft).lower()),
-            (PREFIX + "ENVIRONMENTS", ",".join(self.environments)),
             (PREFIX + "GIT_URL", self.git_url or "derived from GITHUB_API_URL"),
             (PREFIX + "NIGHTLY_CRON", self.nightly_cron),
             (PREFIX + "WEEKLY_CRON", self.weekly_cron),
@@ -226,17 +246,10 @@ def _boolean(name: str, text: str | None, *, default: bool) -> bool:
         raise ConfigError(f"{PREFIX}{name}={text!r} must be true or false") from None
 
 
-def _environments(text: str | None) -> tuple[str, ...]:
-    if text is None:
-        return DEFAULT_ENVIRONMENTS
-    names = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
-    bad = [name for name in names if not _ENVIRONMENT_NAME.fullmatch(name)]
-    if not names or bad:
-        raise ConfigError(
-            f"{PREFIX}ENVIRONMENTS={text!r} must be a comma-separated list of environment names "
-            "(letters, digits, '_', '.', '-'; at most 40 characters each), e.g. production,staging"
-        )
-    return names
+def _retired(name: str, text: str | None, instead: str) -> None:
+    """A setting an older version read: refused, so that nobody relies on it in vain."""
+    if text is not None:
+        raise ConfigError(f"{PREFIX}{name} is no longer read: {instead}; unset it")
 
 
 def _git_url(text: str | None) -> str | None:

@@ -13,6 +13,7 @@ errors). The one source of environment names: the first one is the default of ev
         gate: {threshold: 0.95, max_relative_drop: 0.02}
         permission: write                    # least repository permission for /deploy, /rollback
         lock: queue                          # queue | refuse a /deploy while another runs
+        switch: haproxy                      # haproxy | embedded (the demo's stand-in)
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ COLOURS: Final = ("blue", "green")
 RUNTIMES: Final = ("docker", "process")
 PERMISSIONS: Final = ("read", "write", "admin")
 LOCKS: Final = ("queue", "refuse")
+# The traffic switch: HAProxy (deploybot proxy), or the embedded demo's in-process stand-in.
+SWITCHES: Final = ("haproxy", "embedded")
 VERDICTS: Final = ("correct", "incorrect", "no_verb_found")
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
 _ADDRESS = re.compile(r"([A-Za-z0-9.-]+):([0-9]{1,5})")
@@ -47,6 +50,7 @@ _ENV_KEYS: Final = frozenset(
         "gate",
         "permission",
         "lock",
+        "switch",
     }
 )
 
@@ -94,6 +98,7 @@ class Environment:
     gate: Policy = field(default_factory=Policy)
     permission: str = "write"
     lock: Literal["queue", "refuse"] = "queue"
+    switch: Literal["haproxy", "embedded"] = "haproxy"
 
     def other(self, colour: str) -> str:
         """The colour that is not `colour`."""
@@ -107,6 +112,10 @@ class DeployConfig:
     @property
     def default(self) -> Environment:
         return next(iter(self.environments.values()))
+
+    def switched_by(self, switch: str) -> list[Environment]:
+        """The environments whose traffic `switch` carries."""
+        return [env for env in self.environments.values() if env.switch == switch]
 
     def environment(self, name: str | None) -> Environment:
         """The named environment (the default for None); KeyError listing the known ones."""
@@ -186,6 +195,11 @@ def _optional(reader: Reader, fields: dict[str, Node], what: str, env: Environme
     if "lock" in fields:
         changes["lock"] = cast(
             Literal["queue", "refuse"], _choice(reader, fields["lock"], f"{what}: lock", LOCKS)
+        )
+    if "switch" in fields:
+        changes["switch"] = cast(
+            Literal["haproxy", "embedded"],
+            _choice(reader, fields["switch"], f"{what}: switch", SWITCHES),
         )
     if "bake_s" in fields:
         changes["bake_s"] = _positive(reader, fields["bake_s"], f"{what}: bake_s", zero=True)

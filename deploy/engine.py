@@ -92,6 +92,9 @@ class Run:
     flipped: bool = False
     switch_ms: float | None = None  # how long the switch took to route to the new colour
     failure: tuple[str, str] | None = None
+    # A rollback asked without a target leaves the release it rolls back from as bad; one to a
+    # named release (forward again, say) judges nothing.
+    leaves_bad: bool = False
 
 
 class Engine:
@@ -111,19 +114,25 @@ class Engine:
 
     # -- the two commands -------------------------------------------------------------------
 
-    def deploy(self, commit: str) -> Result:
+    def deploy(self, commit: str, run_id: str | None = None) -> Result:
+        """Put `commit`'s staged release live; `run_id` names the run in the ledger (a caller
+        that records it first can find the run after a crash)."""
         state = self.place.state()
         if state.live is not None and state.live.commit == commit:
             return Result(
                 UNCHANGED, commit, f"{commit[:12]} is already live on {state.live.colour}"
             )
-        return self._drive(Run("deploy", "deploy", commit, self.by))
+        return self._drive(_run("deploy", commit, self.by, run_id))
 
-    def rollback(self, to: str | None = None) -> Result:
+    def rollback(
+        self, to: str | None = None, run_id: str | None = None, back: bool | None = None
+    ) -> Result:
+        """Go to `to`, or without it to the previous good release. `back` (default: no `to`
+        given) marks the release left as bad, for a caller that chose the target the same way."""
         state = self.place.state()
         if state.live is None:
             return Result(machine.FAILED, to or "", "nothing is live to roll back from", "resolve")
-        target = to or _previous_good(state, state.live.commit)
+        target = to or rollback_target(state)
         if target is None:
             return Result(
                 machine.FAILED,
@@ -133,7 +142,9 @@ class Engine:
             )
         if target == state.live.commit:
             return Result(UNCHANGED, target, f"{target[:12]} is already live")
-        return self._drive(Run("rollback", "rollback", target, self.by))
+        run = _run("rollback", target, self.by, run_id)
+        run.leaves_bad = to is None if back is None else back
+        return self._drive(run)
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -147,7 +158,8 @@ class Engine:
                 plan = run.plan  # resolve decides between a warm and a cold rollback
             plan, step = machine.next_step(plan, step, ok)
         failed_step, detail = run.failure or (None, "")
-        self._write(run, FINISH, END, outcome=step, detail=detail, bad=step == machine.FLIPPED_BACK)
+        bad = step == machine.FLIPPED_BACK
+        self._write(run, FINISH, END, outcome=step, detail=detail, bad=bad, left=run.leaves_bad)
         return Result(step, run.commit, detail, failed_step if step != machine.DONE else None)
 
     def _step(self, run: Run, step: str) -> bool:
@@ -197,8 +209,11 @@ class Engine:
         detail: str = "",
         seconds: float | None = None,
         bad: bool = False,
+        left: bool = False,
     ) -> None:
         extra: dict[str, object] = {"bad": True} if bad else {}
+        if left:
+            extra["left_bad"] = True
         if seconds is not None:
             extra["seconds"] = round(seconds, 3)
         if step == "resolve" and phase == END:
@@ -413,10 +428,33 @@ def _artifact(place: Place, manifest: Manifest) -> Artifact:
     return artifact
 
 
-def _previous_good(state: State, live: str) -> str | None:
-    """The release live before `live` that was never flipped back from."""
+def _run(kind: str, commit: str, by: str, run_id: str | None) -> Run:
+    return Run(kind, kind, commit, by, id=run_id) if run_id else Run(kind, kind, commit, by)
+
+
+def rollback_target(state: State) -> str | None:
+    """What a rollback without a target goes to: while a deploy is unfinished, the release it
+    was replacing (a rollback then stops it); otherwise the latest release live before the live
+    one that was neither flipped back from nor rolled back from (None when there is none)."""
+    replacing = next((e.previous for e in state.unfinished if e.previous), None)
+    if state.unfinished and state.unfinished[0].kind == "deploy" and replacing:
+        return replacing
+    if state.live is None:
+        return None
+    live = state.live.commit
     earlier = [c for c in state.releases_live() if c != live and c not in state.bad]
     return earlier[-1] if earlier else None
+
+
+def outcome_of(state: State, run_id: str) -> Result | None:
+    """How the run ended, read back from its finish in the ledger (None: it has not)."""
+    for deploy in state.deploys:
+        for entry in deploy:
+            if entry.deploy == run_id and entry.step == FINISH:
+                failed = next((e.step for e in deploy if e.phase == FAIL), None)
+                step = failed if entry.outcome not in {machine.DONE, machine.RECONCILED} else None
+                return Result(entry.outcome, entry.commit, entry.detail, step)
+    return None
 
 
 def reassert(env: Environment, state: State, switch: Switch) -> str:

@@ -93,7 +93,7 @@ class State:
     route: str | None  # the colour traffic is meant to go to (a flip in progress included)
     unfinished: list[Entry]  # every entry of a deploy that has no finish yet
     deploys: list[list[Entry]]  # every deploy and rollback, oldest first, its entries in order
-    bad: frozenset[str]  # releases that were flipped back from
+    bad: frozenset[str]  # releases flipped back from or rolled back from, not deployed since
 
     @property
     def spare(self) -> tuple[str, str] | None:
@@ -121,12 +121,24 @@ def read(entries: Sequence[Entry]) -> State:
         grouped.setdefault(entry.deploy, []).append(entry)
         if entry.route is not None:
             route = entry.route
-        if entry.step == FINISH and entry.extra.get("bad"):
-            bad.add(entry.commit)
+        if entry.step == FINISH:
+            _judge(entry, bad)
         live = _apply(entry, live, colours)
     deploys = list(grouped.values())
     open_ = [d for d in deploys if not any(e.step == FINISH for e in d)]
     return State(live, colours, route, open_[-1] if open_ else [], deploys, frozenset(bad))
+
+
+def _judge(finish: Entry, bad: set[str]) -> None:
+    """What a finished run says of releases: the bake flipped back from it, or a rollback to
+    "the previous release" left it (both: bad, never a rollback's target); a release deployed
+    again is judged afresh."""
+    if finish.extra.get("bad"):
+        bad.add(finish.commit)
+    elif finish.outcome == "done" and finish.extra.get("left_bad") and finish.previous:
+        bad.add(finish.previous)
+    elif finish.outcome == "done" and finish.kind == "deploy":
+        bad.discard(finish.commit)
 
 
 def _apply(entry: Entry, live: Live | None, colours: dict[str, str | None]) -> Live | None:

@@ -47,10 +47,14 @@ class Holder:
     kind: str  # deploy | rollback | reconcile
     commit: str
     since: str
+    pr: int | None = None  # the pull request it was asked on, when it came from GitHub
+    link: str = ""  # where to watch it (its check run)
 
     def describe(self) -> str:
         what = f"{self.kind} of {self.commit[:12]}" if self.commit else self.kind
-        return f"{what} by {self.who}, since {self.since}"
+        where = f" from #{self.pr}" if self.pr is not None else ""
+        watch = f" ({self.link})" if self.link else ""
+        return f"{what}{where} by {self.who}, since {self.since}{watch}"
 
 
 class Lease:
@@ -177,5 +181,5 @@ class Locks:
         self._call(lambda: script(keys=keys, args=[token]))
 
 
-def holder_now(who: str, kind: str, commit: str) -> Holder:
-    return Holder(who, kind, commit, datetime.now(UTC).isoformat(timespec="seconds"))
+def holder_now(who: str, kind: str, commit: str, pr: int | None = None, link: str = "") -> Holder:
+    return Holder(who, kind, commit, datetime.now(UTC).isoformat(timespec="seconds"), pr, link)

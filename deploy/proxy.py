@@ -72,7 +72,7 @@ def start(config: DeployConfig, paths: Paths) -> subprocess.Popen[bytes]:
 
 def reassert_all(config: DeployConfig, switch: HAProxy, ledgers: Path) -> list[str]:
     said = []
-    for env in config.environments.values():
+    for env in config.switched_by("haproxy"):
         said.append(reassert(env, read(Ledger(ledgers, env.name).entries()), switch))
     return said
 

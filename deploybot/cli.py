@@ -98,7 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     demo_cmd = commands.add_parser(
-        "demo", help="the whole bot on this machine, no services needed: a PR's CI end to end"
+        "demo",
+        help="the whole bot on this machine, no services needed: a PR's CI, /deploy, /rollback",
+    )
+    demo_cmd.add_argument(
+        "--json", action="store_true", help="the timeline as one JSON object on standard output"
     )
     demo_cmd.set_defaults(run=_demo)
 

@@ -11,70 +11,22 @@ import json
 import re
 import socket
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Final
 
-import redis
-
-from core.errors import ConfigError, DeploybotError
+from core.errors import DeploybotError
 from core.settings import Settings
-from deploy import health, proxy
-from deploy.backends.base import Backend
-from deploy.config import DEFAULT_PATH, DeployConfig, Environment, load_config
+from deploy import places, proxy
+from deploy.config import DEFAULT_PATH, Environment
 from deploy.engine import Engine, Place, Result
-from deploy.ledger import Ledger, State
 from deploy.lock import Busy, Holder, Lease, LockBusy, Locks, holder_now
 from deploy.release import Blocked, Staging
-from deploy.switch.haproxy import HAProxy, Paths
 from deploybot import releases
 
 EXIT_FAILED: Final = 1
 EXIT_BLOCKED: Final = 3
 EXIT_LOCKED: Final = 4
 _FULL_SHA: Final = re.compile(r"[0-9a-f]{40}")
-
-
-def read_config(path: str) -> DeployConfig:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read the deploy configuration {path}: {exc.strerror}") from None
-    return load_config(text, path)
-
-
-def environment(config: DeployConfig, name: str | None) -> Environment:
-    try:
-        return config.environment(name)
-    except KeyError as exc:
-        raise ConfigError(str(exc.args[0])) from None
-
-
-def proxy_paths(settings: Settings) -> Paths:
-    return Paths(settings.data_dir / "haproxy")
-
-
-def backend(settings: Settings, env: Environment) -> Backend:
-    if env.runtime == "docker":
-        import docker
-
-        from deploy.backends.docker import DockerBackend
-
-        return DockerBackend(docker.from_env(timeout=120))
-    from deploy.backends.process import ProcessBackend
-
-    return ProcessBackend(settings.data_dir / "run")
-
-
-def place(settings: Settings, env: Environment, repository: str) -> Place:
-    return Place(
-        env,
-        Ledger(settings.data_dir / "ledger", env.name),
-        backend(settings, env),
-        HAProxy(proxy_paths(settings)),
-        Staging(settings.data_dir),
-        repository,
-    )
 
 
 def who() -> str:
@@ -86,7 +38,7 @@ def _told(holder: Holder) -> None:
 
 
 def _locks(settings: Settings) -> Locks:
-    return Locks(redis.Redis.from_url(settings.redis_url), settings.deploy_lease_s)
+    return places.locks(settings.redis_url, settings.deploy_lease_s)
 
 
 def _lock(settings: Settings, env: Environment, kind: str, commit: str, busy: Busy) -> Lease:
@@ -120,8 +72,8 @@ def _commit(sha: str, staging: Staging, repository: str, repo_dir: Path) -> str:
 def _setup(args: argparse.Namespace) -> tuple[Settings, Environment, Place]:
     """The settings, the environment --env names in --config, and its deploy parts here."""
     settings = Settings.from_env()
-    env = environment(read_config(args.config), args.env)
-    return settings, env, place(settings, env, _repository(args))
+    env = places.environment(places.read_config(args.config), args.env)
+    return settings, env, places.place(settings.data_dir, env, _repository(args))
 
 
 def run_deploy(args: argparse.Namespace) -> int:
@@ -174,59 +126,6 @@ def run_rollback(args: argparse.Namespace) -> int:
         return EXIT_FAILED
 
 
-def status(settings: Settings, env: Environment, repository: str) -> dict[str, Any]:
-    """What is live, the spare, the lock and the last deploy's steps (reconciling first a deploy
-    whose holder died)."""
-    where = place(settings, env, repository)
-    locks = _locks(settings)
-    state = where.state()
-    if state.unfinished and locks.holder(env.name) is None:
-        try:
-            with locks.acquire(env.name, holder_now(who(), "reconcile", ""), "refuse"):
-                Engine(where, lambda _: None, who()).reconcile()
-        except LockBusy:
-            pass  # someone else took it meanwhile: theirs to settle
-        state = where.state()
-    holder = locks.holder(env.name)
-    return {
-        "environment": env.name,
-        "front": str(env.front),
-        "live": asdict(state.live) if state.live else None,
-        "spare": dict(zip(("colour", "commit"), state.spare, strict=True)) if state.spare else None,
-        "colours": {c: _probe(where, c, state) for c in env.colours},
-        "lock": asdict(holder) if holder else None,
-        "in_progress": bool(state.unfinished),
-        "bad": sorted(state.bad),
-        "last": _last_steps(state),
-    }
-
-
-def _probe(where: Place, colour: str, state: State) -> dict[str, Any]:
-    try:
-        serving = health.version(where.url(colour)).get("commit")
-    except OSError:
-        serving = None
-    return {"holds": state.colours.get(colour), "serves": serving}
-
-
-def _last_steps(state: State) -> list[dict[str, Any]]:
-    if not state.deploys:
-        return []
-    return [
-        {
-            "step": e.step,
-            "phase": e.phase,
-            "commit": e.commit,
-            "at": e.at,
-            "seconds": e.extra.get("seconds"),
-            "outcome": e.outcome,
-            "detail": e.detail.splitlines()[0] if e.detail else "",
-        }
-        for e in state.deploys[-1]
-        if e.phase != "begin"
-    ]
-
-
 def _describe(found: dict[str, Any]) -> str:
     live = found["live"]
     lines = [
@@ -258,10 +157,18 @@ def _holder(found: dict[str, Any]) -> str:
 def run_status(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
-        config = read_config(args.config)
-        names = [environment(config, args.env).name] if args.env else list(config.environments)
+        config = places.read_config(args.config)
+        names = (
+            [places.environment(config, args.env).name] if args.env else list(config.environments)
+        )
         repository = _repository(args)
-        found = [status(settings, config.environments[n], repository) for n in names]
+        lock = _locks(settings)
+        found = [
+            places.status(
+                places.place(settings.data_dir, config.environments[n], repository), lock, who()
+            )
+            for n in names
+        ]
     except (DeploybotError, ImportError) as exc:
         print(f"deploybot status: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -272,8 +179,10 @@ def run_status(args: argparse.Namespace) -> int:
 def run_proxy(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
-        config = read_config(args.config)
-        return proxy.run(config, proxy_paths(settings), settings.data_dir / "ledger")
+        config = places.read_config(args.config)
+        return proxy.run(
+            config, places.proxy_paths(settings.data_dir), settings.data_dir / "ledger"
+        )
     except DeploybotError as exc:
         print(f"deploybot proxy: {exc}", file=sys.stderr)
         return EXIT_FAILED

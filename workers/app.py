@@ -26,6 +26,7 @@ TASKS: Final[dict[type[contract.Message], Handler[Any]]] = {
     contract.RunCommand: commands.run_command,
     contract.CommandHelp: commands.post_help,
     contract.CheckRunAction: commands.check_run_action,
+    contract.RunDeploy: commands.run_deploy,
     contract.RecordMerge: records.merge,
     contract.RecordPush: records.push,
     contract.RecordInstallation: records.installation,

@@ -140,7 +140,7 @@ def truncate_start(text: str, limit: int) -> str:
     return _CUT_NOTE.format(len(text) - keep) + text[len(text) - keep :]
 
 
-def _fence(text: str) -> str:
+def fence(text: str) -> str:
     """A code fence longer than any run of backticks in text, so the text cannot close it."""
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     return "`" * max(3, longest + 1)
@@ -166,10 +166,10 @@ def summary(stage: Stage, result: StageResult) -> str:
         ]
     )
     tail = result.log_tail or "(no output)"
-    fence = _fence(tail)
+    closing = fence(tail)
     # Room for the tail: everything else, including both fences and their newlines, comes first.
-    room = MAX_TEXT - len(head) - 2 * len(fence) - len("text\n\n")
-    return f"{head}{fence}text\n{truncate_start(tail, room)}\n{fence}"
+    room = MAX_TEXT - len(head) - 2 * len(closing) - len("text\n\n")
+    return f"{head}{closing}text\n{truncate_start(tail, room)}\n{closing}"
 
 
 def stage_output(stage: Stage, result: StageResult) -> Output:

@@ -1,25 +1,24 @@
-"""PR comment commands the receiver queued: /ok-to-test, /retest, /help, and not-yet commands."""
+"""PR comment commands the receiver queued: /ok-to-test, /retest, /help here; /deploy, /rollback
+and /status in workers/deploy_commands.py."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any
 
 from redis.asyncio import Redis
 
 from core import heads
 from core.commands import help_text
-from core.contract import CommandHelp, Message, Rerun, RunCommand
+from core.contract import CommandHelp, Rerun, RunCommand
 from core.settings import Settings
-from workers import messages
+from workers import deploy_commands, messages
+from workers.deploy_commands import Send
 from workers.github import RepoGitHub, repo_github
 from workers.progress import PullState, RunRecord, text
 
 log = logging.getLogger(__name__)
-
-# Queues a message (the worker app's send).
-Send = Callable[[Message], None]
 
 
 def rerun_of(command: RunCommand, sha: str) -> Rerun:
@@ -57,14 +56,19 @@ async def run(settings: Settings, command: RunCommand, send: Send) -> None:
 
 async def _act(settings: Settings, command: RunCommand, send: Send) -> None:
     async with repo_github(settings, command.installation_id, command.repo) as gh:
+        if command.command in deploy_commands.DEPLOY_COMMANDS:
+            redis = Redis.from_url(settings.redis_url)
+            try:
+                await deploy_commands.command(settings, gh, redis, command, send)
+            finally:
+                await redis.aclose()
+            return
         if not await gh.can_write(command.sender):
             reply = messages.needs_write(command.command, command.sender)
             await gh.comment(command.pr_number, reply)
             return
         await gh.react(command.comment_id, "eyes")
-        if command.command in messages.NOT_IMPLEMENTED:
-            await gh.comment(command.pr_number, messages.not_implemented(command))
-        elif command.command == "help":
+        if command.command == "help":
             await gh.comment(command.pr_number, help_text())
         elif command.command in {"ok-to-test", "retest"}:
             await _rerun(settings, gh, command, send)

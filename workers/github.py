@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 CLOCK_SKEW: Final = timedelta(seconds=60)
 # GitHub lists at most this many files of a pull request; beyond it, plan as if everything changed.
 MAX_LISTED_FILES: Final = 3000
-WRITE_PERMISSIONS: Final = frozenset({"admin", "write"})
+# The collaborator-permission API's levels, least first (maintain reads as write, triage as read).
+PERMISSION_LEVELS: Final = ("none", "read", "write", "admin")
 
 Json = dict[str, Any]
 
@@ -39,6 +40,14 @@ class PullInfo:
     author: str
     from_fork: bool
     default_branch: str
+    state: str = "open"  # open | closed
+    base_ref: str = ""  # the branch it is (or was) merged into
+    merged: bool = False
+    merge_commit_sha: str | None = None
+    merged_by: str | None = None
+    merged_at: str | None = None
+    title: str = ""
+    html_url: str = ""
 
 
 class RepoGitHub:
@@ -138,6 +147,14 @@ class RepoGitHub:
             author=str(data["user"]["login"]),
             from_fork=(data["head"]["repo"] or {}).get("full_name") != self.repo,
             default_branch=str(data["base"]["repo"]["default_branch"]),
+            state=str(data.get("state") or "open"),
+            base_ref=str(data["base"].get("ref") or ""),
+            merged=bool(data.get("merged")),
+            merge_commit_sha=data.get("merge_commit_sha"),
+            merged_by=(data.get("merged_by") or {}).get("login"),
+            merged_at=data.get("merged_at"),
+            title=str(data.get("title") or ""),
+            html_url=str(data.get("html_url") or ""),
         )
 
     async def changed_files(self, number: int) -> list[str] | None:
@@ -150,10 +167,36 @@ class RepoGitHub:
                 paths.append(str(entry["previous_filename"]))
         return None if len(paths) >= MAX_LISTED_FILES else paths
 
-    async def can_write(self, user: str) -> bool:
+    async def permission(self, user: str) -> str:
+        """The user's permission on the repository, asked of GitHub now (never a payload's
+        author_association): none, read, write or admin."""
         gh = await self.client()
         data = await gh.getitem(self._url(f"/collaborators/{user}/permission"))
-        return str(data["permission"]) in WRITE_PERMISSIONS
+        found = str(data["permission"])
+        return found if found in PERMISSION_LEVELS else "none"
+
+    async def can_write(self, user: str) -> bool:
+        return allows(await self.permission(user), "write")
+
+    # -- deployments --------------------------------------------------------------------------
+    async def create_deployment(self, body: Json) -> Json:
+        """A deployment; one GitHub made but answered 5xx for is found by ref, environment and
+        the run named in its payload instead of being made twice."""
+
+        async def made() -> Json | None:
+            gh = await self.client()
+            query = urlencode({"sha": body["ref"], "environment": body["environment"]})
+            async for found in gh.getiter(self._url(f"/deployments?{query}")):
+                if found.get("payload") == body.get("payload"):
+                    deployment: Json = found
+                    return deployment
+            return None
+
+        return await self.create_once(self._url("/deployments"), body, made)
+
+    async def create_deployment_status(self, deployment_id: int, body: Json) -> Json:
+        url = self._url(f"/deployments/{deployment_id}/statuses")
+        return await self.create_once(url, body, None)
 
     # -- comments -----------------------------------------------------------------------------
     async def comments(self, number: int) -> AsyncIterator[Json]:
@@ -183,6 +226,12 @@ class RepoGitHub:
     async def react(self, comment_id: int, content: str) -> None:
         url = self._url(f"/issues/comments/{comment_id}/reactions")
         await self.create_once(url, {"content": content}, None)
+
+
+def allows(level: str, needed: str) -> bool:
+    """Whether a collaborator with `level` has at least `needed`."""
+    known = PERMISSION_LEVELS
+    return level in known and needed in known and known.index(level) >= known.index(needed)
 
 
 @asynccontextmanager

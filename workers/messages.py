@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
-from core.contract import RunCommand
+from core.commands import suggest
+from deploy.lock import Holder
 from deploy.manifest import Manifest
 from deploy.progress import Step
-from workers.check_output import Output
+from workers.check_output import Output, fence
 from workers.conclusions import is_failed
-
-NOT_IMPLEMENTED: Final = frozenset({"deploy", "rollback", "status"})
+from workers.oncall import gate_table
 
 OK_TO_TEST_NOTE: Final = (
     "This pull request comes from a fork, so CI does not run its code yet. A maintainer with "
     "write access can comment `/ok-to-test` to run CI on the current head commit (each new push "
     "needs a new `/ok-to-test`)."
 )
-
-
-def not_implemented(command: RunCommand) -> str:
-    asked = " ".join(
-        part
-        for part in (f"/{command.command}", command.env, f"to {command.sha}" if command.sha else "")
-        if part
-    )
-    return (
-        f"`{asked}` is not implemented yet: deploybot cannot {command.command} from a comment "
-        "today. Nothing was done."
-    )
 
 
 def ok_to_test_moved(head: str) -> str:
@@ -47,7 +35,110 @@ def ok_to_test_not_head(sha: str, head: str) -> str:
 
 
 def needs_write(command: str, user: str) -> str:
-    return f"@{user} `/{command}` needs write access to this repository; nothing was done."
+    return needs_permission(f"/{command}", user, "write", None)
+
+
+def needs_permission(what: str, user: str, needed: str, has: str | None) -> str:
+    held = f" (you have {has})" if has is not None else ""
+    return (
+        f"@{user} `{what}` needs {needed} access to this repository{held}; nothing was done. "
+        f"Ask someone with {needed} access to run it."
+    )
+
+
+def unknown_environment(name: str, known: list[str]) -> str:
+    problem = f"`{name}` is not an environment of `data/deploy.yaml` (known: " + ", ".join(
+        f"`{k}`" for k in known
+    )
+    return suggest(problem + "); nothing was done.", name, known) + (
+        " Environments are read from the default branch."
+    )
+
+
+def deploy_config_broken(error: str, branch: str) -> str:
+    closing = fence(error)
+    return (
+        "deploybot cannot read its deploy configuration, so nothing was done:\n\n"
+        f"{closing}text\n{error}\n{closing}\n\n"
+        f"It is read from the default branch (`{branch}`), never from a pull request: fix it there."
+    )
+
+
+def not_merged(number: int, state: str) -> str:
+    return (
+        f"`/deploy` deploys a merged pull request's merge commit, and #{number} is {state}, not "
+        "merged: nothing was done. Merge it, then comment `/deploy` here again (or deploy a "
+        "commit from the command line: `deploybot deploy <sha>`)."
+    )
+
+
+def not_on_default(number: int, base: str, default: str) -> str:
+    return (
+        f"`/deploy` deploys what is merged into the default branch (`{default}`), and #{number} "
+        f"was merged into `{base}`: nothing was done."
+    )
+
+
+def deploy_locked(env: str, holder: Holder, busy: str) -> str:
+    then = {
+        "queue": "This one waits its turn and starts when that one ends.",
+        "refuse": (
+            f"`{env}` is configured to refuse a second deploy (`lock: refuse`): nothing was "
+            "done. Comment `/deploy` again once it has finished."
+        ),
+        "preempt": (
+            "A rollback waits for it at most one lease, then takes the lock over; that deploy "
+            "stops before its next step."
+        ),
+    }[busy]
+    return f"`{env}` is locked by the {holder.describe()}. {then}"
+
+
+def no_release_matches(prefix: str, env: str) -> str:
+    return (
+        f"`/rollback {env} to {prefix}`: no staged release of this repository starts with "
+        f"`{prefix}` (or more than one does); nothing was done. `deploybot releases` lists them."
+    )
+
+
+def button_stale(commit: str, env: str, live: str | None) -> str:
+    now = f"`{live[:12]}`" if live else "nothing"
+    return (
+        f"The Roll back button of `{commit[:12]}` acts only while that release is live in "
+        f"`{env}`, and {now} is live now: nothing was done. Comment `/rollback {env}` to roll "
+        "back from what is live."
+    )
+
+
+def button_pressed(user: str, commit: str, env: str) -> str:
+    return f"@{user} pressed Roll back on the deploy of `{commit[:12]}`: rolling `{env}` back."
+
+
+def status_reply(found: dict[str, Any]) -> str:
+    """/status in words: what is live, the spare, the lock, the last run."""
+    live, spare, lock = found["live"], found["spare"], found["lock"]
+    lines = [
+        f"**{found['environment']}** (front `{found['front']}`)",
+        f"- live: `{live['commit'][:12]}` on {live['colour']} since {live['since']} by {live['by']}"
+        if live
+        else "- live: nothing",
+        f"- spare: `{spare['commit'][:12]}` on {spare['colour']} (warm)"
+        if spare
+        else "- spare: none",
+        f"- lock: {Holder(**lock).describe()}" if lock else "- lock: free",
+    ]
+    if found["bad"]:
+        lines.append(
+            "- rolled or flipped back from: " + ", ".join(f"`{c[:12]}`" for c in found["bad"])
+        )
+    last = found["last"]
+    if last:
+        final = last[-1]
+        lines.append(
+            f"- last {final['kind']}: `{final['commit'][:12]}`, "
+            f"{final['outcome'] or final['phase']} at {final['at']}"
+        )
+    return "\n".join(lines)
 
 
 def unknown_stage(stage: str, known: list[str]) -> str:
@@ -153,46 +244,30 @@ def gate_blocked(verdict: str, report: str) -> Output:
 
 
 def release_failed(step: str, detail: str) -> Output:
-    fence = "````" if "```" in detail else "```"
+    closing = fence(detail)
     return Output(
         f"The release failed at {step}",
         f"**{step}** failed; nothing was recorded in the release index.\n\n"
-        f"{fence}text\n{detail}\n{fence}",
+        f"{closing}text\n{detail}\n{closing}",
     )
 
 
 def gate_passed(manifest: Manifest, steps: list[Step]) -> Output:
-    override = (
-        f"\n\nAccepted though inconclusive by @{manifest.override.by}: {manifest.override.reason}"
-        if manifest.override
-        else ""
-    )
     timings = ", ".join(f"{s.name} {s.seconds:.1f} s" for s in steps if s.state == "done")
     latency = (
         f"{manifest.latency_p50_ms:.2f} ms against {manifest.previous_latency_p50_ms:.2f} ms"
         if manifest.latency_p50_ms is not None and manifest.previous_latency_p50_ms is not None
         else "not measured (no previous release beside it)"
     )
-    suites = "\n".join(f"| {name} | {s.score:.4f} |" for name, s in manifest.suites.items())
-    checks = ", ".join(f"{name} {'✅' if ok else '❌'}" for name, ok in manifest.checks.items())
-    aggregate = f"{manifest.aggregate:.4f}" if manifest.aggregate is not None else "-"
     return Output(
         f"Gate {manifest.verdict}: {manifest.commit[:10]} is staged",
         "\n".join(
             [
-                f"**Gate: {manifest.verdict.upper()}**, previous release "
-                f"`{(manifest.previous_commit or 'none')[:10]}`",
-                "",
-                "| suite | score |",
-                "|---|---|",
-                suites,
-                f"| **aggregate** | {aggregate} |",
-                "",
-                f"Checks: {checks}. Latency p50, side by side: {latency}.",
+                *gate_table(manifest),
+                f"Latency p50, side by side: {latency}.",
                 f"Image `{manifest.image}`, model `{manifest.model_digest}`, "
                 f"table `{manifest.table_digest}`.",
                 f"Steps: {timings or 'staged before'}.",
             ]
-        )
-        + override,
+        ),
     )

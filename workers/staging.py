@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.errors import DeploybotError
@@ -32,8 +33,11 @@ async def stage(settings: Settings, workspace: Workspace, wanted: Wanted) -> tup
     """(conclusion, output) of staging the release; the manifest's summary when it is accepted."""
     if settings.registry is None:
         return "neutral", messages.NOT_STAGED
+    steps: list[Step] = []
     try:
-        manifest, steps = await asyncio.to_thread(_stage, settings, workspace, wanted)
+        manifest = await asyncio.to_thread(
+            stage_release, settings, workspace, wanted, True, steps.append
+        )
     except Blocked as blocked:
         return "failure", messages.gate_blocked(blocked.decision.verdict, blocked.report)
     except ReleaseFailed as failed:
@@ -43,17 +47,21 @@ async def stage(settings: Settings, workspace: Workspace, wanted: Wanted) -> tup
     return "success", messages.gate_passed(manifest, steps)
 
 
-def _stage(settings: Settings, workspace: Workspace, wanted: Wanted) -> tuple[Manifest, list[Step]]:
-    import docker
-
-    from deploy.registry import Registry
-
-    client = docker.from_env(timeout=600)
-    where = Staging(settings.data_dir, Registry(settings.require_registry(), client), client)
+def stage_release(
+    settings: Settings,
+    workspace: Workspace,
+    wanted: Wanted,
+    docker: bool,
+    progress: Callable[[Step], None],
+    token: str | None = None,
+) -> Manifest:
+    """Check the commit out and run the release's steps on it: with an image in the registry
+    when `docker`, else the served tree alone (what the process runtime deploys). Blocked,
+    ReleaseFailed or another DeploybotError when it is not recorded."""
+    where = _staging(settings) if docker else Staging(settings.data_dir)
     source = settings.data_dir / "releasing" / wanted.commit
-    steps: list[Step] = []
     try:
-        workspace.checkout(wanted.commit, source)
+        workspace.checkout(wanted.commit, source, token)
         request = Request(
             wanted.repository,
             wanted.commit,
@@ -62,6 +70,15 @@ def _stage(settings: Settings, workspace: Workspace, wanted: Wanted) -> tuple[Ma
             wanted.requested_by,
             override=wanted.override,
         )
-        return release(where, request, steps.append), steps
+        return release(where, request, progress)
     finally:
         shutil.rmtree(source, ignore_errors=True)
+
+
+def _staging(settings: Settings) -> Staging:
+    import docker
+
+    from deploy.registry import Registry
+
+    client = docker.from_env(timeout=600)
+    return Staging(settings.data_dir, Registry(settings.require_registry(), client), client)

@@ -46,7 +46,7 @@ def render(config: DeployConfig, socket: Path, state_file: Path) -> str:
         "    retry-on conn-failure empty-response",
         "    load-server-state-from-file global",
     ]
-    for env in config.environments.values():
+    for env in config.switched_by("haproxy"):
         backend = backend_name(env.name)
         lines += [
             "",

@@ -184,6 +184,14 @@ class FakeGitHub:
         with self.lock:
             return [dict(c) for c in self.state.comments.values()]
 
+    def deployments(self) -> list[dict[str, Any]]:
+        """Every deployment, oldest first, with `states`: its statuses' states in order."""
+        with self.lock:
+            return [
+                {**d, "states": [s["state"] for s in self.state.deployment_statuses[d["id"]]]}
+                for d in self.state.deployments.values()
+            ]
+
     # -- HTTP side ------------------------------------------------------------------------------
     async def _endpoint(self, request: Request) -> Response:
         body = await request.body()

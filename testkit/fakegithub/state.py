@@ -37,6 +37,8 @@ class Pull:
     state: str = "open"
     merged: bool = False
     merge_commit_sha: str | None = None
+    merged_by: str | None = None
+    merged_at: str | None = None
     draft: bool = False
     head_repo: str | None = None  # "owner/name" of a fork; None means the same repository
     files: list[Json] = field(default_factory=list)
@@ -234,6 +236,8 @@ class GitHubState:
             "draft": pull.draft,
             "merged": pull.merged,
             "merge_commit_sha": pull.merge_commit_sha,
+            "merged_by": {"login": pull.merged_by} if pull.merged_by else None,
+            "merged_at": pull.merged_at,
             "user": {"login": pull.user},
             "head": {
                 "sha": pull.head_sha,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import queue
 import time
@@ -24,6 +22,7 @@ from starlette.testclient import TestClient
 from bot.app import create_app
 from core import contract
 from core.settings import Settings
+from testkit.fakegithub import webhooks
 from testkit.serving import serve_in_thread
 from tests.conftest import WEBHOOK_SECRET
 
@@ -32,7 +31,7 @@ QUEUES = contract.QUEUES
 
 
 def sign(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return webhooks.sign(body, secret)
 
 
 def headers_for(event: str, body: bytes, delivery_id: str | None = None) -> dict[str, str]:

@@ -6,25 +6,23 @@ import pytest
 
 from bot.commands import Command, Dropped, Parsed, Reply, command_lines, parse_comment
 
-ENVS = ("production", "staging")
-
 
 @pytest.mark.parametrize(
     ("body", "command"),
     [
-        ("/deploy", Command("deploy", env="production")),
+        ("/deploy", Command("deploy")),
         ("/deploy staging", Command("deploy", env="staging")),
         ("/DEPLOY Staging", Command("deploy", env="staging")),
         ("/Deploy   staging  ", Command("deploy", env="staging")),
         ("/deploy\tstaging", Command("deploy", env="staging")),
-        ("   /deploy", Command("deploy", env="production")),
-        ("LGTM!\r\n/deploy\r\nthanks", Command("deploy", env="production")),
-        ("/rollback", Command("rollback", env="production")),
+        ("   /deploy", Command("deploy")),
+        ("LGTM!\r\n/deploy\r\nthanks", Command("deploy")),
+        ("/rollback", Command("rollback")),
         ("/rollback staging", Command("rollback", env="staging")),
-        ("/rollback to ABC1234", Command("rollback", env="production", sha="abc1234")),
+        ("/rollback to ABC1234", Command("rollback", sha="abc1234")),
         ("/rollback staging to " + "f" * 40, Command("rollback", env="staging", sha="f" * 40)),
         ("/rollback staging TO abc1234", Command("rollback", env="staging", sha="abc1234")),
-        ("/status", Command("status", env="production")),
+        ("/status", Command("status")),
         ("/status staging", Command("status", env="staging")),
         ("/retest", Command("retest")),
         ("/retest Lint", Command("retest", stage="lint")),
@@ -33,16 +31,16 @@ ENVS = ("production", "staging")
         ("/ok-to-test ABCDEF1", Command("ok-to-test", sha="abcdef1")),
         ("/help", Command("help")),
         # The first known command wins; a later one is not acted on.
-        ("/status\n/deploy", Command("status", env="production")),
+        ("/status\n/deploy", Command("status")),
         # An unknown line before a known command does not hide it.
-        ("/cc @someone\n/deploy", Command("deploy", env="production")),
+        ("/cc @someone\n/deploy", Command("deploy")),
         # Fences close only with the same character, at least as long.
-        ("```\n/deploy staging\n```\n/status", Command("status", env="production")),
+        ("```\n/deploy staging\n```\n/status", Command("status")),
         ("~~~~\n```\n/deploy\n~~~~\n/retest", Command("retest")),
     ],
 )
 def test_commands_are_found(body: str, command: Command) -> None:
-    assert parse_comment(body, ENVS) == command
+    assert parse_comment(body) == command
 
 
 @pytest.mark.parametrize(
@@ -70,11 +68,11 @@ def test_commands_are_found(body: str, command: Command) -> None:
     ],
 )
 def test_no_command_outside_plain_lines(body: str) -> None:
-    assert parse_comment(body, ENVS) is None
+    assert parse_comment(body) is None
 
 
 def reply(body: str) -> str:
-    parsed: Parsed | None = parse_comment(body, ENVS)
+    parsed: Parsed | None = parse_comment(body)
     assert isinstance(parsed, Reply), parsed
     return parsed.message
 
@@ -88,9 +86,6 @@ def reply(body: str) -> str:
         ("/stauts", "Did you mean `/status`?"),
         ("/retset", "Did you mean `/retest`?"),
         ("/ok-to-tset", "Did you mean `/ok-to-test`?"),
-        ("/deploy prod", "`prod` is not a configured environment"),
-        ("/deploy stagin", "Did you mean `staging`?"),
-        ("/rollback productoin to abc1234", "Did you mean `production`?"),
         ("/deploy production now", "Usage: `/deploy [env]`."),
         ("/rollback to", "Usage: `/rollback [env] [to <sha>]`."),
         ("/rollback to xyz", "Usage: `/rollback [env] [to <sha>]`."),
@@ -103,6 +98,21 @@ def test_typos_and_mistakes_get_a_helpful_reply(body: str, says: str) -> None:
     message = reply(body)
     assert says in message
     assert "`/rollback [env] [to <sha>]`" in message  # every reply lists the commands
+
+
+@pytest.mark.parametrize(
+    ("body", "command"),
+    [
+        ("/deploy stagin", Command("deploy", env="stagin")),
+        ("/rollback productoin to abc1234", Command("rollback", env="productoin", sha="abc1234")),
+    ],
+)
+def test_environment_names_are_passed_on_for_the_worker_to_check(
+    body: str, command: Command
+) -> None:
+    # data/deploy.yaml on the default branch is the one source of names: the worker answers
+    # an unknown one, with "did you mean" (tests/workers/test_deploy_commands_e2e.py).
+    assert parse_comment(body) == command
 
 
 def test_an_unknown_command_with_nothing_close_lists_the_commands() -> None:
@@ -125,7 +135,7 @@ def test_an_unknown_command_with_nothing_close_lists_the_commands() -> None:
     ],
 )
 def test_unsafe_arguments_are_dropped_without_echo(body: str) -> None:
-    parsed = parse_comment(body, ENVS)
+    parsed = parse_comment(body)
     assert isinstance(parsed, Dropped)
     assert body.split(maxsplit=1)[1] not in parsed.reason
 

@@ -28,12 +28,13 @@ def test_the_repositorys_deploy_yaml_loads() -> None:
 
 def test_left_out_fields_take_the_documented_defaults() -> None:
     env = load_config(MINIMAL).environment("staging")
-    assert (env.runtime, env.image, env.permission, env.lock, env.bake_s) == (
+    assert (env.runtime, env.image, env.permission, env.lock, env.bake_s, env.switch) == (
         "docker",
         "tutor",
         "write",
         "queue",
         600,
+        "haproxy",
     )
     assert (env.health.path, env.health.successes, env.health.timeout_s) == ("/healthz", 3, 30)
     assert env.smoke.expect_verdict == "correct"
@@ -49,6 +50,7 @@ def test_left_out_fields_take_the_documented_defaults() -> None:
         (MINIMAL + "    colour: red\n", 5, "unknown key 'colour'"),
         (MINIMAL + "    runtime: kubernetes\n", 5, "runtime must be one of docker, process"),
         (MINIMAL + "    lock: wait\n", 5, "lock must be one of queue, refuse"),
+        (MINIMAL + "    switch: nginx\n", 5, "switch must be one of haproxy, embedded"),
         (MINIMAL + "    bake_s: -1\n", 5, "bake_s must be zero or more"),
         (MINIMAL + "    health: {successes: 0}\n", 5, "health.successes must be at least 1"),
         (MINIMAL + "    health: {path: healthz}\n", 5, "health.path must start with /"),

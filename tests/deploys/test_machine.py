@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from deploy import machine
+from deploy.engine import rollback_target
 from deploy.ledger import END, FINISH, Entry, Ledger, read
 from deploy.switch.base import Counters
 
@@ -139,3 +140,53 @@ def test_a_line_cut_short_by_a_crash_is_skipped_and_the_next_one_kept(tmp_path: 
         out.write('{"deploy": "d0", "kind": "dep')
     ledger.append(Entry("d0", "deploy", "resolve", "fail", A))
     assert [e.phase for e in ledger.entries()] == ["begin", "fail"]
+
+
+def _went_live(
+    run: str, kind: str, commit: str, previous: str | None, colour: str, **extra: Any
+) -> list[Entry]:
+    return [
+        Entry(run, kind, "flip", END, commit, colour=colour, previous=previous),
+        Entry(run, kind, FINISH, END, commit, previous=previous, outcome="done", extra=extra),
+    ]
+
+
+C = "c" * 40
+
+
+def test_a_rollback_never_goes_back_to_what_was_just_rolled_back_from() -> None:
+    history = (
+        _went_live("d1", "deploy", A, None, "blue")
+        + _went_live("d2", "deploy", B, A, "green")
+        + _went_live("d3", "deploy", C, B, "blue")
+        + _went_live("r1", "rollback", B, C, "green", left_bad=True)
+    )
+    state = read(history)
+    assert state.bad == frozenset({C})
+    # Two people rolling back one after the other: the second goes further back, not to C.
+    assert rollback_target(state) == A
+    # C deployed again (a fix, or a deliberate retry) is judged afresh.
+    again = read([*history, *_went_live("d4", "deploy", C, B, "blue")])
+    assert again.bad == frozenset()
+    assert rollback_target(again) == B
+    # A rollback to a release someone named (forward again, say) judges nothing.
+    named = read([*history[:-2], *_went_live("r1", "rollback", B, C, "green")])
+    assert named.bad == frozenset()
+
+
+def test_a_rollback_during_a_deploy_goes_to_the_release_that_deploy_was_replacing() -> None:
+    history = _went_live("d1", "deploy", A, None, "blue") + _went_live(
+        "d2", "deploy", B, A, "green"
+    )
+    at_health = [
+        Entry("d3", "deploy", "resolve", END, C, colour="blue", previous=B),
+        Entry("d3", "deploy", "health", "begin", C, colour="blue", previous=B),
+    ]
+    # Not A (two releases back): B, which still serves, and the rollback stops C's deploy.
+    assert rollback_target(read(history + at_health)) == B
+    baking = [
+        *at_health,
+        Entry("d3", "deploy", "flip", END, C, colour="blue", previous=B),
+        Entry("d3", "deploy", "bake", "begin", C, colour="blue", previous=B),
+    ]
+    assert rollback_target(read(history + baking)) == B

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -140,3 +145,33 @@ def settled(github: FakeGitHub, client: redis.Redis, sha: str, count: int) -> Ca
         return len(runs) == count and all(r["status"] == "completed" for r in runs) and idle(client)
 
     return check
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def celery_worker(settings: Settings, name: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`celery worker` in a process group of its own, configured only through DEPLOYBOT_*."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DEPLOYBOT_")},
+        **settings.environ(),
+    }
+    queues = ",".join(contract.QUEUES)
+    argv = [sys.executable, "-m", "celery", "--app", "workers.app:celery_app", "worker"]
+    argv += ["--pool", "threads", "--concurrency", "2", "--queues", queues, "--hostname", name]
+    argv += ["--without-gossip", "--without-mingle", "--loglevel", "INFO"]
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True
+        )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()

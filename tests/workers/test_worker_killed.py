@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import redis
 
-from core import contract
 from core.settings import Settings
 from testkit.fakegithub.server import FakeGitHub
 from tests.workers.harness import (
     INSTALLATION,
     REPO,
     add_pull,
+    celery_worker,
     make_remote,
     matrix,
     python_stage,
@@ -30,40 +26,6 @@ from tests.workers.harness import (
     worker_app,
     worker_settings,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@contextmanager
-def celery_worker(settings: Settings, name: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """`celery worker` in a process group of its own, configured only through DEPLOYBOT_*."""
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DEPLOYBOT_")},
-        "DEPLOYBOT_REDIS_URL": settings.redis_url,
-        "DEPLOYBOT_GITHUB_APP_ID": str(settings.github_app_id),
-        "DEPLOYBOT_GITHUB_PRIVATE_KEY": settings.github_private_key or "",
-        "DEPLOYBOT_GITHUB_API_URL": settings.github_api_url,
-        "DEPLOYBOT_DATA_DIR": str(settings.data_dir),
-        "DEPLOYBOT_GIT_URL": settings.git_url or "",
-    }
-    queues = ",".join(contract.QUEUES)
-    argv = [sys.executable, "-m", "celery", "--app", "workers.app:celery_app", "worker"]
-    argv += ["--pool", "threads", "--concurrency", "2", "--queues", queues, "--hostname", name]
-    argv += ["--without-gossip", "--without-mingle", "--loglevel", "INFO"]
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True
-        )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Command tasks: PR comment commands, the parser's help, and check-run buttons."""
+"""Command tasks: PR comment commands, the parser's help, check-run buttons and deploys."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 from celery import Task
 
-from core.contract import CheckRunAction, CommandHelp, RunCommand
-from workers import commands, worker
+from core.contract import CheckRunAction, CommandHelp, RunCommand, RunDeploy
+from workers import commands, deploy_commands, worker
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +25,10 @@ def post_help(task: Task[Any, Any], message: CommandHelp) -> None:
 
 
 def check_run_action(task: Task[Any, Any], message: CheckRunAction) -> None:
-    """A button on a deploy check run (deploy check runs do not exist yet: nothing asks this)."""
-    log.warning(
-        "check run action %r on %s by %s: not implemented yet",
-        message.action,
-        message.repo,
-        message.sender,
-    )
+    """A button on a deploy check run: Roll back."""
+    worker.run(task, deploy_commands.button(worker.app_of(task).settings, message))
+
+
+def run_deploy(task: Task[Any, Any], message: RunDeploy) -> None:
+    """A /deploy the command task accepted: staged if need be, then deployed."""
+    worker.run(task, deploy_commands.run_deploy(worker.app_of(task).settings, message))

@@ -1,0 +1,366 @@
+"""/deploy, /rollback and the Roll back button, driven through deploy/'s engine.
+
+A run is keyed by the delivery that asked for it (workers/deploy_records.py). Its engine run id is
+recorded before the engine starts, so a copy of the task started after its worker died (the
+`recover` task re-sends it) settles what the ledger says was left, under the lock, and makes
+GitHub true, instead of deploying again. The engine runs in a thread (it is synchronous and
+holds the environment's lease); its steps reach GitHub through a queue, so a slow or failing
+GitHub never holds up a flip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Final
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from core.errors import DeploybotError, TransientError
+from core.settings import Settings
+from deploy import places
+from deploy.config import Environment
+from deploy.engine import Engine, LeaseLost, Place, Result, outcome_of, rollback_target
+from deploy.lock import Busy, Holder, Lease, LockBusy, Locks, holder_now
+from deploy.manifest import Manifest
+from deploy.progress import Step
+from deploy.release import Blocked, ReleaseFailed
+from workers import messages, staging
+from workers.checkout import Workspace
+from workers.deploy_records import Record, Records
+from workers.deploy_report import Reporter
+from workers.github import RepoGitHub
+from workers.oncall import Facts, StepLine
+from workers.sources import clone_url, workspace_root
+
+log = logging.getLogger(__name__)
+
+BLOCKED: Final = "blocked"
+REFUSED: Final = "refused"
+
+
+@dataclass(frozen=True)
+class Order:
+    """What a maintainer asked for, checked: the kind, the environment, the release."""
+
+    kind: str  # deploy | rollback
+    env: Environment
+    commit: str | None  # deploy: the merge commit; rollback: the target (None: the previous)
+    by: str
+    pr: int | None
+    delivery_id: str
+
+
+@dataclass
+class Ended:
+    """How the run ended, before it is read back from the ledger."""
+
+    outcome: str
+    detail: str = ""
+    step: str | None = None
+
+
+@dataclass
+class Run:
+    """One run in flight: the record, the steps so far, the release's manifest."""
+
+    place: Place
+    order: Order
+    record: Record
+    steps: list[StepLine] = field(default_factory=list)
+    manifest: Manifest | None = None
+
+    def step(self, step: Step) -> None:
+        line = StepLine(step.name, step.state, step.seconds, step.detail)
+        if self.steps and self.steps[-1].name == step.name and self.steps[-1].state == "started":
+            self.steps[-1] = line
+        else:
+            self.steps.append(line)
+
+    async def facts(self, records: Records, ended: Ended | None) -> Facts:
+        state = await asyncio.to_thread(self.place.state)
+        live = state.live
+        return Facts(
+            env=self.order.env.name,
+            front=str(self.order.env.front),
+            kind=self.order.kind,
+            commit=self.record.commit,
+            by=self.order.by,
+            pr=self.order.pr,
+            outcome=ended.outcome if ended else None,
+            detail=ended.detail if ended else "",
+            failed_step=ended.step if ended else None,
+            live=live.commit if live else None,
+            live_since=live.since if live else None,
+            live_pr=await records.pull_of(live.commit if live else None),
+            before=self.record.before,
+            steps=tuple(self.steps),
+            manifest=self.manifest,
+            check_url=self.record.check_url,
+        )
+
+
+def place_of(settings: Settings, env: Environment, repository: str) -> Place:
+    return places.place(settings.data_dir, env, repository)
+
+
+def _holder(order: Order, commit: str, link: str | None) -> Holder:
+    return holder_now(order.by, order.kind, commit, pr=order.pr, link=link or "")
+
+
+async def drive(settings: Settings, gh: RepoGitHub, redis: Redis, order: Order) -> Facts:
+    """Run the order (or settle what an earlier copy of it left), reported on GitHub; the facts
+    it ended with. A TransientError (GitHub or the lock's Redis away) propagates for the task to
+    retry: the record lets the retry carry on where this one stopped."""
+    records = Records(redis, gh.repo)
+    place = place_of(settings, order.env, gh.repo)
+    record = await records.get(order.delivery_id)
+    if record is None:
+        record = await _new_record(records, place, order)
+        if record is None:
+            return await _nothing_to_roll_back(records, place, order)
+    run = Run(place, order, record)
+    run.manifest = await asyncio.to_thread(place.staging.index(gh.repo).get, record.commit)
+    if record.finished:
+        return await run.facts(records, _ended_of(record))
+    reporter = Reporter(gh, records, record, str(order.env.front))
+    locks = places.locks(settings.redis_url, settings.deploy_lease_s)
+    resumed = await asyncio.to_thread(_resumed, place, record)
+    holder = None if resumed else await asyncio.to_thread(locks.holder, order.env.name)
+    if holder is not None:
+        busy = _busy(order)
+        await say(gh, order.pr, messages.deploy_locked(order.env.name, holder, busy))
+        if busy == "refuse":
+            ended = Ended(REFUSED, f"locked by the {holder.describe()}", "lock")
+            await records.update(record, finished=True, outcome=asdict(ended))
+            return await run.facts(records, ended)
+    await reporter.open(await run.facts(records, None))
+    ended = await _execute(settings, gh, run, reporter, records, locks, resumed)
+    live = (await asyncio.to_thread(place.state)).live
+    deployed = order.kind == "deploy" and live is not None and live.commit == record.commit
+    if deployed and order.pr is not None:
+        # The pull request a release came from (a rollback to it later does not change that).
+        await records.set_pull_of(record.commit, order.pr)
+    facts = await run.facts(records, ended)
+    await reporter.finish(facts, settings.oncall_issue)
+    await records.update(reporter.record, finished=True, outcome=asdict(ended))
+    return facts
+
+
+async def _new_record(records: Records, place: Place, order: Order) -> Record | None:
+    """The record of a new run (None: a rollback with nothing to roll back to)."""
+    state = await asyncio.to_thread(place.state)
+    commit = order.commit
+    if order.kind == "rollback" and commit is None:
+        commit = rollback_target(state)
+    if commit is None:
+        return None
+    return await records.put(
+        Record(
+            delivery_id=order.delivery_id,
+            kind=order.kind,
+            env=order.env.name,
+            commit=commit,
+            by=order.by,
+            pr=order.pr,
+            run_id=uuid.uuid4().hex[:12],
+            before=state.live.commit if state.live else None,
+            named=order.commit is not None,
+        )
+    )
+
+
+async def _nothing_to_roll_back(records: Records, place: Place, order: Order) -> Facts:
+    state = await asyncio.to_thread(place.state)
+    live = state.live
+    detail = (
+        f"no earlier good release was live in {order.env.name} to roll back to"
+        if live
+        else f"nothing is live in {order.env.name}"
+    )
+    return Facts(
+        env=order.env.name,
+        front=str(order.env.front),
+        kind=order.kind,
+        commit="",
+        by=order.by,
+        pr=order.pr,
+        outcome="failed",
+        detail=detail,
+        failed_step="resolve",
+        live=live.commit if live else None,
+        live_since=live.since if live else None,
+        live_pr=await records.pull_of(live.commit if live else None),
+        before=live.commit if live else None,
+        steps=(),
+        manifest=None,
+    )
+
+
+async def say(gh: RepoGitHub, pr: int | None, text: str) -> None:
+    """A reply on the pull request the run was asked on (a log line when there is none)."""
+    if pr is None:
+        log.warning("%s: %s", gh.repo, text)
+    else:
+        await gh.comment(pr, text)
+
+
+def _busy(order: Order) -> Busy:
+    return "preempt" if order.kind == "rollback" else order.env.lock
+
+
+def _resumed(place: Place, record: Record) -> bool:
+    """Whether an earlier copy of this run got as far as the engine."""
+    return any(e.deploy == record.run_id for e in place.ledger.entries())
+
+
+def _ended_of(record: Record) -> Ended | None:
+    return Ended(**record.outcome) if record.outcome else None
+
+
+def _ended_from_ledger(place: Place, record: Record) -> Ended | None:
+    found = outcome_of(place.state(), record.run_id)
+    return Ended(found.outcome, found.detail, found.step) if found else None
+
+
+class Feed:
+    """The engine's steps, from its thread to GitHub in order; steps that arrive while GitHub is
+    being told of one are reported together. Reporting a step is best effort: the deploy never
+    waits on it, and the run's end reports the whole truth."""
+
+    def __init__(self, run: Run, reporter: Reporter, records: Records) -> None:
+        self._run = run
+        self._reporter = reporter
+        self._records = records
+        self._loop = asyncio.get_running_loop()
+        self._steps: asyncio.Queue[Step | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def __call__(self, step: Step) -> None:
+        self._loop.call_soon_threadsafe(self._steps.put_nowait, step)
+
+    async def _report(self) -> None:
+        while (step := await self._steps.get()) is not None:
+            self._run.step(step)
+            while not self._steps.empty():
+                more = self._steps.get_nowait()
+                if more is None:
+                    return
+                self._run.step(more)
+            try:
+                await self._reporter.progress(await self._run.facts(self._records, None))
+            except RedisError as exc:
+                log.warning("deploy %s: a step went unreported (%s)", self._run.record.run_id, exc)
+
+    async def __aenter__(self) -> Feed:
+        self._task = asyncio.create_task(self._report())
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self._steps.put_nowait(None)
+        if self._task is not None:
+            await self._task
+
+
+async def _execute(
+    settings: Settings,
+    gh: RepoGitHub,
+    run: Run,
+    reporter: Reporter,
+    records: Records,
+    locks: Locks,
+    resumed: bool,
+) -> Ended:
+    """The run under the environment's lock, taken before anything is staged or started."""
+    async with Feed(run, reporter, records) as feed:
+        if resumed:
+            found = await asyncio.to_thread(_ended_from_ledger, run.place, run.record)
+            if found is not None:
+                return found
+            return await asyncio.to_thread(_settle, run, locks, feed)
+        holder = _holder(run.order, run.record.commit, reporter.record.check_url)
+        try:
+            lease = await asyncio.to_thread(
+                locks.acquire, run.order.env.name, holder, _busy(run.order)
+            )
+        except LockBusy as busy:
+            return Ended(REFUSED, str(busy), "lock")
+        try:
+            return await _locked(settings, gh, run, reporter, records, lease, feed)
+        except LeaseLost as lost:
+            return Ended("failed", f"{lost}; the rollback that took it settles this deploy", "lock")
+        except TransientError:
+            raise
+        except DeploybotError as exc:
+            return Ended("failed", str(exc), "resolve")
+        finally:
+            await asyncio.to_thread(lease.release)
+
+
+async def _locked(
+    settings: Settings,
+    gh: RepoGitHub,
+    run: Run,
+    reporter: Reporter,
+    records: Records,
+    lease: Lease,
+    feed: Feed,
+) -> Ended:
+    if run.order.kind == "deploy" and run.manifest is None:
+        staged = await _stage(settings, gh, run, feed)
+        if isinstance(staged, Ended):
+            return staged
+        run.manifest = staged
+    if run.manifest is not None:
+        await reporter.deployment(await run.facts(records, None), run.manifest, run.record.run_id)
+    return await asyncio.to_thread(_engine, run, lease, feed)
+
+
+def _engine(run: Run, lease: Lease, on_step: Callable[[Step], None]) -> Ended:
+    order, record = run.order, run.record
+    engine = Engine(run.place, on_step, order.by, lease)
+    engine.reconcile()  # a deploy some other holder left unfinished
+    if order.kind == "deploy":
+        result = engine.deploy(record.commit, run_id=record.run_id)
+    else:
+        result = engine.rollback(record.commit, run_id=record.run_id, back=not record.named)
+    return _ended(result)
+
+
+def _settle(run: Run, locks: Locks, on_step: Callable[[Step], None]) -> Ended:
+    """The run an earlier copy of this task began and did not finish: reconciled under the lock
+    (once its dead holder's lease lapsed), then read back from the ledger."""
+    order, record = run.order, run.record
+    holder = holder_now(order.by, "reconcile", record.commit, pr=order.pr)
+    with locks.acquire(order.env.name, holder, "queue") as lease:
+        Engine(run.place, on_step, order.by, lease).reconcile()
+    return _ended_from_ledger(run.place, record) or Ended("failed", "no outcome in the ledger")
+
+
+def _ended(result: Result) -> Ended:
+    return Ended(result.outcome, result.detail, result.step)
+
+
+async def _stage(
+    settings: Settings, gh: RepoGitHub, run: Run, on_step: Callable[[Step], None]
+) -> Manifest | Ended:
+    """Build, stage and gate the merge commit, each step reported."""
+    order, record = run.order, run.record
+    workspace = Workspace(workspace_root(settings), clone_url(settings, gh.repo))
+    wanted = staging.Wanted(gh.repo, record.commit, "deploy", order.by)
+    docker = order.env.runtime == "docker"
+    try:
+        return await asyncio.to_thread(
+            staging.stage_release, settings, workspace, wanted, docker, on_step, await gh.token()
+        )
+    except Blocked as blocked:
+        advice = messages.gate_blocked(blocked.decision.verdict, blocked.report).summary
+        return Ended(BLOCKED, advice, "gate")
+    except ReleaseFailed as failed:
+        return Ended("failed", failed.detail, failed.step)
+    except DeploybotError as exc:
+        return Ended("failed", str(exc), "release")

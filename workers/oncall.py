@@ -1,0 +1,169 @@
+"""What on-call reads (pure): the summary of a deploy or rollback driven from GitHub, and the
+deploybot/deploy check run's output, both from the same facts. The first line says what is live
+now; after a rollback or an automatic flip-back it cannot be missed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from deploy.manifest import Manifest
+from workers.check_output import Output, fence
+
+MARKER: Final = "<!-- deploybot:deploy-summary -->"
+# GitHub's limit on a deployment status description.
+MAX_DESCRIPTION: Final = 140
+DETAIL_CHARS: Final = 120
+OK_OUTCOMES: Final = frozenset({"done", "unchanged", "reconciled"})
+
+
+@dataclass(frozen=True)
+class StepLine:
+    name: str
+    state: str  # started | done | failed
+    seconds: float | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class Facts:
+    """One deploy or rollback, as far as it has got."""
+
+    env: str
+    front: str
+    kind: str  # deploy | rollback
+    commit: str  # the release it puts live
+    by: str
+    pr: int | None  # the pull request it was asked on
+    outcome: str | None  # None while it runs; otherwise the engine's outcome, or blocked
+    detail: str  # the outcome in words (the failure, when there is one)
+    failed_step: str | None
+    live: str | None  # the release live now, per the ledger
+    live_since: str | None
+    live_pr: int | None  # the pull request the live release came from
+    before: str | None  # the release live before this run began
+    steps: tuple[StepLine, ...]
+    manifest: Manifest | None
+    check_url: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.outcome is None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in OK_OUTCOMES
+
+    @property
+    def rolled_back(self) -> bool:
+        """Traffic went back to an older release: a rollback, or the bake's flip-back."""
+        return self.outcome == "flipped-back" or (self.kind == "rollback" and self.ok)
+
+
+def _sha(commit: str | None) -> str:
+    return f"`{commit[:12]}`" if commit else "nothing"
+
+
+def _pr(number: int | None) -> str:
+    return f" (#{number})" if number is not None else ""
+
+
+def headline(facts: Facts) -> str:
+    """The first line: what is live now, and what happened to get there."""
+    env, live = facts.env, _sha(facts.live) + _pr(facts.live_pr)
+    if facts.running:
+        doing = facts.steps[-1].name if facts.steps else "queued"
+        return f"⏳ {facts.kind.upper()} of {_sha(facts.commit)} to {env} in progress ({doing})"
+    if facts.outcome == "flipped-back":
+        return (
+            f"**ROLLED BACK — {env} is on {live}**: {_sha(facts.commit)} raised an alert during "
+            "its bake and traffic was flipped back automatically"
+        )
+    if facts.rolled_back:
+        return f"**ROLLED BACK — {env} is on {live}**"
+    if facts.outcome == "unchanged":
+        return f"✅ {env} is on {live}: {facts.detail}"
+    if facts.outcome == "reconciled":
+        return (
+            f"⚠️ The {facts.kind} of {_sha(facts.commit)} was cut short (its worker died); "
+            f"{env} is on {live}"
+        )
+    if facts.ok:
+        return f"🚀 {env} is on {live}"
+    where = f" at **{facts.failed_step}**" if facts.failed_step else ""
+    return f"❌ The {facts.kind} of {_sha(facts.commit)} failed{where}: {env} is on {live}"
+
+
+def description(facts: Facts) -> str:
+    """The deployment status's description (at most 140 characters)."""
+    text = headline(facts).replace("**", "")
+    return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
+
+
+def _steps_table(steps: tuple[StepLine, ...]) -> list[str]:
+    rows = ["| step | result | took | what was found |", "|---|---|---|---|"]
+    for step in steps:
+        took = f"{step.seconds:.2f} s" if step.seconds is not None else ""
+        first = step.detail.splitlines()[0] if step.detail else ""
+        shown = first if len(first) <= DETAIL_CHARS else first[: DETAIL_CHARS - 1] + "…"
+        rows.append(f"| {step.name} | {step.state} | {took} | {shown.replace('|', '/')} |")
+    return rows
+
+
+def _evidence(steps: tuple[StepLine, ...]) -> list[str]:
+    found = [s for s in steps if s.name in {"health", "smoke"} and s.state != "started"]
+    return [f"- **{s.name}**: {s.detail.splitlines()[0] if s.detail else s.state}" for s in found]
+
+
+def gate_table(manifest: Manifest) -> list[str]:
+    """The staged release's gate: verdict, suites against the previous release, checks."""
+    aggregate = f"{manifest.aggregate:.4f}" if manifest.aggregate is not None else "-"
+    checks = ", ".join(f"{name} {'✅' if ok else '❌'}" for name, ok in manifest.checks.items())
+    lines = [
+        f"**Gate: {manifest.verdict.upper()}**, previous release {_sha(manifest.previous_commit)}",
+        "",
+        "| suite | score |",
+        "|---|---|",
+        *(f"| {name} | {s.score:.4f} |" for name, s in manifest.suites.items()),
+        f"| **aggregate** | {aggregate} |",
+        "",
+        f"Checks: {checks or 'none recorded'}.",
+    ]
+    if manifest.override is not None:
+        lines.append(
+            f"Accepted though inconclusive by @{manifest.override.by}: {manifest.override.reason}"
+        )
+    return lines
+
+
+def summary(facts: Facts) -> str:
+    """The on-call summary comment (edited in place as the run goes)."""
+    rows = [
+        "| | |",
+        "|---|---|",
+        f"| live now | {_sha(facts.live)}{_pr(facts.live_pr)} since {facts.live_since or '-'} |",
+        f"| live before | {_sha(facts.before)} |",
+        f"| {facts.kind} of | {_sha(facts.commit)}{_pr(facts.pr)} by @{facts.by} |",
+        f"| front | `{facts.front}` |",
+    ]
+    parts = [MARKER, headline(facts), "", *rows, ""]
+    if not facts.running and not facts.ok and facts.detail:
+        closing = fence(facts.detail)
+        parts += [f"{closing}text", facts.detail.strip(), closing, ""]
+    evidence = _evidence(facts.steps)
+    if evidence:
+        parts += ["Evidence:", *evidence, ""]
+    if facts.steps:
+        parts += [*_steps_table(facts.steps), ""]
+    if facts.manifest is not None and facts.kind == "deploy":
+        parts += [*gate_table(facts.manifest), ""]
+    if facts.check_url:
+        parts.append(f"[deploy check run]({facts.check_url})")
+    if not facts.running and facts.live and facts.kind == "deploy":
+        parts.append(f"Roll back with `/rollback {facts.env}`.")
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def check_output(facts: Facts) -> Output:
+    """The deploybot/deploy check run's title and summary."""
+    return Output(headline(facts).replace("**", ""), summary(facts).removeprefix(MARKER + "\n"))
