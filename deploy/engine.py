@@ -95,6 +95,7 @@ class Run:
     # A rollback asked without a target leaves the release it rolls back from as bad; one to a
     # named release (forward again, say) judges nothing.
     leaves_bad: bool = False
+    committed_at: str | None = None  # the release's commit time (for lead time)
 
 
 class Engine:
@@ -218,6 +219,8 @@ class Engine:
             extra["seconds"] = round(seconds, 3)
         if step == "resolve" and phase == END:
             extra.update({"from": run.old, "warm": run.warm})
+            if run.committed_at:
+                extra["committed_at"] = run.committed_at
         if step == "flip" and phase == END and run.switch_ms is not None:
             extra["switch_ms"] = round(run.switch_ms, 2)
         colour = run.colour or None
@@ -253,6 +256,7 @@ class Engine:
         if not manifest.accepted:
             raise StepFailed(f"the gate did not accept {run.commit[:12]}: {manifest.verdict}")
         run.artifact = _artifact(place, manifest)
+        run.committed_at = manifest.committed_at
         place.switch.servers(place.env.name)  # the switch answers before anything is started
         state = place.state()
         if state.live is not None:

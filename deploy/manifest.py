@@ -63,6 +63,7 @@ class Manifest:
     requested_by: str
     previous_commit: str | None = None
     override: Override | None = None
+    committed_at: str | None = None  # the commit's own time (what lead time is measured from)
 
     @property
     def accepted(self) -> bool:

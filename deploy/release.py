@@ -18,6 +18,7 @@ that has a manifest returns that manifest: the same digests, one record.
 from __future__ import annotations
 
 import contextlib
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -200,7 +201,21 @@ def _manifest(
         requested_by=request.requested_by,
         previous_commit=previous.commit if previous else None,
         override=request.override if decision.verdict == "inconclusive" else None,
+        committed_at=_committed_at(request.source),
     )
+
+
+def _committed_at(source: Path) -> str | None:
+    """When the checked-out commit was made (its committer date), if `source` is a checkout."""
+    done = subprocess.run(  # noqa: S603 - fixed argv
+        ["git", "-C", str(source), "log", "-1", "--format=%cI"],  # noqa: S607 - git from PATH
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip() or None
 
 
 def prune(

@@ -9,7 +9,7 @@ from importlib.metadata import version
 
 from core.errors import ConfigError
 from core.settings import Settings
-from deploybot import deploys, doctor, releases
+from deploybot import deploys, doctor, releases, status_page
 
 
 def _settings(args: argparse.Namespace) -> Settings | None:
@@ -24,13 +24,11 @@ def _settings(args: argparse.Namespace) -> Settings | None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from bot.app import create_app
-
     settings = _settings(args)
     if settings is None:
         return 1
     try:
-        app = create_app(settings)
+        app = status_page.web_app(settings)
     except ConfigError as exc:
         print(f"deploybot serve: {exc}", file=sys.stderr)
         return 1

@@ -322,7 +322,7 @@ async def _locked(
 
 def _engine(run: Run, lease: Lease, on_step: Callable[[Step], None]) -> Ended:
     order, record = run.order, run.record
-    engine = Engine(run.place, on_step, order.by, lease)
+    engine = Engine(run.place, on_step, _by(order), lease)
     engine.reconcile()  # a deploy some other holder left unfinished
     if order.kind == "deploy":
         result = engine.deploy(record.commit, run_id=record.run_id)
@@ -337,8 +337,13 @@ def _settle(run: Run, locks: Locks, on_step: Callable[[Step], None]) -> Ended:
     order, record = run.order, run.record
     holder = holder_now(order.by, "reconcile", record.commit, pr=order.pr)
     with locks.acquire(order.env.name, holder, "queue") as lease:
-        Engine(run.place, on_step, order.by, lease).reconcile()
+        Engine(run.place, on_step, _by(order), lease).reconcile()
     return _ended_from_ledger(run.place, record) or Ended("failed", "no outcome in the ledger")
+
+
+def _by(order: Order) -> str:
+    """Who the ledger says asked: the login and the pull request."""
+    return f"{order.by} (#{order.pr})" if order.pr is not None else order.by
 
 
 def _ended(result: Result) -> Ended:

@@ -4,17 +4,23 @@ runtime; data/deploy.yaml read from the repository's default branch."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis
+from PIL import Image
+from starlette.testclient import TestClient
 
 from core import contract
 from core.settings import Settings
 from deploy.lock import Locks, holder_now
+from deploybot.status_page import web_app
 from testkit.fakegithub.server import FakeGitHub
 from testkit.fakegithub.state import Pull
+from testkit.serving import serve_in_thread
 from tests.conftest import WorkerFactory
 from tests.deploys.conftest import Deployment, Staged
 from tests.deploys.github_world import (
@@ -45,6 +51,45 @@ def world(
     made = make_world(request.param, staged, deployment, github, settings, redis_client, tmp_path)
     with start_worker(made.app), receiving(made):
         yield made
+
+
+SHOT_WIDTH, SHOT_HEIGHT = 1000, 1400
+
+
+def screenshot(settings: Settings, out: Path) -> Image.Image:
+    """The status page as Debian's headless Chromium renders it, from the served app."""
+    browser = shutil.which("chromium")
+    if browser is None:
+        pytest.fail("Debian's chromium is not installed (.ci/run installs it)")
+    with serve_in_thread(web_app(settings), "status-page") as url:
+        done = subprocess.run(
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",  # as root in CI; the page is our own, on loopback
+                "--disable-gpu",
+                "--hide-scrollbars",
+                f"--window-size={SHOT_WIDTH},{SHOT_HEIGHT}",
+                f"--screenshot={out}",
+                url + "/",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert out.is_file(), done.stderr[-2000:]
+    return Image.open(out)
+
+
+def _pixels(image: Image.Image) -> dict[tuple[int, int, int], int]:
+    """How many pixels of each colour the image has."""
+    found: dict[tuple[int, int, int], int] = {}
+    for count, colour in image.convert("RGB").getcolors(1 << 24) or []:
+        if isinstance(colour, tuple):
+            found[(colour[0], colour[1], colour[2])] = count
+    return found
 
 
 # The tests that need no second runtime take the world's process runtime only.
@@ -117,6 +162,27 @@ def test_deploy_button_rollback_and_status_from_pull_requests(world: GitHubWorld
     rolled = world.wait_for_run(5)
     assert (rolled["head_sha"], rolled["conclusion"]) == (first, "success")
     assert world.env.front_serves() == first
+
+    # The status page, from this live data.
+    with TestClient(web_app(world.app.settings)) as client:
+        found = client.get("/api/status").json()
+        page = client.get("/")
+    [env] = [e for e in found["environments"] if e["name"] == world.env.name]
+    assert (env["live"]["commit"], env["spare"]["commit"]) == (first, second)
+    assert env["live"]["by"] == f"{MAINTAINER} (#2)"
+    assert [r["kind"] for r in env["recent"][:2]] == ["rollback", "deploy"]
+    assert env["dora"]["7"]["deploys"] == 3
+    assert env["dora"]["7"]["lead_time_s"] > 0  # the commit times the manifests recorded
+    assert page.status_code == 200
+    assert first[:12] in page.text
+    assert "change failure rate" in page.text
+    shot = screenshot(world.app.settings, world.env.root / "status.png")
+    assert shot.size == (SHOT_WIDTH, SHOT_HEIGHT)
+    colours = _pixels(shot)
+    # The chart's bar for today: the deploy that stayed (green) and the two rolled back (red).
+    assert colours[(0x2D, 0xA4, 0x4E)] > 50
+    assert colours[(0xCF, 0x22, 0x2E)] > 50
+    assert sum(n for (r, g, b), n in colours.items() if r + g + b < 200) > 2000  # and text
 
     before = len(world.bot_comments(2))
     world.command(2, "/status")
