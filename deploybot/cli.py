@@ -9,7 +9,7 @@ from importlib.metadata import version
 
 from core.errors import ConfigError
 from core.settings import Settings
-from deploybot import deploys, doctor, releases, status_page
+from deploybot import deploys, doctor, releases, replay, reports, status_page
 
 
 def _settings(args: argparse.Namespace) -> Settings | None:
@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     releases.add_commands(commands)
     deploys.add_commands(commands)
+    reports.add_commands(commands)
+    replay.add_command(commands)
     return parser
 
 

@@ -120,7 +120,7 @@ def _sha(commit: str | None) -> str:
     return f"<code>{_e(commit[:12])}</code>" if commit else "—"
 
 
-def _seconds(value: float | None) -> str:
+def duration(value: float | None) -> str:
     if value is None:
         return "—"
     if value < 10:
@@ -132,7 +132,7 @@ def _seconds(value: float | None) -> str:
     return f"{value / 3600:.1f} h"
 
 
-def _rate(value: float | None) -> str:
+def rate(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
 
 
@@ -168,16 +168,16 @@ def _dora_table(found: dict[str, dict[str, Any]]) -> str:
             f"{week['per_day']:.2f}/day ({week['days_with_a_deploy']} days)",
             f"{month['per_day']:.2f}/day ({month['days_with_a_deploy']} days)",
         ),
-        ("lead time for changes", _seconds(week["lead_time_s"]), _seconds(month["lead_time_s"])),
+        ("lead time for changes", duration(week["lead_time_s"]), duration(month["lead_time_s"])),
         (
             "change failure rate",
-            f"{_rate(week['change_failure_rate'])} ({week['failures']}/{week['deploys']})",
-            f"{_rate(month['change_failure_rate'])} ({month['failures']}/{month['deploys']})",
+            f"{rate(week['change_failure_rate'])} ({week['failures']}/{week['deploys']})",
+            f"{rate(month['change_failure_rate'])} ({month['failures']}/{month['deploys']})",
         ),
         (
             "time to restore",
-            _seconds(week["time_to_restore_s"]),
-            _seconds(month["time_to_restore_s"]),
+            duration(week["time_to_restore_s"]),
+            duration(month["time_to_restore_s"]),
         ),
     ]
     body = "".join(

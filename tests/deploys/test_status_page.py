@@ -4,10 +4,15 @@ script or external asset, and the same data as JSON."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from dataclasses import asdict, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from deploy.ledger import END, FINISH, Entry
 from deploybot.status_page import DEFINITIONS, collect, render
 from tests.deploys.test_dora import LEDGER, NOW
 
@@ -53,3 +58,46 @@ def test_every_value_on_the_page_is_escaped(tmp_path: Path) -> None:
 def test_no_ledger_yet_says_so(tmp_path: Path) -> None:
     page = render(collect(tmp_path, None, NOW))
     assert "No environment has been deployed to yet." in page
+
+
+def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEPLOYBOT_")}
+    env["DEPLOYBOT_DATA_DIR"] = str(data_dir)
+    return subprocess.run(
+        [sys.executable, "-m", "deploybot", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_history_and_metrics_say_the_same_from_the_command_line(tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    live, committed = (now - timedelta(hours=2)).isoformat(), (now - timedelta(hours=3)).isoformat()
+    ledger = tmp_path / "ledger" / "production.jsonl"
+    ledger.parent.mkdir(parents=True)
+    entries = [
+        Entry("d1", "deploy", "resolve", END, "a" * 40, at=live, extra={"committed_at": committed}),
+        Entry("d1", "deploy", "flip", END, "a" * 40, colour="blue", at=live, by="boss (#3)"),
+        Entry("d1", "deploy", FINISH, END, "a" * 40, outcome="done", at=live, by="boss (#3)"),
+    ]
+    ledger.write_text("".join(json.dumps(asdict(e)) + "\n" for e in entries))
+
+    history = _cli(tmp_path, "history", "--json")
+    assert history.returncode == 0, history.stderr
+    [run] = json.loads(history.stdout)["production"]
+    assert (run["kind"], run["commit"], run["outcome"], run["by"]) == (
+        "deploy",
+        "a" * 40,
+        "done",
+        "boss (#3)",
+    )
+    figures = json.loads(_cli(tmp_path, "metrics", "--json").stdout)["production"]
+    assert (figures["7"]["deploys"], figures["7"]["lead_time_s"]) == (1, 3600)
+    text = _cli(tmp_path, "metrics")
+    assert "7 days: 1 deploys (0.14/day), lead time 60 min" in text.stdout
+    missing = _cli(tmp_path, "history", "--env", "staging")
+    assert missing.returncode == 1
+    assert "no ledger for 'staging'" in missing.stderr

@@ -30,6 +30,9 @@ OPERATOR_COMMANDS = (
     "deploy",
     "rollback",
     "status",
+    "history",
+    "metrics",
+    "replay",
 )
 
 
@@ -56,7 +59,8 @@ def test_doctor_reports_missing_secret_without_leaking_set_ones(redis_url: str) 
     assert done.returncode == 1
     assert "DEPLOYBOT_WEBHOOK_SECRET" in done.stdout
     assert "MISSING" in done.stdout
-    assert "refuse to start" in done.stderr
+    assert "refuses to start" in done.stdout
+    assert "cannot run without: webhook secret" in done.stderr
     assert "secret-material" not in done.stdout + done.stderr
     assert "answers PING" in done.stdout
 
