@@ -7,7 +7,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 from deploy.ledger import END, FINISH, Entry
 from deploybot.status_page import DEFINITIONS, collect, render
 from tests.deploys.test_dora import LEDGER, NOW
+from tests.foundation.test_cli import deploybot
 
 
 def _data_dir(tmp_path: Path, name: str = "production") -> Path:
@@ -62,15 +62,7 @@ def test_no_ledger_yet_says_so(tmp_path: Path) -> None:
 
 def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEPLOYBOT_")}
-    env["DEPLOYBOT_DATA_DIR"] = str(data_dir)
-    return subprocess.run(
-        [sys.executable, "-m", "deploybot", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    return deploybot(*args, env={**env, "DEPLOYBOT_DATA_DIR": str(data_dir)})
 
 
 def test_history_and_metrics_say_the_same_from_the_command_line(tmp_path: Path) -> None:
