@@ -33,7 +33,7 @@ from typing import Any, TextIO
 
 from core.settings import Settings
 from deploy import health, places
-from deploy.config import DeployConfig, load_config
+from deploy.config import DeployConfig, Environment, load_config
 from deploy.engine import Engine
 from deploy.lock import holder_now
 from deploy.manifest import Override
@@ -395,6 +395,7 @@ def _play(timeline: Timeline, result: dict[str, Any]) -> None:
             settings_for(github, redis_url, secret, data, root / "remotes"),
             stage_sandbox=_sandboxed(timeline),
         )
+        running.callback(_stop_colours, settings, env)
         with timeline.step("the traffic switch on the front port") as s:
             s["detail"] = running.enter_context(_switch(sample, settings, root))
         with timeline.step("main's release staged (the first: accepted on record) and live") as s:
@@ -538,6 +539,13 @@ def _first_release(sample: Sample, settings: Settings, root: Path) -> str:
     if not done.ok:
         raise DemoFailed(f"main's release did not go live: {done.step}: {done.detail}")
     return f"{sample.base[:10]} serves on {env.front}"
+
+
+def _stop_colours(settings: Settings, env: Environment) -> None:
+    """Both colours' tutors stopped: the demo leaves nothing running."""
+    place = places.place(settings.data_dir, env, REPO)
+    for colour in env.colours:
+        place.backend.stop(place.name(colour))
 
 
 def _sandboxed(timeline: Timeline) -> bool:

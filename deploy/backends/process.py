@@ -101,6 +101,10 @@ class ProcessBackend:
                 text=True,
                 timeout=30,
                 check=True,
+                # Out of the caller's process group: a caller killed with its group (a worker
+                # SIGKILLed mid-start) cannot take the launcher with it before the record of
+                # the started tutor is written, which would leave a tutor no one can stop.
+                start_new_session=True,
             )
         except (OSError, subprocess.SubprocessError) as exc:
             raise BackendError(f"cannot start {name}: {exc}") from exc
