@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from core.errors import DeploybotError
@@ -32,42 +33,43 @@ def _environments(args: argparse.Namespace) -> list[dict[str, Any]] | None:
     return found
 
 
-def run_history(args: argparse.Namespace) -> int:
+def _report(args: argparse.Namespace, key: str, lines: Callable[[Any], list[str]]) -> int:
+    """Each environment's `key` of the status page's data: as JSON, or `lines` of it."""
     found = _environments(args)
     if found is None:
         return 1
     if args.json:
-        print(json.dumps({env["name"]: env["recent"] for env in found}, indent=2))
+        print(json.dumps({env["name"]: env[key] for env in found}, indent=2))
         return 0
     for env in found:
-        print(env["name"])
-        if not env["recent"]:
-            print("  nothing yet")
-        for run in env["recent"]:
-            print(
-                f"  {run['at']:<30} {run['kind']:<9} {run['commit'][:12]:<13} "
-                f"{run['outcome']:<13} {run['by']}"
-            )
+        print("\n".join([env["name"], *lines(env[key])]))
     return 0
+
+
+def _history_lines(recent: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"  {run['at']:<30} {run['kind']:<9} {run['commit'][:12]:<13} {run['outcome']:<13} "
+        f"{run['by']}"
+        for run in recent
+    ] or ["  nothing yet"]
+
+
+def _metrics_lines(windows: dict[str, dict[str, Any]]) -> list[str]:
+    return [
+        f"  {days:>2} days: {figures['deploys']} deploys ({figures['per_day']:.2f}/day), "
+        f"lead time {status_page.duration(figures['lead_time_s'])}, change failure rate "
+        f"{status_page.rate(figures['change_failure_rate'])}, time to restore "
+        f"{status_page.duration(figures['time_to_restore_s'])}"
+        for days, figures in windows.items()
+    ]
+
+
+def run_history(args: argparse.Namespace) -> int:
+    return _report(args, "recent", _history_lines)
 
 
 def run_metrics(args: argparse.Namespace) -> int:
-    found = _environments(args)
-    if found is None:
-        return 1
-    if args.json:
-        print(json.dumps({env["name"]: env["dora"] for env in found}, indent=2))
-        return 0
-    for env in found:
-        print(env["name"])
-        for days, figures in env["dora"].items():
-            print(
-                f"  {days:>2} days: {figures['deploys']} deploys ({figures['per_day']:.2f}/day), "
-                f"lead time {status_page.duration(figures['lead_time_s'])}, change failure rate "
-                f"{status_page.rate(figures['change_failure_rate'])}, time to restore "
-                f"{status_page.duration(figures['time_to_restore_s'])}"
-            )
-    return 0
+    return _report(args, "dora", _metrics_lines)
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

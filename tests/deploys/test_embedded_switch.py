@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.config import load_config
+from deploy.config import DeployConfig, load_config
 from deploy.switch.base import SwitchError
 from deploy.switch.embedded import EmbeddedSwitch, serving
 from deploy.switch.render import render
@@ -51,6 +51,16 @@ def _get(connection: http.client.HTTPConnection) -> tuple[int, str]:
     return answer.status, answer.read().decode()
 
 
+def _embedded(front: int, blue: int, green: int) -> DeployConfig:
+    """One environment "demo" behind the embedded switch on these loopback ports."""
+    return load_config(
+        "environments:\n  demo:\n"
+        f"    front: 127.0.0.1:{front}\n"
+        f"    colours: {{blue: 127.0.0.1:{blue}, green: 127.0.0.1:{green}}}\n"
+        "    runtime: process\n    switch: embedded\n"
+    )
+
+
 def _fetch(port: int) -> tuple[int, str]:
     """One request on a new connection."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -62,12 +72,7 @@ def _fetch(port: int) -> tuple[int, str]:
 
 def test_routes_drains_and_retires_like_the_real_switch() -> None:
     front, blue, green = free_port(), free_port(), free_port()
-    config = load_config(
-        "environments:\n  demo:\n"
-        f"    front: 127.0.0.1:{front}\n"
-        f"    colours: {{blue: 127.0.0.1:{blue}, green: 127.0.0.1:{green}}}\n"
-        "    runtime: process\n    switch: embedded\n"
-    )
+    config = _embedded(front, blue, green)
     with _colour("blue", blue), _colour("green", green), serving(config) as switch:
         assert _fetch(front) == (503, "")  # nothing routed yet: refused, not hung
         switch.route("demo", "blue", "green")
@@ -92,12 +97,7 @@ def test_routes_drains_and_retires_like_the_real_switch() -> None:
 
 def test_a_colour_that_refuses_connections_is_counted_as_a_connection_error() -> None:
     front, blue, green = free_port(), free_port(), free_port()
-    config = load_config(
-        "environments:\n  demo:\n"
-        f"    front: 127.0.0.1:{front}\n"
-        f"    colours: {{blue: 127.0.0.1:{blue}, green: 127.0.0.1:{green}}}\n"
-        "    switch: embedded\n"
-    )
+    config = _embedded(front, blue, green)
     with serving(config) as switch:
         switch.route("demo", "blue", "green")  # nothing listens on blue
         assert _fetch(front)[0] == 502
