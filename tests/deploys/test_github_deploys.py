@@ -267,6 +267,9 @@ def test_a_merge_commit_with_no_release_is_built_staged_and_gated_first(
     assert deployment["sha"] == merge
 
     # The same task delivered again (the broker's redelivery after a lost ack): nothing new.
+    # (Once the first copy has finished: its last posts, the on-call issue's included, follow
+    # the check run's completion.)
+    wait_for("the first copy to finish", lambda: drained(world.redis))
     comments = world.github.comments()
     delivery = run["external_id"].removeprefix("deploy:")
     again = contract.RunDeploy(
