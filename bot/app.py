@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from celery import Celery
 from gidgethub import sansio
+from prometheus_client.registry import Collector
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
@@ -22,8 +24,9 @@ from bot import verify
 from bot.delivery import Enqueuer
 from bot.intake import Budget, read_body
 from bot.jobs import Context, Ignore, Job, Plan
-from bot.metrics import Metrics
+from bot.metrics import WebMetrics
 from bot.routes import router
+from core import telemetry
 from core.celery_app import make_celery
 from core.errors import PayloadError, QueueUnavailable
 from core.settings import Settings
@@ -45,12 +48,15 @@ class Answer:
 class Receiver:
     """Request handlers around one verified, deduplicated enqueue per delivery."""
 
-    def __init__(self, settings: Settings, redis: Redis, celery: Celery) -> None:
+    def __init__(
+        self, settings: Settings, redis: Redis, celery: Celery, computed: Sequence[Collector]
+    ) -> None:
         self.settings = settings
         self.secret = settings.require_webhook_secret()
         self.redis = redis
         self.enqueuer = Enqueuer(redis, celery)
-        self.metrics = Metrics()
+        self.metrics = WebMetrics()
+        self.computed = computed
         self.budget = Budget()
 
     async def webhook(self, request: Request) -> Response:
@@ -113,20 +119,28 @@ class Receiver:
         return PlainTextResponse("ready\n")
 
     async def metrics_text(self, request: Request) -> Response:
-        return PlainTextResponse(self.metrics.render(), media_type="text/plain; version=0.0.4")
+        # Off the event loop: the shared files and the computed figures are read from disk.
+        text = await asyncio.to_thread(telemetry.exposition, self.metrics.registry, self.computed)
+        return Response(text, media_type=telemetry.CONTENT_TYPE)
 
 
 async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok\n")
 
 
-def create_app(settings: Settings | None = None, *, celery: Celery | None = None) -> Starlette:
-    """The receiver; refuses to build without DEPLOYBOT_WEBHOOK_SECRET. Touches no network."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    celery: Celery | None = None,
+    computed: Sequence[Collector] = (),
+) -> Starlette:
+    """The receiver; refuses to build without DEPLOYBOT_WEBHOOK_SECRET. Touches no network.
+    `computed` adds figures worked out at each scrape to /metrics."""
     settings = settings or Settings.from_env()
     redis = Redis.from_url(
         settings.redis_url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
     )
-    receiver = Receiver(settings, redis, celery or make_celery(settings))
+    receiver = Receiver(settings, redis, celery or make_celery(settings), computed)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

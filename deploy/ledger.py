@@ -43,6 +43,11 @@ class Entry:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def environments(root: Path) -> list[str]:
+    """The environments that have a ledger under root, sorted."""
+    return sorted(path.stem for path in root.glob("*.jsonl"))
+
+
 class Ledger:
     """root/<environment>.jsonl"""
 

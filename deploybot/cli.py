@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
+from core import telemetry
 from core.errors import ConfigError
 from core.settings import Settings
 from deploybot import deploys, doctor, releases, replay, reports, status_page
@@ -21,11 +22,26 @@ def _settings(args: argparse.Namespace) -> Settings | None:
         return None
 
 
+def _share_metrics(args: argparse.Namespace, settings: Settings) -> bool:
+    """The web process's /metrics adds up this host's web and worker processes."""
+    directory = telemetry.metrics_dir(settings.data_dir)
+    try:
+        telemetry.share(directory)
+    except OSError as exc:
+        print(
+            f"deploybot {args.command}: cannot write metrics to {directory} ({exc.strerror}); "
+            "make DEPLOYBOT_DATA_DIR writable by this user",
+            file=sys.stderr,
+        )
+        return False
+    return True
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = _settings(args)
-    if settings is None:
+    if settings is None or not _share_metrics(args, settings):
         return 1
     try:
         app = status_page.web_app(settings)
@@ -41,7 +57,7 @@ def _celery(args: argparse.Namespace) -> int:
     from workers.scrub import scrub_logs
 
     settings = _settings(args)
-    if settings is None:
+    if settings is None or (args.command == "worker" and not _share_metrics(args, settings)):
         return 1
     scrub_logs(settings.secret_values())
     app = create_worker_app(settings)
@@ -88,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor_cmd = commands.add_parser(
         "doctor", help="print what is configured, what is missing and what is reachable"
     )
+    doctor_cmd.add_argument("--json", action="store_true", help="one JSON object")
     doctor_cmd.set_defaults(run=doctor.run)
 
     serve = commands.add_parser("serve", help="run the webhook receiver under uvicorn")

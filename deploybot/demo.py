@@ -31,6 +31,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
+import httpx2
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import Collector
+
 from core.settings import Settings
 from deploy import health, places
 from deploy.config import DeployConfig, Environment, load_config
@@ -38,6 +42,7 @@ from deploy.engine import Engine
 from deploy.lock import holder_now
 from deploy.manifest import Override
 from deploy.release import Request, Staging, release
+from deploybot.dora_metrics import DoraFigures
 from testkit.fakegithub import webhooks
 from testkit.fakegithub.operations import BOT_LOGIN
 from testkit.fakegithub.server import FakeGitHub, Recorded, serve
@@ -312,6 +317,16 @@ class Story:
         found = health.version(f"http://{self.env.front}").get("commit")
         return str(found)
 
+    def counted(self) -> dict[str, float]:
+        """The receiver's /metrics, each figure summed over its labels."""
+        text = httpx2.get(f"{self.receiver}/metrics", timeout=10).text
+        totals: dict[str, float] = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.labels.get("window", "7d") == "7d":
+                    totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
+        return totals
+
     def summary(self) -> str:
         found = [
             c["body"] for c in _bot_comments(self.github) if c["body"].startswith(SUMMARY_MARKER)
@@ -370,6 +385,7 @@ def _play(timeline: Timeline, result: dict[str, Any]) -> None:
 
     from bot.app import create_app
     from workers.app import create_worker_app
+    from workers.metrics import worker_metrics
 
     switch = "haproxy" if shutil.which("haproxy") else "embedded"
     with (
@@ -401,7 +417,14 @@ def _play(timeline: Timeline, result: dict[str, Any]) -> None:
         with timeline.step("main's release staged (the first: accepted on record) and live") as s:
             s["detail"] = _first_release(sample, settings, root)
         github.on_request = lambda recorded: timeline.say(describe(recorded))
-        receiver = running.enter_context(serve_in_thread(create_app(settings), "receiver"))
+        # One process plays the web and the worker here: one scrape shows what both counted.
+        computed: list[Collector] = [
+            worker_metrics().registry,
+            DoraFigures(settings.data_dir / "ledger"),
+        ]
+        receiver = running.enter_context(
+            serve_in_thread(create_app(settings, computed=computed), "receiver")
+        )
         running.enter_context(
             start_worker(
                 create_worker_app(settings),
@@ -474,6 +497,18 @@ def _deploy_and_roll_back(timeline: Timeline, story: Story, result: dict[str, An
         s["detail"] = f"{run['output']['title']}; the front serves {served[:10]}"
         if served != sample.base:
             raise DemoFailed(f"the front serves {served}, not main's release {sample.base}")
+    with timeline.step("GET /metrics: what the receiver and the worker counted") as s:
+        found = story.counted()
+        flips = found.get("deploybot_flips_total", 0)
+        s["detail"] = (
+            f"{found.get('deploybot_webhook_deliveries_total', 0):.0f} deliveries, "
+            f"{found.get('deploybot_jobs_total', 0):.0f} jobs, "
+            f"{found.get('deploybot_stage_seconds_count', 0):.0f} stage runs, {flips:.0f} flips; "
+            f"7-day deploys {found.get('deploybot_dora_deploys', 0):.0f}, change failure rate "
+            f"{found.get('deploybot_dora_change_failure_ratio', 0):.0%}"
+        )
+        if flips < 2:
+            raise DemoFailed(f"/metrics counted {flips:.0f} flips, not the deploy's and rollback's")
     result["deployed"], result["previous"] = merge, sample.base
     timeline.say("\nThe on-call summary on pull request #1:\n")
     timeline.say(

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any, Final
 
+from rich.table import Table
+
 from core.errors import DeploybotError
 from core.settings import Settings
 from deploy import places, proxy
@@ -21,7 +23,7 @@ from deploy.config import DEFAULT_PATH, Environment
 from deploy.engine import Engine, Place, Result
 from deploy.lock import Busy, Holder, Lease, LockBusy, Locks, holder_now
 from deploy.release import Blocked, Staging
-from deploybot import releases
+from deploybot import releases, terminal
 
 EXIT_FAILED: Final = 1
 EXIT_BLOCKED: Final = 3
@@ -126,28 +128,48 @@ def run_rollback(args: argparse.Namespace) -> int:
         return EXIT_FAILED
 
 
-def _describe(found: dict[str, Any]) -> str:
-    live = found["live"]
-    lines = [
-        f"{found['environment']}  (front {found['front']})",
-        f"  live    {live['commit'][:12]} on {live['colour']} since {live['since']} by {live['by']}"
-        if live
-        else "  live    nothing",
-        f"  spare   {found['spare']['commit'][:12]} on {found['spare']['colour']} (warm)"
-        if found["spare"]
-        else "  spare   none",
-        "  lock    " + (_holder(found["lock"]) if found["lock"] else "free"),
-    ]
-    for colour, seen in found["colours"].items():
-        serves = (seen["serves"] or "nothing")[:12]
-        lines.append(f"  {colour:<7} holds {(seen['holds'] or '-')[:12]}, serves {serves}")
-    if found["last"]:
-        lines.append("  last steps:")
-        for step in found["last"]:
-            took = f" {step['seconds']:.2f} s" if step["seconds"] is not None else ""
-            said = step["outcome"] or step["phase"]
-            lines.append(f"    {step['step']:<9} {said:<12}{took}  {step['detail'][:100]}")
-    return "\n".join(lines)
+def _describe(found: dict[str, Any]) -> list[Table]:
+    live, spare = found["live"], found["spare"]
+    where = terminal.table(
+        f"{found['environment']} (front {found['front']})",
+        ("", "commit", "where", "since / detail"),
+        [
+            (
+                ("live", live["commit"][:12], live["colour"], f"{live['since']} by {live['by']}")
+                if live
+                else ("live", "nothing", "", "")
+            ),
+            ("spare", spare["commit"][:12], spare["colour"], "warm")
+            if spare
+            else ("spare", "none", "", ""),
+            ("lock", "", "", _holder(found["lock"]) if found["lock"] else "free"),
+            *(
+                (
+                    colour,
+                    (seen["holds"] or "-")[:12],
+                    "holds",
+                    f"serves {(seen['serves'] or 'nothing')[:12]}",
+                )
+                for colour, seen in found["colours"].items()
+            ),
+        ],
+    )
+    if not found["last"]:
+        return [where]
+    steps = terminal.table(
+        "last steps",
+        ("step", "result", "seconds", "detail"),
+        [
+            (
+                step["step"],
+                step["outcome"] or step["phase"],
+                f"{step['seconds']:.2f}" if step["seconds"] is not None else "",
+                step["detail"][:100],
+            )
+            for step in found["last"]
+        ],
+    )
+    return [where, steps]
 
 
 def _holder(found: dict[str, Any]) -> str:
@@ -172,7 +194,10 @@ def run_status(args: argparse.Namespace) -> int:
     except (DeploybotError, ImportError) as exc:
         print(f"deploybot status: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    print(json.dumps(found, indent=2) if args.json else "\n\n".join(map(_describe, found)))
+    if args.json:
+        print(json.dumps(found, indent=2))
+    else:
+        terminal.show(*(table for env in found for table in _describe(env)))
     return 0
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import shutil
 import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from urllib.parse import urlparse
 
 import redis
@@ -19,6 +20,7 @@ import redis
 from core.errors import ConfigError, DeploybotError
 from core.github_app import github_app
 from core.settings import Settings
+from deploybot import terminal
 
 
 @dataclass(frozen=True)
@@ -161,20 +163,35 @@ PROBES: tuple[Callable[[Settings], Probe], ...] = (
 REQUIRED = frozenset({"webhook secret", "redis"})
 
 
-def run(_: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 1
-    print("configuration:")
-    for variable, shown in settings.describe():
-        print(f"  {variable:<32} {shown}")
-    print("reachable:")
+    configured = settings.describe()
     probes = [probe(settings) for probe in PROBES]
-    for p in probes:
-        print(f"  {p.name:<32} {'ok ' if p.ok else 'NO '} {p.detail}")
     fatal = [p.name for p in probes if not p.ok and p.name in REQUIRED]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "configuration": dict(configured),
+                    "checks": [asdict(p) for p in probes],
+                    "missing": fatal,
+                },
+                indent=2,
+            )
+        )
+    else:
+        terminal.show(
+            terminal.table("configuration", ("variable", "value"), configured),
+            terminal.table(
+                "reachable",
+                ("check", "", "detail (and the fix)"),
+                [(p.name, terminal.verdict(p.ok), p.detail) for p in probes],
+            ),
+        )
     if fatal:
         print(f"deploybot cannot run without: {', '.join(fatal)} (see above)", file=sys.stderr)
     return 1 if fatal else 0

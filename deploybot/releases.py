@@ -13,12 +13,16 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
+from rich.table import Table
+from rich.text import Text
+
 from core.errors import ConfigError, DeploybotError
 from core.settings import Settings
 from deploy.manifest import Manifest, Override, ReleaseIndex
 from deploy.progress import Step
 from deploy.registry import Registry
 from deploy.release import Blocked, Request, Staging, release
+from deploybot import terminal
 from workers.checkout import Workspace
 
 NO_IMAGE: Final = "(none: staged without Docker; the process runtime serves its tree)"
@@ -51,12 +55,13 @@ def repository_of(repo_dir: Path) -> str:
 def show_step(step: Step) -> None:
     """A step as it happens: started, then done with its duration (or failed, and why)."""
     if step.state == "started":
-        print(f"▶ {step.name} …", flush=True)
+        line = Text(f"▶ {step.name} …", style="cyan")
     elif step.state == "done":
         extra = f" ({step.detail})" if step.detail else ""
-        print(f"✓ {step.name} in {step.seconds:.1f} s{extra}", flush=True)
+        line = Text(f"✓ {step.name} in {step.seconds:.1f} s{extra}", style="green")
     else:
-        print(f"✗ {step.name} failed after {step.seconds:.1f} s:\n{step.detail}", flush=True)
+        line = Text(f"✗ {step.name} failed after {step.seconds:.1f} s:\n{step.detail}", style="red")
+    terminal.show(line)
 
 
 def staging(settings: Settings, docker: bool = True) -> Staging:
@@ -118,23 +123,29 @@ def run_release(args: argparse.Namespace) -> int:
     except (DeploybotError, ImportError) as exc:
         print(f"deploybot release: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    print(json.dumps(manifest.to_json(), indent=2) if args.json else describe(manifest))
+    if args.json:
+        print(json.dumps(manifest.to_json(), indent=2))
+    else:
+        terminal.show(describe([manifest], f"{manifest.commit[:12]} staged"))
     return 0
 
 
-def describe(manifest: Manifest) -> str:
-    aggregate = f"{manifest.aggregate:.4f}" if manifest.aggregate is not None else "-"
-    override = f", overridden by {manifest.override.by}" if manifest.override else ""
-    return "\n".join(
-        [
-            f"{manifest.commit[:10]}  {manifest.created_at}  gate {manifest.verdict}{override}",
-            f"  image    {manifest.image or NO_IMAGE}",
-            f"  model    {manifest.model_digest}",
-            f"  table    {manifest.table_digest}",
-            f"  eval     aggregate {aggregate}, "
-            + ", ".join(f"{n} {s.score:.4f}" for n, s in manifest.suites.items()),
-        ]
-    )
+def describe(found: list[Manifest], title: str) -> Table:
+    rows = []
+    for m in found:
+        aggregate = f"{m.aggregate:.4f}" if m.aggregate is not None else "-"
+        suites = ", ".join(f"{n} {s.score:.4f}" for n, s in m.suites.items())
+        gate = m.verdict + (f", overridden by {m.override.by}" if m.override else "")
+        rows.append(
+            (
+                m.commit[:12],
+                m.created_at,
+                gate,
+                f"aggregate {aggregate}; {suites}",
+                f"{m.image or NO_IMAGE}\nmodel {m.model_digest}\ntable {m.table_digest}",
+            )
+        )
+    return terminal.table(title, ("commit", "staged", "gate", "eval", "artifacts"), rows)
 
 
 def run_releases(args: argparse.Namespace) -> int:
@@ -146,7 +157,7 @@ def run_releases(args: argparse.Namespace) -> int:
     elif not found:
         print(f"no release of {repository} is staged yet (deploybot release <sha>)")
     else:
-        print("\n".join(describe(m) for m in found))
+        terminal.show(describe(found, f"releases of {repository}"))
     return 0
 
 

@@ -9,9 +9,11 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from rich.table import Table
+
 from core.errors import DeploybotError
 from core.settings import Settings
-from deploybot import status_page
+from deploybot import status_page, terminal
 
 
 def _environments(args: argparse.Namespace) -> list[dict[str, Any]] | None:
@@ -33,43 +35,59 @@ def _environments(args: argparse.Namespace) -> list[dict[str, Any]] | None:
     return found
 
 
-def _report(args: argparse.Namespace, key: str, lines: Callable[[Any], list[str]]) -> int:
-    """Each environment's `key` of the status page's data: as JSON, or `lines` of it."""
+def _report(args: argparse.Namespace, key: str, shown: Callable[[str, Any], Table]) -> int:
+    """Each environment's `key` of the status page's data: as JSON, or a table of it."""
     found = _environments(args)
     if found is None:
         return 1
     if args.json:
         print(json.dumps({env["name"]: env[key] for env in found}, indent=2))
         return 0
-    for env in found:
-        print("\n".join([env["name"], *lines(env[key])]))
+    terminal.show(*(shown(env["name"], env[key]) for env in found))
     return 0
 
 
-def _history_lines(recent: list[dict[str, Any]]) -> list[str]:
-    return [
-        f"  {run['at']:<30} {run['kind']:<9} {run['commit'][:12]:<13} {run['outcome']:<13} "
-        f"{run['by']}"
-        for run in recent
-    ] or ["  nothing yet"]
+def _history(name: str, recent: list[dict[str, Any]]) -> Table:
+    return terminal.table(
+        f"{name}: recent deploys and rollbacks" + ("" if recent else " (none yet)"),
+        ("at", "kind", "commit", "outcome", "by"),
+        [(r["at"], r["kind"], r["commit"][:12], r["outcome"], r["by"]) for r in recent],
+    )
 
 
-def _metrics_lines(windows: dict[str, dict[str, Any]]) -> list[str]:
-    return [
-        f"  {days:>2} days: {figures['deploys']} deploys ({figures['per_day']:.2f}/day), "
-        f"lead time {status_page.duration(figures['lead_time_s'])}, change failure rate "
-        f"{status_page.rate(figures['change_failure_rate'])}, time to restore "
-        f"{status_page.duration(figures['time_to_restore_s'])}"
-        for days, figures in windows.items()
-    ]
+def _metrics(name: str, windows: dict[str, dict[str, Any]]) -> Table:
+    return terminal.table(
+        f"{name}: DORA metrics",
+        (
+            "window",
+            "deploys",
+            "per day",
+            "days with one",
+            "lead time",
+            "change failure rate",
+            "time to restore",
+        ),
+        [
+            (
+                f"{days} days",
+                str(m["deploys"]),
+                f"{m['per_day']:.2f}",
+                str(m["days_with_a_deploy"]),
+                status_page.duration(m["lead_time_s"]),
+                status_page.rate(m["change_failure_rate"]),
+                status_page.duration(m["time_to_restore_s"]),
+            )
+            for days, m in windows.items()
+        ],
+    )
 
 
 def run_history(args: argparse.Namespace) -> int:
-    return _report(args, "recent", _history_lines)
+    return _report(args, "recent", _history)
 
 
 def run_metrics(args: argparse.Namespace) -> int:
-    return _report(args, "dora", _metrics_lines)
+    return _report(args, "dora", _metrics)
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

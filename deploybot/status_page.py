@@ -25,9 +25,10 @@ from bot.app import create_app
 from core.errors import DeploybotError
 from core.settings import Settings
 from deploy import dora
-from deploy.ledger import FINISH, Entry, Ledger, read
+from deploy.ledger import FINISH, Entry, Ledger, environments, read
 from deploy.lock import Locks
 from deploy.places import locks
+from deploybot.dora_metrics import DoraFigures
 
 RECENT: Final = 15
 CHART_DAYS: Final = 30
@@ -101,7 +102,7 @@ def environment(data_dir: Path, name: str, lock: Locks | None, now: datetime) ->
 def collect(data_dir: Path, lock: Locks | None, now: datetime | None = None) -> dict[str, Any]:
     """Every environment that has a ledger, as the page shows it."""
     when = now or datetime.now(UTC)
-    names = sorted(p.stem for p in (data_dir / "ledger").glob("*.jsonl"))
+    names = environments(data_dir / "ledger")
     return {
         "generated_at": when.isoformat(timespec="seconds"),
         "environments": [environment(data_dir, name, lock, when) for name in names],
@@ -246,8 +247,9 @@ def render(status: dict[str, Any]) -> str:
 
 
 def web_app(settings: Settings) -> Starlette:
-    """What `deploybot serve` runs: the receiver, with the status page beside it."""
-    app = create_app(settings)
+    """What `deploybot serve` runs: the receiver, with the status page beside it and the DORA
+    figures in its /metrics."""
+    app = create_app(settings, computed=[DoraFigures(settings.data_dir / "ledger")])
     app.router.routes.extend(routes(settings))
     return app
 

@@ -15,6 +15,8 @@ import redis
 from celery import Celery
 from celery.contrib.testing.app import setup_default_app
 from celery.contrib.testing.worker import start_worker as celery_start_worker
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from core.celery_app import make_celery
 from core.settings import Settings
@@ -22,10 +24,37 @@ from testkit.fakegithub.server import FakeGitHub, serve
 from testkit.gitrepo import GitRepo
 from testkit.loopback import private_redis, redis_answers
 from testkit.tutor import registry, registry_binary
+from workers.metrics import worker_metrics
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 WEBHOOK_SECRET = "test-webhook-secret"
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def metric_samples(text: str) -> Samples:
+    """Every sample of a scrape by name and labels, the text parsed as Prometheus parses it."""
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def sample(found: Samples, name: str, **labels: str) -> float | None:
+    return found.get((name, frozenset(labels.items())))
+
+
+def worker_samples() -> Samples:
+    """What this process's worker has counted so far (tests run their workers in threads)."""
+    return metric_samples(generate_latest(worker_metrics().registry).decode())
+
+
+def counted(before: Samples, after: Samples, name: str, **labels: str) -> float:
+    """How much a counter or a histogram's count grew between two readings."""
+    return (sample(after, name, **labels) or 0) - (sample(before, name, **labels) or 0)
+
+
 # Several test runs may share one Redis (developers, helpers, CI); each takes a database of its own.
 TEST_DBS = range(1, 16)
 

@@ -34,6 +34,7 @@ from workers.checkout import Workspace
 from workers.deploy_records import Record, Records
 from workers.deploy_report import Reporter
 from workers.github import RepoGitHub
+from workers.metrics import worker_metrics
 from workers.oncall import Facts, StepLine
 from workers.sources import clone_url, workspace_root
 
@@ -241,6 +242,11 @@ class Feed:
         self._task: asyncio.Task[None] | None = None
 
     def __call__(self, step: Step) -> None:
+        if step.state != "started":
+            order = self._run.order
+            worker_metrics().deploy_step(
+                order.env.name, order.kind, step.name, step.state, step.seconds
+            )
         self._loop.call_soon_threadsafe(self._steps.put_nowait, step)
 
     async def _report(self) -> None:

@@ -14,11 +14,12 @@ from pathlib import Path
 from core.errors import CheckoutError, EnvError
 from core.settings import Settings
 from workers import messages, sandbox
-from workers.check_output import CHECK_PREFIX, Output
+from workers.check_output import CHECK_PREFIX, Output, conclusion
 from workers.checkout import Workspace
 from workers.checkruns import CheckRuns
 from workers.envcache import activate, ensure_env, is_input
 from workers.matrix import Matrix, MatrixError, Stage, load_matrix
+from workers.metrics import worker_metrics
 from workers.sandbox import Sandbox
 from workers.scrub import scrub_file
 from workers.sources import (
@@ -157,6 +158,7 @@ class Stages:
         finally:
             await asyncio.to_thread(shutil.rmtree, copy, True)
         await asyncio.to_thread(scrub_file, result.log_path, await self.runs.gh.secrets())
+        worker_metrics().stage(stage.name, conclusion(stage, result), result.duration_s)
         return result
 
     def _box(

@@ -20,6 +20,7 @@ from core.contract import Message
 from core.errors import LeaseHeld, TransientError
 from core.github_app import backoff_s
 from core.settings import Settings
+from workers.metrics import worker_metrics
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,8 @@ def register(app: WorkerApp, kind: type[M], handler: Handler[M]) -> None:
     (Celery refuses any other at send) and receives them as the typed message."""
 
     def task(self: Task[Any, Any], /, **kwargs: Any) -> None:
-        handler(self, kind.from_kwargs(kwargs))
+        with worker_metrics().job(kind.NAME):
+            handler(self, kind.from_kwargs(kwargs))
 
     task.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)]

@@ -11,6 +11,7 @@ from bot.app import create_app
 from core.errors import ConfigError
 from core.settings import Settings
 from tests.bot.conftest import WEBHOOKS, headers_for
+from tests.conftest import metric_samples, sample
 
 
 def test_no_secret_no_receiver(settings: Settings) -> None:
@@ -35,12 +36,11 @@ def test_metrics_count_deliveries_by_event_and_outcome(client: TestClient) -> No
     response = client.get("/metrics")
 
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
-    lines = set(response.text.splitlines())
-    assert {
-        'deploybot_webhook_deliveries_total{event="pull_request",outcome="queued"} 1',
-        'deploybot_webhook_deliveries_total{event="pull_request",outcome="duplicate delivery"} 1',
-        'deploybot_webhook_deliveries_total{event="unverified",outcome="rejected 401"} 1',
-        'deploybot_webhook_deliveries_total{event="ping",outcome="pong"} 1',
-        'deploybot_webhook_enqueue_seconds_bucket{le="+Inf"} 2',
-        "deploybot_webhook_enqueue_seconds_count 2",
-    } <= lines
+    found = metric_samples(response.text)
+    delivered = "deploybot_webhook_deliveries_total"
+    assert sample(found, delivered, event="pull_request", outcome="queued") == 1
+    assert sample(found, delivered, event="pull_request", outcome="duplicate delivery") == 1
+    assert sample(found, delivered, event="unverified", outcome="rejected 401") == 1
+    assert sample(found, delivered, event="ping", outcome="pong") == 1
+    assert sample(found, "deploybot_webhook_enqueue_seconds_bucket", le="+Inf") == 2
+    assert sample(found, "deploybot_webhook_enqueue_seconds_count") == 2

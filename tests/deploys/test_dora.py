@@ -1,15 +1,21 @@
-"""The DORA figures of a fixed ledger, against the same figures worked out by hand."""
+"""The DORA figures of a fixed ledger, against the same figures worked out by hand; the
+Prometheus gauges carry the same."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
 
 from deploy.dora import all_windows, metrics
-from deploy.ledger import END, FAIL, FINISH, Entry
+from deploy.ledger import END, FAIL, FINISH, Entry, Ledger
+from deploybot.dora_metrics import DoraFigures
+from tests.conftest import metric_samples, sample
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+NOW_TEXT = NOW.isoformat()
 A, B, C, D, Z = ("a" * 40, "b" * 40, "c" * 40, "d" * 40, "z" * 40)
 
 
@@ -99,3 +105,29 @@ def test_an_empty_ledger_says_nothing_rather_than_zero() -> None:
         None,
         None,
     )
+
+
+def test_the_prometheus_gauges_carry_the_same_figures(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path, "production")
+    for entry in LEDGER:
+        ledger.append(entry)
+    Ledger(tmp_path, "staging").append(Entry("s1", "deploy", "resolve", "begin", A, at=NOW_TEXT))
+    registry = CollectorRegistry()
+    registry.register(DoraFigures(tmp_path, clock=lambda: NOW))
+
+    found = metric_samples(generate_latest(registry).decode())
+
+    week = {"environment": "production", "window": "7d"}
+    month = {"environment": "production", "window": "30d"}
+    assert sample(found, "deploybot_dora_deploys", **week) == 3
+    assert sample(found, "deploybot_dora_deploys_per_day", **week) == pytest.approx(3 / 7)
+    assert sample(found, "deploybot_dora_days_with_a_deploy", **month) == 4
+    assert sample(found, "deploybot_dora_lead_time_seconds", **week) == 7200
+    assert sample(found, "deploybot_dora_lead_time_seconds", **month) == 5400
+    assert sample(found, "deploybot_dora_change_failure_ratio", **week) == pytest.approx(2 / 3)
+    assert sample(found, "deploybot_dora_time_to_restore_seconds", **week) == 75
+    # staging has had no deploy go live: counted as none, with no made-up medians or rates.
+    quiet = {"environment": "staging", "window": "7d"}
+    assert sample(found, "deploybot_dora_deploys", **quiet) == 0
+    assert sample(found, "deploybot_dora_change_failure_ratio", **quiet) is None
+    assert sample(found, "deploybot_dora_lead_time_seconds", **quiet) is None

@@ -21,7 +21,7 @@ from deploybot.status_page import web_app
 from testkit.fakegithub.server import FakeGitHub
 from testkit.fakegithub.state import Pull
 from testkit.serving import serve_in_thread
-from tests.conftest import WorkerFactory
+from tests.conftest import WorkerFactory, counted, worker_samples
 from tests.deploys.conftest import Deployment, Staged
 from tests.deploys.github_world import (
     INSTALLATION,
@@ -106,6 +106,7 @@ def test_deploy_button_rollback_and_status_from_pull_requests(world: GitHubWorld
     first, second = _commits(world)
     world.merged(1, first)
     world.merged(2, second)
+    before = worker_samples()
 
     asked = world.command(1, "/deploy")
     run = world.wait_for_run(1)
@@ -162,6 +163,15 @@ def test_deploy_button_rollback_and_status_from_pull_requests(world: GitHubWorld
     rolled = world.wait_for_run(5)
     assert (rolled["head_sha"], rolled["conclusion"]) == (first, "success")
     assert world.env.front_serves() == first
+    # Three deploys and two rollbacks moved traffic, each flip timed with its step.
+    after, env_name = worker_samples(), world.env.name
+    flips = "deploybot_flips_total"
+    assert counted(before, after, flips, environment=env_name, kind="deploy") == 3
+    assert counted(before, after, flips, environment=env_name, kind="rollback") == 2
+    assert counted(before, after, flips, environment=env_name, kind="flip-back") == 0
+    timed = "deploybot_deploy_step_seconds_count"
+    assert counted(before, after, timed, environment=env_name, step="flip", result="done") == 5
+    assert counted(before, after, timed, environment=env_name, step="bake", result="done") == 3
 
     # The status page, from this live data.
     with TestClient(web_app(world.app.settings)) as client:
@@ -184,9 +194,9 @@ def test_deploy_button_rollback_and_status_from_pull_requests(world: GitHubWorld
     assert colours[(0xCF, 0x22, 0x2E)] > 50
     assert sum(n for (r, g, b), n in colours.items() if r + g + b < 200) > 2000  # and text
 
-    before = len(world.bot_comments(2))
+    comments = len(world.bot_comments(2))
     world.command(2, "/status")
-    answer = world.answered(2, before + 1)[-1]
+    answer = world.answered(2, comments + 1)[-1]
     assert f"live: `{first[:12]}`" in answer
     assert f"spare: `{second[:12]}`" in answer
     assert world.github.take_violations() == []

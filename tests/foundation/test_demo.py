@@ -54,6 +54,10 @@ def test_demo_json_tells_the_story_of_a_deploy_and_a_rollback(without_haproxy: b
         "after_rollback": found["previous"],
     }
     assert found["deployed"] != found["previous"]
+    # One scrape: the pushes' four stages, the deploy's and rollback's flips, and the ledger's
+    # two deploys (main's release, then the merge), one of them rolled back.
+    counted = steps["GET /metrics: what the receiver and the worker counted"]["detail"]
+    assert "4 stage runs, 2 flips; 7-day deploys 2, change failure rate 50%" in counted
     switch = steps["the traffic switch on the front port"]["detail"]
     assert ("embedded switch" in switch) is without_haproxy
     assert "GitHub ←" in done.stderr

@@ -3,6 +3,7 @@ test services up (Redis, the fake GitHub, dockerd, the registry, HAProxy) it fin
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,16 +16,27 @@ from testkit.fakegithub.server import FakeGitHub
 
 
 def _doctor(env: dict[str, str]) -> tuple[int, dict[str, str], str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "deploybot", "doctor"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
+    """Exit status, each check's verdict and detail ("ok …" or "NO …"), and stderr; the human
+    table must name each check the JSON does."""
+    shown, done = (
+        subprocess.run(
+            [sys.executable, "-m", "deploybot", "doctor", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+        for args in ((), ("--json",))
     )
-    lines = done.stdout.split("reachable:\n", 1)[1].splitlines()
-    found = {line[2:34].strip(): line[34:].strip() for line in lines if line.startswith("  ")}
+    assert shown.returncode == done.returncode
+    checks = json.loads(done.stdout)["checks"]
+    rows = [line.split() for line in shown.stdout.splitlines()]
+    for check in checks:
+        words = check["name"].split()
+        verdict = "ok" if check["ok"] else "NO"
+        assert [*words, verdict] in [row[: len(words) + 1] for row in rows], check
+    found = {c["name"]: f"{'ok' if c['ok'] else 'NO'} {c['detail']}" for c in checks}
     return done.returncode, found, done.stderr
 
 

@@ -153,14 +153,24 @@ ROOT = Path(__file__).resolve().parents[2]
 @contextmanager
 def celery_worker(settings: Settings, name: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """`celery worker` in a process group of its own, configured only through DEPLOYBOT_*."""
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DEPLOYBOT_")},
-        **settings.environ(),
-    }
     queues = ",".join(contract.QUEUES)
     argv = [sys.executable, "-m", "celery", "--app", "workers.app:celery_app", "worker"]
     argv += ["--pool", "threads", "--concurrency", "2", "--queues", queues, "--hostname", name]
     argv += ["--without-gossip", "--without-mingle", "--loglevel", "INFO"]
+    with process_group(argv, settings, log) as proc:
+        yield proc
+
+
+@contextmanager
+def process_group(
+    argv: list[str], settings: Settings, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`argv` in a process group of its own, configured only through `settings`' DEPLOYBOT_*
+    variables, its output appended to `log`; stopped with everything it started."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DEPLOYBOT_")},
+        **settings.environ(),
+    }
     with log.open("ab") as out:
         proc = subprocess.Popen(
             argv, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True

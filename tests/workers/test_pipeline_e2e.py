@@ -9,9 +9,10 @@ from pathlib import Path
 import redis
 from celery import Celery
 
+from core.contract import RunPipeline
 from core.settings import Settings
 from testkit.fakegithub.server import FakeGitHub
-from tests.conftest import WorkerFactory
+from tests.conftest import WorkerFactory, counted, worker_samples
 from tests.workers.harness import (
     REPO,
     add_pull,
@@ -79,10 +80,19 @@ def test_opened_pull_request_reports_each_stage(
     sha = remote.commit({"bad.py": BAD_PY}, "add bad.py")
     add_pull(github, 1, sha, ["bad.py"])
 
+    before = worker_samples()
     with start_worker(app):
         send_pipeline(app, 1, sha)
         wait_for("every check run to complete", settled(github, redis_client, sha, 4))
 
+    after = worker_samples()
+    stage_runs = "deploybot_stage_seconds_count"
+    # The two stages that ran are timed with their conclusions; skipped and cancelled ones not.
+    assert counted(before, after, stage_runs, stage="greet", conclusion="success") == 1
+    assert counted(before, after, stage_runs, stage="lint", conclusion="failure") == 1
+    assert counted(before, after, stage_runs, stage="test", conclusion="cancelled") == 0
+    jobs = "deploybot_jobs_total"
+    assert counted(before, after, jobs, task=RunPipeline.NAME, outcome="succeeded") == 1
     runs = runs_for(github, sha)
     assert set(runs) == {"deploybot/greet", "deploybot/lint", "deploybot/eval", "deploybot/test"}
     ran = ["queued", "in_progress", "completed"]
@@ -225,6 +235,7 @@ def test_redelivered_pipeline_does_not_post_again(
     app, sha = one_stage_pull(github, settings, tmp_path, 3, ["x.py"])
     # GitHub's secondary rate limit on the first create: wait as told, then go on.
     github.fail_next("POST", r"/check-runs$", 403, headers={"retry-after": "1"})
+    before = worker_samples()
 
     with start_worker(app):
         delivery = send_pipeline(app, 3, sha)
@@ -238,6 +249,11 @@ def test_redelivered_pipeline_does_not_post_again(
     assert [r.status for r in github.requests if r.operation_id == "checks/create"] == [403, 201]
     assert len(github.requests) == posted
     assert len(github.comments()) == 1
+    # The rate limit was waited out inside the task: no try failed; the first copy and the
+    # redelivered one (which found the run done) both succeeded.
+    after, jobs = worker_samples(), "deploybot_jobs_total"
+    assert counted(before, after, jobs, task=RunPipeline.NAME, outcome="failed") == 0
+    assert counted(before, after, jobs, task=RunPipeline.NAME, outcome="succeeded") == 2
 
 
 def test_an_error_that_will_not_be_retried_fails_the_check_runs(
