@@ -16,7 +16,10 @@ COPY deploy deploy
 COPY deploybot deploybot
 COPY tutor tutor
 COPY data data
-RUN python3 -m pip install --no-cache-dir . && chown -R deploybot /app
+# The data directory belongs to the web's user: the web writes its metrics there beside the
+# worker's (the worker runs as root, for the sandbox). A new named volume takes this ownership.
+RUN python3 -m pip install --no-cache-dir . && chown -R deploybot /app \
+    && install -d -o deploybot /var/lib/deploybot /var/lib/deploybot/metrics
 USER deploybot
 ENV DEPLOYBOT_DATA_DIR=/var/lib/deploybot
 CMD ["deploybot", "serve", "--host", "127.0.0.1", "--port", "8000"]

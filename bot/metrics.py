@@ -6,6 +6,8 @@ from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from core.telemetry import quietly
+
 # Enqueue latency buckets, seconds: the ack budget is milliseconds, GitHub's timeout 10 s.
 BUCKETS: Final = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
@@ -30,7 +32,7 @@ class WebMetrics:
         )
 
     def delivery(self, event: str, outcome: str) -> None:
-        self.deliveries.labels(event, outcome).inc()
+        quietly(lambda: self.deliveries.labels(event, outcome).inc())
 
     def enqueue_seconds(self, seconds: float) -> None:
-        self.enqueue.observe(seconds)
+        quietly(lambda: self.enqueue.observe(seconds))

@@ -8,10 +8,11 @@ all up. A process that shares nothing (a test, the demo) exposes only its own re
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
-import struct
-from collections.abc import Iterable
+import uuid
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
 
@@ -33,22 +34,28 @@ def metrics_dir(data_dir: Path) -> Path:
 def share(directory: Path) -> None:
     """Make the metrics this process creates from now on write to `directory`.
 
-    prometheus-client picks its value store when it is first imported; asking it again here lets
-    the choice follow the settings rather than the order of imports. Files are never wiped: a
-    counter of a process that has exited still counts, and a worker still running keeps its own.
+    prometheus-client picks its value store when it is first imported; setting it here lets the
+    choice follow the settings rather than the order of imports. Files are named by a token of
+    this process's start and its pid: containers each number their processes from 1, and two
+    live processes writing one file would overwrite each other. Files are never wiped: a counter
+    of a process that has exited still counts, and a worker still running keeps its own.
     """
     directory.mkdir(parents=True, exist_ok=True)
+    if not os.access(directory, os.W_OK | os.X_OK):
+        owner = directory.stat().st_uid
+        raise PermissionError(
+            errno.EACCES, f"not writable by uid {os.geteuid()} (it belongs to uid {owner})"
+        )
     os.environ[SHARED_ENV] = str(directory)
-    values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
+    token = uuid.uuid4().hex[:12]
+    values.ValueClass = values.MultiProcessValue(  # type: ignore[no-untyped-call]
+        lambda: f"{token}-{os.getpid()}"
+    )
 
 
 def shared() -> Path | None:
     found = os.environ.get(SHARED_ENV)
     return Path(found) if found else None
-
-
-# What reading a damaged file raises (its length or a key read from garbage).
-_UNREADABLE: Final = (struct.error, ValueError, KeyError, IndexError, OSError)
 
 
 class Host:
@@ -63,7 +70,7 @@ class Host:
         files = sorted(str(path) for path in self.directory.glob("*.db"))
         try:
             return _merge(files)
-        except _UNREADABLE:
+        except Exception:  # whatever a damaged file raises: find it below, keep the rest
             return _merge([f for f in files if _readable(f)])
 
 
@@ -77,10 +84,19 @@ def _merge(files: list[str]) -> Iterable[Metric]:
 def _readable(file: str) -> bool:
     try:
         _merge([file])
-    except _UNREADABLE as exc:
-        log.warning("metrics: %s left out of /metrics, it cannot be read (%s)", file, exc)
+    except Exception as exc:  # a damaged file raises whatever its bytes lead to
+        log.warning("metrics: %s left out of /metrics, it cannot be read (%r)", file, exc)
         return False
     return True
+
+
+def quietly(record: Callable[[], None]) -> None:
+    """Record a metric, or log why it could not be: a full disk or a removed directory must
+    never fail the delivery, job, stage or deploy step it measures."""
+    try:
+        record()
+    except Exception as exc:  # nothing a metric raises may reach the work it measures
+        log.warning("metrics: a figure went unrecorded (%r)", exc)
 
 
 def exposition(own: CollectorRegistry, computed: Iterable[Collector] = ()) -> bytes:

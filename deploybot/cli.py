@@ -29,8 +29,9 @@ def _share_metrics(args: argparse.Namespace, settings: Settings) -> bool:
         telemetry.share(directory)
     except OSError as exc:
         print(
-            f"deploybot {args.command}: cannot write metrics to {directory} ({exc.strerror}); "
-            "make DEPLOYBOT_DATA_DIR writable by this user",
+            f"deploybot {args.command}: cannot write metrics to {directory} "
+            f"({exc.strerror or exc}); make it writable by this user (the web and the worker "
+            "both write there)",
             file=sys.stderr,
         )
         return False

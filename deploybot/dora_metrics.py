@@ -49,7 +49,9 @@ GAUGES: Final[tuple[tuple[str, str, Callable[[dora.Metrics], float | None]], ...
 class DoraFigures:
     """A collector: one sample per environment and window (7d, 30d) of each gauge."""
 
-    def __init__(self, ledgers: Path, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+    def __init__(
+        self, ledgers: Path, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         self.ledgers = ledgers
         self.clock = clock
 

@@ -34,9 +34,9 @@ def console(file: TextIO | None = None) -> Console:
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str | Text]]) -> Table:
-    """A titled table. Text is shown as it is: a branch or a login with brackets in it is not
-    taken for markup."""
-    shown = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    """A titled table. Its title and text cells are shown as they are: an environment, a branch
+    or a login with brackets in it is not taken for markup."""
+    shown = Table(title=Text(title), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for column in columns:
         shown.add_column(column, overflow="fold")
     for row in rows:

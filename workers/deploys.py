@@ -242,12 +242,12 @@ class Feed:
         self._task: asyncio.Task[None] | None = None
 
     def __call__(self, step: Step) -> None:
+        self._loop.call_soon_threadsafe(self._steps.put_nowait, step)
         if step.state != "started":
             order = self._run.order
             worker_metrics().deploy_step(
                 order.env.name, order.kind, step.name, step.state, step.seconds
             )
-        self._loop.call_soon_threadsafe(self._steps.put_nowait, step)
 
     async def _report(self) -> None:
         while (step := await self._steps.get()) is not None:

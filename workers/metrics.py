@@ -16,6 +16,8 @@ from typing import Final
 from celery.exceptions import Retry
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from core.telemetry import quietly
+
 # Seconds: jobs and stages run from milliseconds (a record) to the stage timeout (an hour).
 LONG_BUCKETS: Final = (0.05, 0.25, 1.0, 5.0, 15.0, 60.0, 180.0, 600.0, 1800.0, 3600.0)
 # A deploy step: the switch itself takes milliseconds, the bake minutes.
@@ -70,20 +72,22 @@ class WorkerMetrics:
             outcome = "retried"
             raise
         finally:
-            self.jobs.labels(task, outcome).inc()
-            self.job_seconds.labels(task).observe(time.monotonic() - started)
+            took = time.monotonic() - started
+            quietly(lambda: self.jobs.labels(task, outcome).inc())
+            quietly(lambda: self.job_seconds.labels(task).observe(took))
 
     def stage(self, stage: str, conclusion: str, seconds: float) -> None:
-        self.stage_seconds.labels(stage, conclusion).observe(seconds)
+        quietly(lambda: self.stage_seconds.labels(stage, conclusion).observe(seconds))
 
     def deploy_step(
         self, environment: str, run: str, step: str, result: str, seconds: float
     ) -> None:
         """A step that ended (`result` done or failed); a flip or flip-back that succeeded moved
         traffic."""
-        self.deploy_step_seconds.labels(environment, step, result).observe(seconds)
+        quietly(lambda: self.deploy_step_seconds.labels(environment, step, result).observe(seconds))
         if result == "done" and step in {"flip", "flip-back"}:
-            self.flips.labels(environment, run if step == "flip" else step).inc()
+            kind = run if step == "flip" else step
+            quietly(lambda: self.flips.labels(environment, kind).inc())
 
 
 @functools.cache

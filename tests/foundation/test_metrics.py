@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -133,6 +134,9 @@ def test_a_damaged_file_is_left_out_and_named_not_a_failed_scrape(
         subprocess.run([sys.executable, "-c", counted % str(shared)], check=True, timeout=60)
     (shared / "counter_999999.db").write_bytes(b"")  # its process died as it made it
     (shared / "histogram_999998.db").write_bytes(b"\xff" * 3)
+    # A header saying 16 bytes are used, then an entry claiming a megabyte.
+    oversized = struct.pack("i", 16) + bytes(4) + struct.pack("i", 1 << 20) + bytes(4)
+    (shared / "counter_999997.db").write_bytes(oversized)
     monkeypatch.setenv(telemetry.SHARED_ENV, str(shared))
 
     found = metric_samples(telemetry.exposition(CollectorRegistry()).decode())
@@ -140,6 +144,30 @@ def test_a_damaged_file_is_left_out_and_named_not_a_failed_scrape(
     assert sample(found, "deploybot_flips_total", environment="p", kind="deploy") == 2
     assert "counter_999999.db left out of /metrics" in caplog.text
     assert "histogram_999998.db left out of /metrics" in caplog.text
+    assert "counter_999997.db left out of /metrics" in caplog.text
+    assert "file is corrupted" in caplog.text
+
+
+def test_a_metric_that_cannot_be_recorded_never_fails_the_work(tmp_path: Path) -> None:
+    shared = tmp_path / "metrics"
+    script = (
+        "import shutil; from pathlib import Path; from core import telemetry\n"
+        f"telemetry.share(Path({str(shared)!r}))\n"
+        "from workers.metrics import WorkerMetrics\n"
+        "metrics = WorkerMetrics()\n"
+        f"shutil.rmtree({str(shared)!r})  # an operator tidies the data directory\n"
+        "with metrics.job('workers.deploys.run'):\n"
+        "    metrics.deploy_step('production', 'deploy', 'flip', 'done', 0.01)\n"
+        "print('the job went on')\n"
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "the job went on\n"
+    assert "metrics: a figure went unrecorded (FileNotFoundError" in done.stderr
 
 
 def test_serve_refuses_to_start_when_it_cannot_keep_metrics(
@@ -160,4 +188,4 @@ def test_serve_refuses_to_start_when_it_cannot_keep_metrics(
 
     assert done.returncode == 1
     assert f"cannot write metrics to {taken / 'metrics'}" in done.stderr
-    assert "make DEPLOYBOT_DATA_DIR writable" in done.stderr
+    assert "make it writable by this user" in done.stderr
