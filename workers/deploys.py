@@ -83,26 +83,52 @@ class Run:
             self.steps.append(line)
 
     async def facts(self, records: Records, ended: Ended | None) -> Facts:
-        state = await asyncio.to_thread(self.place.state)
-        live = state.live
-        return Facts(
-            env=self.order.env.name,
-            front=str(self.order.env.front),
-            kind=self.order.kind,
+        return await _facts(
+            records,
+            self.place,
+            self.order,
+            ended,
             commit=self.record.commit,
-            by=self.order.by,
-            pr=self.order.pr,
-            outcome=ended.outcome if ended else None,
-            detail=ended.detail if ended else "",
-            failed_step=ended.step if ended else None,
-            live=live.commit if live else None,
-            live_since=live.since if live else None,
-            live_pr=await records.pull_of(live.commit if live else None),
             before=self.record.before,
             steps=tuple(self.steps),
             manifest=self.manifest,
             check_url=self.record.check_url,
         )
+
+
+async def _facts(
+    records: Records,
+    place: Place,
+    order: Order,
+    ended: Ended | None,
+    *,
+    commit: str,
+    before: str | None,
+    steps: tuple[StepLine, ...] = (),
+    manifest: Manifest | None = None,
+    check_url: str | None = None,
+) -> Facts:
+    """What a run's reports say: the order, how it ended (None: still running), and what the
+    ledger says is live now."""
+    live = (await asyncio.to_thread(place.state)).live
+    return Facts(
+        env=order.env.name,
+        front=str(order.env.front),
+        kind=order.kind,
+        commit=commit,
+        by=order.by,
+        pr=order.pr,
+        outcome=ended.outcome if ended else None,
+        detail=ended.detail if ended else "",
+        failed_step=ended.step if ended else None,
+        live=live.commit if live else None,
+        live_since=live.since if live else None,
+        live_pr=await records.pull_of(live.commit if live else None),
+        before=before,
+        steps=steps,
+        manifest=manifest,
+        check_url=check_url,
+    )
 
 
 def place_of(settings: Settings, env: Environment, repository: str) -> Place:
@@ -176,29 +202,15 @@ async def _new_record(records: Records, place: Place, order: Order) -> Record | 
 
 
 async def _nothing_to_roll_back(records: Records, place: Place, order: Order) -> Facts:
-    state = await asyncio.to_thread(place.state)
-    live = state.live
+    live = (await asyncio.to_thread(place.state)).live
     detail = (
         f"no earlier good release was live in {order.env.name} to roll back to"
         if live
         else f"nothing is live in {order.env.name}"
     )
-    return Facts(
-        env=order.env.name,
-        front=str(order.env.front),
-        kind=order.kind,
-        commit="",
-        by=order.by,
-        pr=order.pr,
-        outcome="failed",
-        detail=detail,
-        failed_step="resolve",
-        live=live.commit if live else None,
-        live_since=live.since if live else None,
-        live_pr=await records.pull_of(live.commit if live else None),
-        before=live.commit if live else None,
-        steps=(),
-        manifest=None,
+    ended = Ended("failed", detail, "resolve")
+    return await _facts(
+        records, place, order, ended, commit="", before=live.commit if live else None
     )
 
 

@@ -80,6 +80,19 @@ def kill_colour(deployment: Deployment, colour: str) -> None:
         os.killpg(int(record["pid"]), signal.SIGKILL)
 
 
+FirstLive = tuple[Deployment, str, str]
+
+
+@pytest.fixture
+def first_live(runtime: tuple[str, Staged], deployment: Callable[..., Deployment]) -> FirstLive:
+    """An environment with the first release deployed: (it, the first, the second release)."""
+    kind, staged = runtime
+    first, second = staged.commits
+    env = deployment(staged, kind)
+    env.deploy(first)
+    return env, first, second
+
+
 def test_a_deploy_serves_the_new_release_and_keeps_the_old_one_warm_as_the_spare(
     runtime: tuple[str, Staged], deployment: Callable[..., Deployment]
 ) -> None:
@@ -122,12 +135,9 @@ def test_a_deploy_serves_the_new_release_and_keeps_the_old_one_warm_as_the_spare
 
 
 def test_a_rollback_serves_the_previous_release_warm_or_cold_and_to_any_pinned_one(
-    runtime: tuple[str, Staged], deployment: Callable[..., Deployment]
+    first_live: FirstLive,
 ) -> None:
-    kind, staged = runtime
-    first, second = staged.commits
-    env = deployment(staged, kind)
-    env.deploy(first)
+    env, first, second = first_live
     env.deploy(second)
 
     with FrontWatch(env.front) as watch:
@@ -160,12 +170,9 @@ def test_a_rollback_serves_the_previous_release_warm_or_cold_and_to_any_pinned_o
 
 
 def test_a_release_whose_smoke_test_fails_never_receives_traffic_and_is_removed(
-    runtime: tuple[str, Staged], deployment: Callable[..., Deployment]
+    first_live: FirstLive,
 ) -> None:
-    kind, staged = runtime
-    first, second = staged.commits
-    env = deployment(staged, kind)
-    env.deploy(first)
+    env, first, second = first_live
     # The environment's smoke test now expects a wrong sentence to be judged correct.
     env.write_config(smoke="Yo hablas español.")
 
@@ -185,12 +192,9 @@ def test_a_release_whose_smoke_test_fails_never_receives_traffic_and_is_removed(
 
 
 def test_an_alert_during_the_bake_flips_back_by_itself_and_marks_the_release_bad(
-    runtime: tuple[str, Staged], deployment: Callable[..., Deployment]
+    first_live: FirstLive,
 ) -> None:
-    kind, staged = runtime
-    first, second = staged.commits
-    env = deployment(staged, kind)
-    env.deploy(first)
+    env, first, second = first_live
     env.write_config(bake_s=60)
     before = len(env.entries())
     driving = env.popen("deploy", second)

@@ -207,8 +207,18 @@ def test_deploy_button_rollback_and_status_from_pull_requests(world: GitHubWorld
 def test_refusals_change_nothing_and_say_why(world: GitHubWorld) -> None:
     first, second = _commits(world)
     world.merged(1, first)
+    # Nothing to roll back from yet, then nothing earlier to roll back to.
+    world.command(1, "/rollback")
+    said = world.answered(1, 1)[-1]
+    assert f"nothing is live in {world.env.name}; nothing was done." in said
     world.command(1, "/deploy")
     run = world.wait_for_run(1)
+    world.command(1, "/rollback")
+    wait_for(
+        "the answer",
+        lambda: any("no earlier good release was live" in c for c in world.bot_comments(1)),
+    )
+    assert world.env.front_serves() == first
     entries = len(world.env.entries())
     comments = len(world.bot_comments(1))
 
