@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from benchmarks.report import Row, table
+from core.settings import unconfigured
 from deploy.manifest import Override
 from deploy.registry import Registry
 from deploy.release import Request, Staging, release
@@ -127,7 +128,7 @@ class Environment:
             f"    bake_s: {self.bake_s}\n"
         )
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("DEPLOYBOT_")},
+            **unconfigured(os.environ),
             "DEPLOYBOT_DATA_DIR": str(self.root / "data"),
             "DEPLOYBOT_REDIS_URL": self.redis_url,
         }

@@ -11,7 +11,6 @@ Needs HAProxy; Redis (the broker and the lock) is an in-process fake on loopback
 
 from __future__ import annotations
 
-import os
 import secrets
 import subprocess
 import sys
@@ -78,10 +77,7 @@ class Bot:
 
 @contextmanager
 def _worker(settings: Settings, log: Path) -> Iterator[None]:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DEPLOYBOT_")},
-        **settings.environ(),
-    }
+    env = settings.child_environ()
     with log.open("w") as out:
         worker = subprocess.Popen(
             [sys.executable, "-m", "deploybot", "worker", "--concurrency", "2"],

@@ -34,6 +34,12 @@ _BOOLEANS = {
 }
 
 
+def unconfigured(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` without any DEPLOYBOT_* variable: a child started with it reads only the
+    configuration it is then given."""
+    return {k: v for k, v in environ.items() if not k.startswith(PREFIX)}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything deploybot reads from its environment. Secrets stay out of repr()."""
@@ -164,6 +170,11 @@ class Settings:
                 if len(line.strip()) >= MIN_SECRET_PART and "PRIVATE KEY" not in line
             ]
         return [value for value in found if value]
+
+    def child_environ(self) -> dict[str, str]:
+        """The environment of a process this one starts: this one's, with its DEPLOYBOT_*
+        variables replaced by exactly this configuration."""
+        return {**unconfigured(os.environ), **self.environ()}
 
     def environ(self) -> dict[str, str]:
         """The DEPLOYBOT_* variables that configure a child process exactly as this one is

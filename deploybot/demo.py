@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
 import shutil
 import subprocess
@@ -529,10 +528,7 @@ def _switch(sample: Sample, settings: Settings, root: Path) -> Iterator[str]:
     config = root / "deploy.yaml"
     config.write_text((sample.repo.path / "data/deploy.yaml").read_text())
     log = root / "proxy.log"
-    environ = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DEPLOYBOT_")},
-        **settings.environ(),
-    }
+    environ = settings.child_environ()
     with log.open("w") as out:
         proxy = subprocess.Popen(  # noqa: S603 - this interpreter's deploybot
             [sys.executable, "-m", "deploybot", "proxy", "--config", str(config)],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -29,6 +31,22 @@ from workers.metrics import worker_metrics
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 WEBHOOK_SECRET = "test-webhook-secret"
+
+
+def run_deploybot(
+    *args: str, env: dict[str, str] | None = None, timeout_s: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`deploybot ARGS` as an operator runs it, in this interpreter; its output as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "deploybot", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout_s,
+        check=False,
+    )
+
+
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 

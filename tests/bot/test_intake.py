@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.intake import BODY_TIMEOUT_S, MAX_IN_FLIGHT_BYTES, RETRY_AFTER_S
+from core.settings import unconfigured
 from testkit.loopback import free_port
 from tests.bot.conftest import encode, example, headers_for
 from tests.conftest import WEBHOOK_SECRET
@@ -29,7 +30,7 @@ def receiver(redis_url: str) -> Iterator[tuple[int, int]]:
     """A `deploybot serve` process on a free port: (port, pid)."""
     port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DEPLOYBOT_")},
+        **unconfigured(os.environ),
         "DEPLOYBOT_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "DEPLOYBOT_REDIS_URL": redis_url,
     }

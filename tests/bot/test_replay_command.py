@@ -6,31 +6,23 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import redis
 from celery import Celery
 
 from bot.app import create_app
-from core.settings import Settings
+from core.settings import Settings, unconfigured
 from tests.bot.conftest import WEBHOOKS, queued_messages, serve
-from tests.conftest import WEBHOOK_SECRET
+from tests.conftest import WEBHOOK_SECRET, run_deploybot
 
 PAYLOAD = WEBHOOKS / "pull_request" / "opened.payload.json"
 
 
 def _replay(url: str, *args: str, secret: str = WEBHOOK_SECRET) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEPLOYBOT_")}
+    env = unconfigured(os.environ)
     env["DEPLOYBOT_WEBHOOK_SECRET"] = secret
-    return subprocess.run(
-        [sys.executable, "-m", "deploybot", "replay", *args, "--url", url],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    return run_deploybot("replay", *args, "--url", url, env=env)
 
 
 def test_a_stored_delivery_is_signed_sent_and_queued(

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from core.settings import unconfigured
 from deploy import health
 from deploy.backends.base import Backend
 from deploy.backends.docker import DockerBackend
@@ -105,7 +106,7 @@ class Deployment:
         self.config = root / "deploy.yaml"
         self.write_config(**options)
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("DEPLOYBOT_")},
+            **unconfigured(os.environ),
             "DEPLOYBOT_DATA_DIR": str(self.data),
             "DEPLOYBOT_REDIS_URL": redis_url,
             "DEPLOYBOT_DEPLOY_LEASE_S": str(LEASE_S),

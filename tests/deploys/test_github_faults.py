@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,16 @@ def world(
     )
 
 
+@contextmanager
+def killed_at_the_end(world: GitHubWorld, name: str, log: Path) -> Iterator[None]:
+    """A worker and the receiver for the block; the worker SIGKILLed, with its pool, at its end
+    (whatever it was doing)."""
+    with celery_worker(world.app.settings, name, log) as worker, receiving(world):
+        yield
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+
+
 @pytest.mark.parametrize("state", list(STATES))
 def test_a_worker_killed_mid_deploy_leaves_github_telling_the_truth(
     state: str, world: GitHubWorld, process_releases: Staged, tmp_path: Path
@@ -52,7 +63,7 @@ def test_a_worker_killed_mid_deploy_leaves_github_telling_the_truth(
     log = tmp_path / "workers.log"
     before = len(world.env.entries())
 
-    with celery_worker(worker_settings, "first@deploys", log) as first_worker, receiving(world):
+    with killed_at_the_end(world, "first@deploys", log):
         world.command(2, "/deploy")
         if state == "flip-back":
             world.env.wait_for_entry(
@@ -62,8 +73,6 @@ def test_a_worker_killed_mid_deploy_leaves_github_telling_the_truth(
         world.env.wait_for_entry(
             lambda e: e["step"] == state and e["phase"] == "begin", after=before
         )
-        os.killpg(first_worker.pid, signal.SIGKILL)
-        first_worker.wait()
     [run] = world.deploy_runs()
     assert run["status"] == "in_progress"  # what a dead worker leaves
 
@@ -103,13 +112,11 @@ def test_a_worker_killed_mid_rollback_leaves_github_telling_the_truth(
     log = tmp_path / "workers.log"
     before = len(world.env.entries())
 
-    with celery_worker(worker_settings, "first@rollback", log) as first_worker, receiving(world):
+    with killed_at_the_end(world, "first@rollback", log):
         world.command(2, "/rollback")
         world.env.wait_for_entry(
             lambda e: e["step"] == "health" and e["phase"] == "begin", after=before
         )
-        os.killpg(first_worker.pid, signal.SIGKILL)
-        first_worker.wait()
 
     with celery_worker(worker_settings, "second@rollback", log):
         run = world.wait_for_run(1, timeout_s=RECOVERED_WITHIN_S)

@@ -11,10 +11,11 @@ from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from core.settings import unconfigured
 from deploy.ledger import END, FINISH, Entry
 from deploybot.status_page import DEFINITIONS, collect, render
+from tests.conftest import run_deploybot
 from tests.deploys.test_dora import LEDGER, NOW
-from tests.foundation.test_cli import deploybot
 
 
 def _data_dir(tmp_path: Path, name: str = "production") -> Path:
@@ -61,8 +62,8 @@ def test_no_ledger_yet_says_so(tmp_path: Path) -> None:
 
 
 def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEPLOYBOT_")}
-    return deploybot(*args, env={**env, "DEPLOYBOT_DATA_DIR": str(data_dir)})
+    env = unconfigured(os.environ)
+    return run_deploybot(*args, env={**env, "DEPLOYBOT_DATA_DIR": str(data_dir)})
 
 
 def test_history_and_metrics_say_the_same_from_the_command_line(tmp_path: Path) -> None:

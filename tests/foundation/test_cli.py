@@ -3,20 +3,9 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
-
-def deploybot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "deploybot", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-
+from core.settings import unconfigured
+from tests.conftest import run_deploybot
 
 OPERATOR_COMMANDS = (
     "doctor",
@@ -37,25 +26,25 @@ OPERATOR_COMMANDS = (
 
 
 def test_help_lists_the_operator_subcommands() -> None:
-    done = deploybot("--help")
+    done = run_deploybot("--help")
     assert done.returncode == 0
     for name in OPERATOR_COMMANDS:
         assert f"    {name}" in done.stdout
 
 
 def test_version() -> None:
-    done = deploybot("--version")
+    done = run_deploybot("--version")
     assert done.returncode == 0
     assert done.stdout.startswith("deploybot ")
 
 
 def test_doctor_reports_missing_secret_without_leaking_set_ones(redis_url: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEPLOYBOT_")}
+    env = unconfigured(os.environ)
     env["DEPLOYBOT_REDIS_URL"] = redis_url
     env["DEPLOYBOT_GITHUB_PRIVATE_KEY"] = (
         "-----BEGIN RSA PRIVATE KEY-----\\nsecret-material\\n-----END RSA PRIVATE KEY-----"
     )
-    done = deploybot("doctor", env=env)
+    done = run_deploybot("doctor", env=env)
     assert done.returncode == 1
     assert "DEPLOYBOT_WEBHOOK_SECRET" in done.stdout
     assert "MISSING" in done.stdout
@@ -66,7 +55,7 @@ def test_doctor_reports_missing_secret_without_leaking_set_ones(redis_url: str) 
 
 
 def test_serve_refuses_to_start_without_the_webhook_secret() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEPLOYBOT_")}
-    done = deploybot("serve", "--port", "1", env=env)
+    env = unconfigured(os.environ)
+    done = run_deploybot("serve", "--port", "1", env=env)
     assert done.returncode == 1
     assert "DEPLOYBOT_WEBHOOK_SECRET is not set" in done.stderr

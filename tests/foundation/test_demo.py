@@ -7,28 +7,23 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from core.settings import unconfigured
+from tests.conftest import run_deploybot
+
 pytestmark = pytest.mark.slow
 
 
 def _demo(*args: str, without_haproxy: bool = False) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEPLOYBOT_")}
+    env = unconfigured(os.environ)
     if without_haproxy:  # every directory of PATH holding one (/sbin and /usr/sbin, say)
         kept = [p for p in env["PATH"].split(os.pathsep) if not (Path(p) / "haproxy").exists()]
         env["PATH"] = os.pathsep.join(kept)
-    return subprocess.run(
-        [sys.executable, "-m", "deploybot", "demo", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=240,
-        check=False,
-    )
+    return run_deploybot("demo", *args, env=env, timeout_s=240)
 
 
 def _steps(found: dict[str, Any]) -> dict[str, dict[str, Any]]:

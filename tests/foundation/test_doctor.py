@@ -5,30 +5,19 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
-from core.settings import Settings
+from core.settings import Settings, unconfigured
 from testkit.fakegithub.server import FakeGitHub
+from tests.conftest import run_deploybot
 
 
 def _doctor(env: dict[str, str]) -> tuple[int, dict[str, str], str]:
     """Exit status, each check's verdict and detail ("ok …" or "NO …"), and stderr; the human
     table must name each check the JSON does."""
-    shown, done = (
-        subprocess.run(
-            [sys.executable, "-m", "deploybot", "doctor", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-            check=False,
-        )
-        for args in ((), ("--json",))
-    )
+    shown, done = run_deploybot("doctor", env=env), run_deploybot("doctor", "--json", env=env)
     assert shown.returncode == done.returncode
     checks = json.loads(done.stdout)["checks"]
     rows = [line.split() for line in shown.stdout.splitlines()]
@@ -41,7 +30,7 @@ def _doctor(env: dict[str, str]) -> tuple[int, dict[str, str], str]:
 
 
 def _bare() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("DEPLOYBOT_")}
+    return unconfigured(os.environ)
 
 
 def test_with_nothing_configured_every_missing_piece_is_named_with_its_fix() -> None:

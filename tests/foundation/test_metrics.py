@@ -29,7 +29,7 @@ from core.settings import Settings
 from deploy.ledger import END, FINISH, Entry, Ledger
 from testkit.loopback import free_port
 from tests.bot.conftest import encode, example, headers_for
-from tests.conftest import Samples, metric_samples, sample
+from tests.conftest import Samples, metric_samples, run_deploybot, sample
 from tests.workers.harness import process_group
 
 JOBS = "deploybot_jobs_total"
@@ -175,16 +175,9 @@ def test_serve_refuses_to_start_when_it_cannot_keep_metrics(
 ) -> None:
     taken = tmp_path / "a-file"
     taken.write_text("not a directory")
-    env = {**os.environ, **replace(settings, data_dir=taken).environ()}
+    env = replace(settings, data_dir=taken).child_environ()
 
-    done = subprocess.run(
-        [sys.executable, "-m", "deploybot", "serve", "--port", str(free_port())],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_deploybot("serve", "--port", str(free_port()), env=env)
 
     assert done.returncode == 1
     assert f"cannot write metrics to {taken / 'metrics'}" in done.stderr

@@ -167,10 +167,7 @@ def process_group(
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`argv` in a process group of its own, configured only through `settings`' DEPLOYBOT_*
     variables, its output appended to `log`; stopped with everything it started."""
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DEPLOYBOT_")},
-        **settings.environ(),
-    }
+    env = settings.child_environ()
     with log.open("ab") as out:
         proc = subprocess.Popen(
             argv, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True
