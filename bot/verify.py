@@ -15,7 +15,8 @@ from core.errors import DeploybotError
 # GitHub does not send payloads over 25 MB.
 MAX_BODY_BYTES: Final = 25 * 1024 * 1024
 CONTENT_TYPES: Final = ("application/json", "application/x-www-form-urlencoded")
-_EVENT = re.compile(r"[a-z_]{1,64}")
+# GitHub's event names are lower-case words joined by "_", some with digits (projects_v2_item).
+_EVENT = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _DELIVERY = re.compile(r"[A-Za-z0-9-]{1,64}")
 _SIGNATURE = re.compile(r"sha256=[0-9a-f]{64}")
 # Only what gidgethub needs goes through; a stray X-Hub-Signature (SHA-1) must not be used.

@@ -10,6 +10,7 @@ errors). The one source of environment names: the first one is the default of ev
         health: {path: /healthz, successes: 3, timeout_s: 30}
         smoke: {sentence: "Yo hablo español.", expect_verdict: correct}
         bake_s: 600
+        bake_alert: {error_rate: 0.05, min_requests: 20}   # when errors during the bake alert
         gate: {threshold: 0.95, max_relative_drop: 0.02}
         permission: write                    # least repository permission for /deploy, /rollback
         lock: queue                          # queue | refuse a /deploy while another runs
@@ -19,8 +20,9 @@ errors). The one source of environment names: the first one is the default of ev
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, Literal
 
 from yaml.nodes import Node
 
@@ -38,6 +40,9 @@ SWITCHES: Final = ("haproxy", "embedded")
 VERDICTS: Final = ("correct", "incorrect", "no_verb_found")
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
 _ADDRESS = re.compile(r"([A-Za-z0-9.-]+):([0-9]{1,5})")
+# The health path reaches HAProxy's configuration (`option httpchk GET <path>`): URL characters
+# only, none that HAProxy's parser reads as a separator, a quote, a comment or a variable.
+_PATH = re.compile(r"/[A-Za-z0-9._~/%?=&+,:@-]{0,200}")
 _ENV_KEYS: Final = frozenset(
     {
         "front",
@@ -47,6 +52,7 @@ _ENV_KEYS: Final = frozenset(
         "health",
         "smoke",
         "bake_s",
+        "bake_alert",
         "gate",
         "permission",
         "lock",
@@ -80,6 +86,16 @@ class Health:
 
 
 @dataclass(frozen=True)
+class BakeAlert:
+    """When the errors the switch counts from the new colour during its bake alert: a share of
+    its requests over `error_rate` once it has served `min_requests` (so one bad request, or one
+    hostile client, never flips a release back)."""
+
+    error_rate: float = 0.05
+    min_requests: int = 20
+
+
+@dataclass(frozen=True)
 class Smoke:
     sentence: str = "Yo hablo español."
     expect_verdict: str = "correct"
@@ -95,6 +111,7 @@ class Environment:
     health: Health = field(default_factory=Health)
     smoke: Smoke = field(default_factory=Smoke)
     bake_s: float = 600.0
+    bake_alert: BakeAlert = field(default_factory=BakeAlert)
     gate: Policy = field(default_factory=Policy)
     permission: str = "write"
     lock: Literal["queue", "refuse"] = "queue"
@@ -183,32 +200,21 @@ def _environment(reader: Reader, name: str, node: Node) -> Environment:
 
 
 def _optional(reader: Reader, fields: dict[str, Node], what: str, env: Environment) -> Environment:
-    changes: dict[str, Any] = {}
-    if "runtime" in fields:
-        changes["runtime"] = _choice(reader, fields["runtime"], f"{what}: runtime", RUNTIMES)
-    if "image" in fields:
-        changes["image"] = reader.string(fields["image"], f"{what}: image")
-    if "permission" in fields:
-        changes["permission"] = _choice(
-            reader, fields["permission"], f"{what}: permission", PERMISSIONS
-        )
-    if "lock" in fields:
-        changes["lock"] = cast(
-            Literal["queue", "refuse"], _choice(reader, fields["lock"], f"{what}: lock", LOCKS)
-        )
-    if "switch" in fields:
-        changes["switch"] = cast(
-            Literal["haproxy", "embedded"],
-            _choice(reader, fields["switch"], f"{what}: switch", SWITCHES),
-        )
-    if "bake_s" in fields:
-        changes["bake_s"] = _positive(reader, fields["bake_s"], f"{what}: bake_s", zero=True)
-    if "health" in fields:
-        changes["health"] = _health(reader, fields["health"], f"{what}: health")
-    if "smoke" in fields:
-        changes["smoke"] = _smoke(reader, fields["smoke"], f"{what}: smoke")
-    if "gate" in fields:
-        changes["gate"] = _gate(reader, fields["gate"], f"{what}: gate")
+    parsers: dict[str, Callable[[Node, str], Any]] = {
+        "runtime": lambda node, name: _choice(reader, node, name, RUNTIMES),
+        "image": lambda node, name: reader.string(node, name),
+        "permission": lambda node, name: _choice(reader, node, name, PERMISSIONS),
+        "lock": lambda node, name: _choice(reader, node, name, LOCKS),
+        "switch": lambda node, name: _choice(reader, node, name, SWITCHES),
+        "bake_s": lambda node, name: _positive(reader, node, name, zero=True),
+        "bake_alert": lambda node, name: _bake_alert(reader, node, name),
+        "health": lambda node, name: _health(reader, node, name),
+        "smoke": lambda node, name: _smoke(reader, node, name),
+        "gate": lambda node, name: _gate(reader, node, name),
+    }
+    changes = {
+        key: parse(fields[key], f"{what}: {key}") for key, parse in parsers.items() if key in fields
+    }
     return replace(env, **changes)
 
 
@@ -225,6 +231,12 @@ def _health(reader: Reader, node: Node, what: str) -> Health:
     path = reader.string(fields["path"], f"{what}.path") if "path" in fields else health.path
     if not path.startswith("/"):
         raise reader.fail(fields["path"], f"{what}.path must start with /")
+    if not _PATH.fullmatch(path):
+        raise reader.fail(
+            fields["path"],
+            f"{what}.path {path!r} may hold only letters, digits and ._~/%?=&+,:@- "
+            "(no spaces, quotes or control characters: it goes into HAProxy's configuration)",
+        )
     successes = health.successes
     if "successes" in fields:
         successes = reader.integer(fields["successes"], f"{what}.successes")
@@ -234,6 +246,22 @@ def _health(reader: Reader, node: Node, what: str) -> Health:
     if "timeout_s" in fields:
         timeout = _positive(reader, fields["timeout_s"], f"{what}.timeout_s")
     return Health(path, successes, timeout)
+
+
+def _bake_alert(reader: Reader, node: Node, what: str) -> BakeAlert:
+    fields = reader.mapping(node, what, frozenset({"error_rate", "min_requests"}))
+    alert = BakeAlert()
+    rate = alert.error_rate
+    if "error_rate" in fields:
+        rate = reader.number(fields["error_rate"], f"{what}.error_rate")
+        if not 0 <= rate < 1:
+            raise reader.fail(fields["error_rate"], f"{what}.error_rate must be from 0 to below 1")
+    least = alert.min_requests
+    if "min_requests" in fields:
+        least = reader.integer(fields["min_requests"], f"{what}.min_requests")
+        if least < 1:
+            raise reader.fail(fields["min_requests"], f"{what}.min_requests must be at least 1")
+    return BakeAlert(rate, least)
 
 
 def _smoke(reader: Reader, node: Node, what: str) -> Smoke:

@@ -4,8 +4,8 @@
   next), per day over the window, and the number of days that had one.
 - Lead time for changes: the median time from a release's commit to it going live (only for
   releases whose commit time the ledger carries).
-- Change failure rate: deploys that were followed by a rollback or an automatic flip-back,
-  divided by the deploys that went live.
+- Change failure rate: deploys that were followed by a rollback or an automatic flip-back
+  (a rollback during the bake included), divided by the deploys that went live.
 - Time to restore: the median time from a failure being detected (the bake's alert, or the
   rollback being asked for) to a healthy release being live again.
 
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from deploy.ledger import END, FAIL, FINISH, Entry
+from deploy.ledger import BEGIN, END, FAIL, FINISH, Entry
 
 WINDOWS_DAYS = (7, 30)
 
@@ -68,6 +68,8 @@ def failures(entries: Sequence[Entry]) -> dict[str, float | None]:
             continue
         if run[0].kind == "deploy" and finish.outcome == "flipped-back":
             found[run[0].deploy] = _flip_back_restore(run)
+        elif run[0].kind == "deploy" and finish.extra.get("rolled_back"):
+            found[run[0].deploy] = _between(run, "reconcile")
         elif (
             run[0].kind == "rollback" and finish.outcome == "done" and finish.extra.get("left_bad")
         ):
@@ -113,6 +115,16 @@ def metrics(entries: Sequence[Entry], now: datetime, days: int) -> Metrics:
 
 def _committed_at(run: list[Entry]) -> object | None:
     return next((e.extra["committed_at"] for e in run if "committed_at" in e.extra), None)
+
+
+def _between(run: list[Entry], step: str) -> float | None:
+    """From the begin of `step` to its end: a rollback that settled a baking deploy, from taking
+    the lock over to the older release live."""
+    begin = next((e for e in run if e.step == step and e.phase == BEGIN), None)
+    end = next((e for e in run if e.step == step and e.phase == END), None)
+    if begin is None or end is None:
+        return None
+    return (_at(end.at) - _at(begin.at)).total_seconds()
 
 
 def _flip_back_restore(run: list[Entry]) -> float | None:

@@ -26,7 +26,7 @@ from deploy.lock import Lease
 from deploy.manifest import Manifest
 from deploy.progress import Progress, Step
 from deploy.release import Staging
-from deploy.switch.base import Switch, SwitchError
+from deploy.switch.base import Counters, Switch, SwitchError
 
 DRAIN_TIMEOUT_S: Final = 30.0
 BAKE_INTERVAL_S: Final = 0.5
@@ -90,7 +90,11 @@ class Run:
     previous: str | None = None  # the release serving before it
     warm: bool = False
     flipped: bool = False
+    routed: str | None = None  # the colour this run last routed traffic to
     switch_ms: float | None = None  # how long the switch took to route to the new colour
+    # The new colour's counters before the flip: the bake judges everything from there on,
+    # the flip's own drain window included.
+    baseline: Counters | None = None
     failure: tuple[str, str] | None = None
     # A rollback asked without a target leaves the release it rolls back from as bad; one to a
     # named release (forward again, say) judges nothing.
@@ -159,7 +163,8 @@ class Engine:
                 plan = run.plan  # resolve decides between a warm and a cold rollback
             plan, step = machine.next_step(plan, step, ok)
         failed_step, detail = run.failure or (None, "")
-        bad = step == machine.FLIPPED_BACK
+        # The bake judged the release bad, whether or not the flip back could be made.
+        bad = failed_step == "bake"
         self._write(run, FINISH, END, outcome=step, detail=detail, bad=bad, left=run.leaves_bad)
         return Result(step, run.commit, detail, failed_step if step != machine.DONE else None)
 
@@ -183,7 +188,10 @@ class Engine:
             took = time.monotonic() - started
             if run.failure is None or step not in {"remove", "flip-back"}:
                 run.failure = (step, str(exc))
-            self._write(run, step, FAIL, detail=str(exc), seconds=took)
+            else:
+                run.failure = (run.failure[0], f"{run.failure[1]}\nthen {step} failed: {exc}")
+            # Where traffic really is now: a failed flip back leaves it where this run put it.
+            self._write(run, step, FAIL, route=run.routed, detail=str(exc), seconds=took)
             self.progress(Step(step, "failed", took, str(exc)))
             return False
         took = time.monotonic() - started
@@ -211,8 +219,10 @@ class Engine:
         seconds: float | None = None,
         bad: bool = False,
         left: bool = False,
+        note: dict[str, object] | None = None,
     ) -> None:
         extra: dict[str, object] = {"bad": True} if bad else {}
+        extra.update(note or {})
         if left:
             extra["left_bad"] = True
         if seconds is not None:
@@ -314,8 +324,10 @@ class Engine:
         env, switch = self.place.env, self.place.switch
         run.flipped = True
         spare = run.old or env.other(run.colour)
+        run.baseline = switch.servers(env.name)[run.colour].counters
         started = time.monotonic()
         switch.route(env.name, run.colour, spare)
+        run.routed = run.colour
         flip_ms = run.switch_ms = (time.monotonic() - started) * 1000
         if run.old is None:
             return f"routed to {run.colour} in {flip_ms:.1f} ms"
@@ -331,7 +343,7 @@ class Engine:
 
     def _bake(self, run: Run) -> str:
         env, switch = self.place.env, self.place.switch
-        before = switch.servers(env.name)[run.colour].counters
+        before = run.baseline or switch.servers(env.name)[run.colour].counters
         deadline = time.monotonic() + env.bake_s
         failed_probes, probes = 0, 0
         while time.monotonic() < deadline:
@@ -341,16 +353,23 @@ class Engine:
             failed_probes = 0 if _answers(self.place.url(run.colour), env) else failed_probes + 1
             probes += 1
             server = switch.servers(env.name)[run.colour]
-            alert = machine.bake_alert(before, server.counters, server.up, failed_probes)
+            alert = machine.bake_alert(
+                before, server.counters, server.up, failed_probes, env.bake_alert
+            )
             if alert is not None:
                 raise StepFailed(f"alert during the bake of {run.commit[:12]}: {alert}")
         return f"{env.bake_s:g} s, {probes} probes, no alert"
 
     def _take_out(self, run: Run) -> str:
-        """Traffic back on the old colour (if the flip began) and the new colour stopped."""
+        """Traffic back on the old colour (if the flip began) and the new colour stopped. The
+        old colour is checked first, and its release restarted if it died: traffic never goes
+        to a colour that does not answer, and the only colour serving is never stopped."""
         place, env = self.place, self.place.env
+        revived = ""
         if run.flipped and run.old is not None:
+            revived = self._revive(run, run.old)
             place.switch.route(env.name, run.old, run.colour)
+            run.routed = run.old
             place.switch.wait_drained(env.name, run.colour, DRAIN_TIMEOUT_S)
         place.switch.retire(env.name, run.colour)
         logs = place.backend.logs(place.name(run.colour), LOG_LINES)
@@ -360,7 +379,36 @@ class Engine:
             if run.previous
             else ("nothing else was live: the front answers 503 until a release is deployed")
         )
-        return f"{run.colour} stopped; {back}\nits last log lines:\n{logs}"
+        return f"{revived}{run.colour} stopped; {back}\nits last log lines:\n{logs}"
+
+    def _revive(self, run: Run, colour: str) -> str:
+        """Make sure `colour` serves the previous release, restarting it there if it does not;
+        StepFailed (traffic left where it is) when it cannot. What was done, in words."""
+        if run.previous is None or self._serves(colour, run.previous):
+            return ""
+        place, env = self.place, self.place.env
+        keeps = f"traffic stays on {run.colour} ({run.commit[:12]}), the only colour serving"
+        manifest = place.staging.index(place.repository).get(run.previous)
+        if manifest is None:
+            raise StepFailed(
+                f"{colour} does not serve {run.previous[:12]} and its release is gone; {keeps}"
+            )
+        place.backend.start(
+            place.name(colour),
+            _artifact(place, manifest),
+            env.colours[colour].port,
+            {"environment": env.name, "colour": colour},
+        )
+        found = health.wait_healthy(
+            place.url(colour), env.health.path, env.health.successes, env.health.timeout_s
+        )
+        if not found.ok or not self._serves(colour, run.previous):
+            place.backend.stop(place.name(colour))
+            raise StepFailed(
+                f"{colour} did not serve {run.previous[:12]} and did not come back when "
+                f"restarted ({found.detail}); {keeps}"
+            )
+        return f"{colour} had stopped serving {run.previous[:12]}: restarted it there; "
 
     def _remove(self, run: Run) -> str:
         return self._take_out(run)
@@ -370,8 +418,11 @@ class Engine:
 
     # -- after a crash ----------------------------------------------------------------------
 
-    def reconcile(self) -> Result | None:
-        """Settle the deploy the ledger says was cut short (None when there is none)."""
+    def reconcile(self, rollback: bool = False) -> Result | None:
+        """Settle the deploy the ledger says was cut short (None when there is none). For a
+        `rollback` (one without a target: it judges what it leaves), an interrupted deploy whose
+        release is taken out is recorded as rolled back from: a failure, restored, and its
+        release bad, so no later rollback goes forward to it."""
         place = self.place
         unfinished = place.state().unfinished
         if not unfinished:
@@ -400,7 +451,21 @@ class Engine:
             self._write(run, "reconcile", END, detail=fix.detail)
         # The finish names the release the interrupted deploy was for (and whether it was bad).
         finish = replace(run, commit=first.commit)
-        self._write(finish, FINISH, END, outcome=outcome, detail=fix.detail, bad=fix.bad)
+        rolled_back = (
+            rollback
+            and first.kind == "deploy"
+            and fix.route is not None
+            and fix.commit != first.commit
+        )
+        self._write(
+            finish,
+            FINISH,
+            END,
+            outcome=outcome,
+            detail=fix.detail,
+            bad=fix.bad or rolled_back,
+            note={"rolled_back": True} if rolled_back else None,
+        )
         self.progress(Step("reconcile", "failed" if fix.failed else "done", 0.0, fix.detail))
         return Result(outcome, run.commit, fix.detail, "reconcile" if fix.failed else None)
 

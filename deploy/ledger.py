@@ -7,17 +7,26 @@ is the spare, where traffic is meant to go and what was left unfinished are deri
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
+
+from core.errors import DeploybotError
 
 BEGIN: Final = "begin"
 END: Final = "end"
 FAIL: Final = "fail"
 FINISH: Final = "finish"  # the last entry of every deploy, with its outcome
+
+log = logging.getLogger(__name__)
+
+
+class LedgerError(DeploybotError):
+    """The ledger could not be written (a full disk, say): the step that wanted it stops."""
 
 
 def now() -> str:
@@ -43,6 +52,45 @@ class Entry:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+_TEXT: Final = frozenset({"deploy", "kind", "step", "phase", "commit"})
+_OPTIONAL: Final = frozenset({"colour", "previous", "route"})
+
+
+@dataclass(frozen=True)
+class Damage:
+    """A line of the ledger that was skipped: which, and why."""
+
+    line: int
+    reason: str
+
+
+def parse(data: bytes) -> tuple[list[Entry], list[Damage]]:
+    """The entries of a ledger file's bytes, and the lines that are not entries (pure). A line
+    cut short by a crash mid-write, or damaged on disk, is skipped: the rest still counts."""
+    found, damaged = [], []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            found.append(_entry(json.loads(raw.decode("utf-8"))))
+        except (ValueError, TypeError, RecursionError) as exc:
+            damaged.append(Damage(number, f"{exc.__class__.__name__}: {str(exc)[:120]}"))
+    return found, damaged
+
+
+def _entry(fields_: object) -> Entry:
+    """An Entry from one decoded line; TypeError when a field is missing or of the wrong type."""
+    if not isinstance(fields_, dict) or set(fields_) - {f.name for f in fields(Entry)}:
+        raise TypeError("not an entry of this ledger")
+    for name, value in fields_.items():
+        expected = dict if name == "extra" else (str, type(None)) if name in _OPTIONAL else str
+        if not isinstance(value, expected):
+            raise TypeError(f"{name} is {type(value).__name__}")
+    if not set(fields_) >= _TEXT:
+        raise TypeError(f"missing {', '.join(sorted(_TEXT - set(fields_)))}")
+    return Entry(**fields_)
+
+
 def environments(root: Path) -> list[str]:
     """The environments that have a ledger under root, sorted."""
     return sorted(path.stem for path in root.glob("*.jsonl"))
@@ -53,31 +101,60 @@ class Ledger:
 
     def __init__(self, root: Path, environment: str) -> None:
         self.path = root / f"{environment}.jsonl"
+        self.damaged: list[Damage] = []  # what the last `entries()` skipped
 
     def append(self, entry: Entry) -> None:
-        """Written and on disk before this returns (the caller acts only after)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Written whole and on disk before this returns (the caller acts only after), or
+        LedgerError with nothing of it left in the file."""
         line = json.dumps(asdict(entry), sort_keys=True) + "\n"
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise LedgerError(self._cannot(exc)) from exc
         try:
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n":
                 line = "\n" + line  # the last writer died mid-line: that line stays apart
-            os.write(fd, line.encode())
+            _write_all(fd, line.encode(), size)
             os.fsync(fd)
+        except OSError as exc:
+            raise LedgerError(self._cannot(exc)) from exc
         finally:
             os.close(fd)
 
+    def _cannot(self, exc: OSError) -> str:
+        return (
+            f"cannot write the deploy ledger {self.path}: {exc.strerror or exc}; the step "
+            "stopped before acting (free space in the data dir, then run the command again)"
+        )
+
     def entries(self) -> list[Entry]:
-        if not self.path.is_file():
+        """Every entry that can be read; the lines that cannot are skipped, named in the log
+        and kept in `damaged`."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            self.damaged = []
             return []
-        found = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
-            try:
-                found.append(Entry(**json.loads(line)))
-            except (ValueError, TypeError):
-                continue  # a line cut short by a crash mid-write: the rest still counts
+        found, self.damaged = parse(data)
+        for damage in self.damaged:
+            log.warning("%s:%d: skipped a damaged line (%s)", self.path, damage.line, damage.reason)
         return found
+
+
+def _write_all(fd: int, data: bytes, size: int) -> None:
+    """Every byte of data, or OSError with the file cut back to `size` (no half line left)."""
+    written = 0
+    try:
+        while written < len(data):
+            count = os.write(fd, data[written:])
+            if count == 0:
+                raise OSError(f"wrote {written} of {len(data)} bytes")
+            written += count
+    except OSError:
+        os.ftruncate(fd, size)
+        raise
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from deploy.config import BakeAlert
 from deploy.ledger import BEGIN, END, Entry
 from deploy.switch.base import Counters
 
@@ -126,17 +127,24 @@ def _said(resolved: Entry, kept_new: bool, judged_bad: bool) -> str:
     return f"{release} was taken out: a deploy cut short is not trusted"
 
 
-def bake_alert(before: Counters, now: Counters, up: bool, failed_probes: int) -> str | None:
-    """Why the bake must flip back, or None while the new colour looks fine."""
+def bake_alert(
+    before: Counters, now: Counters, up: bool, failed_probes: int, policy: BakeAlert
+) -> str | None:
+    """Why the bake must flip back, or None while the new colour looks fine. The switch's
+    counters judge a rate, never a single event: errors over `policy.error_rate` of at least
+    `policy.min_requests` requests since the flip (whatever any one client sends)."""
     if failed_probes >= BAKE_PROBE_FAILURES:
         return f"{failed_probes} health probes in a row failed"
     if not up:
         return "the traffic switch's own health checks took it out"
     grew = now.minus(before)
-    if grew.total:
-        return (
-            f"the switch counted {grew.responses_5xx} 5xx responses, "
-            f"{grew.connection_errors} connection errors and {grew.response_errors} response "
-            "errors from it since the flip"
-        )
-    return None
+    if grew.requests < policy.min_requests or not grew.errors:
+        return None
+    rate = grew.errors / grew.requests
+    if rate <= policy.error_rate:
+        return None
+    return (
+        f"{rate:.1%} of {grew.requests} requests since the flip failed (over "
+        f"{policy.error_rate:.1%}): the switch counted {grew.responses_5xx} 5xx responses, "
+        f"{grew.connection_errors} connection errors and {grew.response_errors} response errors"
+    )

@@ -76,12 +76,13 @@ def locks(redis_url: str, lease_s: float) -> Locks:
     return Locks(redis.Redis.from_url(redis_url), lease_s)
 
 
-def status(where: Place, lock: Locks, who: str) -> dict[str, Any]:
-    """What is live, the spare, the lock and the last deploy's steps (reconciling first a deploy
-    whose holder died)."""
+def status(where: Place, lock: Locks, who: str, settle: bool = True) -> dict[str, Any]:
+    """What is live, the spare, the lock and the last deploy's steps. With `settle` (an
+    operator's or a writer's command), a deploy whose holder died is reconciled first; without
+    it (a reader's /status) nothing is changed."""
     env = where.env
     state = where.state()
-    if state.unfinished and lock.holder(env.name) is None:
+    if settle and state.unfinished and lock.holder(env.name) is None:
         try:
             with lock.acquire(env.name, holder_now(who, "reconcile", ""), "refuse"):
                 Engine(where, lambda _: None, who).reconcile()

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Final
 
-from core.errors import ConfigError
+from core.errors import ConfigError, DeploybotError
 from deploy.config import DeployConfig
 from deploy.engine import reassert
 from deploy.ledger import Ledger, read
@@ -71,9 +71,14 @@ def start(config: DeployConfig, paths: Paths) -> subprocess.Popen[bytes]:
 
 
 def reassert_all(config: DeployConfig, switch: HAProxy, ledgers: Path) -> list[str]:
+    """Each environment re-asserted on its own: one that cannot be (its ledger unreadable, its
+    backend refused) is named and left as HAProxy's state file had it, never stopping the rest."""
     said = []
     for env in config.switched_by("haproxy"):
-        said.append(reassert(env, read(Ledger(ledgers, env.name).entries()), switch))
+        try:
+            said.append(reassert(env, read(Ledger(ledgers, env.name).entries()), switch))
+        except (DeploybotError, OSError) as exc:
+            said.append(f"{env.name}: could not re-assert its colour ({exc}); left as it was")
     return said
 
 

@@ -111,7 +111,7 @@ def run_rollback(args: argparse.Namespace) -> int:
                 print(f"… took the lock over from {lease.preempted.describe()}", flush=True)
             engine = Engine(where, releases.show_step, who(), lease)
             interrupted = where.state().unfinished
-            undone = engine.reconcile()
+            undone = engine.reconcile(rollback=to is None)
             # An interrupted deploy whose previous release the reconcile put back: that is
             # what a rollback without --to asks for.
             if (

@@ -41,10 +41,7 @@ def read_sentence(content_type: str, body: bytes) -> str:
         raise BadRequest(415, "content type must be application/json")
     if len(body) > MAX_BODY_BYTES:
         raise BadRequest(413, f"body is over {MAX_BODY_BYTES} bytes")
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BadRequest(400, f"body is not valid JSON: {e}") from e
+    payload = _decode(body)
     if not isinstance(payload, dict):
         raise BadRequest(422, 'body must be a JSON object like {"sentence": "..."}')
     sentence = payload.get("sentence")
@@ -52,6 +49,11 @@ def read_sentence(content_type: str, body: bytes) -> str:
         raise BadRequest(422, 'missing field "sentence"')
     if not isinstance(sentence, str):
         raise BadRequest(422, '"sentence" must be a string')
+    try:
+        sentence.encode("utf-8")
+    except UnicodeEncodeError:
+        # JSON can escape a lone surrogate that no answer could echo back as UTF-8.
+        raise BadRequest(422, '"sentence" holds a lone surrogate (\\ud800-\\udfff)') from None
     if not sentence.strip():
         raise BadRequest(422, '"sentence" is empty')
     if len(sentence) > MAX_SENTENCE_CHARS:
@@ -59,6 +61,16 @@ def read_sentence(content_type: str, body: bytes) -> str:
             422, f'"sentence" is {len(sentence)} characters; the limit is {MAX_SENTENCE_CHARS}'
         )
     return sentence
+
+
+def _decode(body: bytes) -> object:
+    """The JSON of a body; BadRequest (never a 5xx) for anything a client can send."""
+    try:
+        return json.loads(body)
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError, an int over 4300 digits
+        raise BadRequest(400, f"body is not valid JSON: {e}") from e
+    except RecursionError:
+        raise BadRequest(400, "body is not valid JSON: nested too deeply") from None
 
 
 def create_app(checker: ServedChecker | None = None) -> Starlette:

@@ -71,18 +71,21 @@ async def _environment(
     asked of GitHub first (someone with none costs no fetch), then checked against the
     environment's `permission`; only someone allowed hears about the configuration."""
     level = await gh.permission(asked.sender)
+    # /status only reads (it never reconciles): anyone who can read the repository may ask.
+    reads = what == "/status"
+    least = "read" if reads else "write"
     if not allows(level, "read"):
-        await refuse(gh, asked, messages.needs_permission(what, asked.sender, "write", level))
+        await refuse(gh, asked, messages.needs_permission(what, asked.sender, least, level))
         return None
     config = await _config(settings, gh, branch)
     if isinstance(config, str):
         if allows(level, "write"):
             await refuse(gh, asked, messages.deploy_config_broken(config, branch))
         else:
-            await refuse(gh, asked, messages.needs_permission(what, asked.sender, "write", level))
+            await refuse(gh, asked, messages.needs_permission(what, asked.sender, least, level))
         return None
     env = config.environments.get(name or config.default.name)
-    needed = env.permission if env else "write"
+    needed = "read" if reads else env.permission if env else "write"
     if not allows(level, needed):
         await refuse(gh, asked, messages.needs_permission(what, asked.sender, needed, level))
         return None
@@ -108,7 +111,7 @@ async def command(
     if asked.command == "status":
         where = deploys.place_of(settings, env, gh.repo)
         lock = places.locks(settings.redis_url, settings.deploy_lease_s)
-        found = await asyncio.to_thread(places.status, where, lock, "deploybot (/status)")
+        found = await asyncio.to_thread(places.status, where, lock, "deploybot (/status)", False)
         await gh.comment(asked.pr_number, messages.status_reply(found))
     elif asked.command == "deploy":
         if not pull.merged or pull.merge_commit_sha is None:

@@ -341,7 +341,9 @@ async def _locked(
 def _engine(run: Run, lease: Lease, on_step: Callable[[Step], None]) -> Ended:
     order, record = run.order, run.record
     engine = Engine(run.place, on_step, _by(order), lease)
-    engine.reconcile()  # a deploy some other holder left unfinished
+    # A deploy some other holder left unfinished; a rollback to "the previous release" that
+    # settles it judges the release it takes out.
+    engine.reconcile(rollback=order.kind == "rollback" and not record.named)
     if order.kind == "deploy":
         result = engine.deploy(record.commit, run_id=record.run_id)
     else:

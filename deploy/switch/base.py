@@ -18,22 +18,30 @@ class SwitchError(DeploybotError):
 
 @dataclass(frozen=True)
 class Counters:
-    """A server's cumulative error counters since the switch started."""
+    """A server's cumulative counters since the switch started: its responses of any status and
+    the errors among them or beside them."""
 
     responses_5xx: int = 0
     connection_errors: int = 0
     response_errors: int = 0
+    responses: int = 0  # every response it sent, 5xx included
 
     def minus(self, earlier: Counters) -> Counters:
         return Counters(
             self.responses_5xx - earlier.responses_5xx,
             self.connection_errors - earlier.connection_errors,
             self.response_errors - earlier.response_errors,
+            self.responses - earlier.responses,
         )
 
     @property
-    def total(self) -> int:
+    def errors(self) -> int:
         return self.responses_5xx + self.connection_errors + self.response_errors
+
+    @property
+    def requests(self) -> int:
+        """Requests sent its way: those it answered and those that never got an answer."""
+        return self.responses + self.connection_errors + self.response_errors
 
 
 @dataclass(frozen=True)

@@ -57,9 +57,12 @@ class _Front(socketserver.ThreadingTCPServer):
     def done(self, colour: _Colour, failed: bool) -> None:
         with self.lock:
             colour.sessions -= 1
+            # Per connection, not per request: what a TCP proxy can see.
             if failed:
                 errors = colour.counters.connection_errors + 1
                 colour.counters = replace(colour.counters, connection_errors=errors)
+            else:
+                colour.counters = replace(colour.counters, responses=colour.counters.responses + 1)
 
 
 class _Pipe(socketserver.BaseRequestHandler):

@@ -27,6 +27,8 @@ TIMEOUT_S: Final = 5.0
 _FORCED_MAINT: Final = 0x01
 _FORCED_DRAIN: Final = 0x08
 _RUNNING: Final = "2"  # srv_op_state SRV_ST_RUNNING
+# A server's responses by status class in `show stat` (its req_tot is empty for servers).
+_RESPONSE_CLASSES: Final = ("1xx", "2xx", "3xx", "4xx", "5xx", "other")
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,10 @@ class HAProxy:
                 up=op_state == _RUNNING,
                 sessions=int(row["scur"] or 0),
                 counters=Counters(
-                    int(row["hrsp_5xx"] or 0), int(row["econ"] or 0), int(row["eresp"] or 0)
+                    int(row["hrsp_5xx"] or 0),
+                    int(row["econ"] or 0),
+                    int(row["eresp"] or 0),
+                    sum(int(row[f"hrsp_{kind}"] or 0) for kind in _RESPONSE_CLASSES),
                 ),
             )
         return found

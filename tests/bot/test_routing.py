@@ -201,3 +201,15 @@ def test_an_unknown_event_is_ignored_by_name(client: TestClient) -> None:
         202,
         "ignored: star.created is not handled",
     )
+
+
+@pytest.mark.parametrize("event", ["projects_v2_item", "projects_v2_status_update"])
+def test_a_signed_delivery_of_an_event_named_with_digits_is_answered_2xx(
+    client: TestClient, redis_client: redis.Redis, event: str
+) -> None:
+    # GitHub's delivery log shows anything but a 2xx as a failed delivery.
+    assert post(client, event, {"action": "edited"}) == (
+        202,
+        f"ignored: {event}.edited is not handled",
+    )
+    assert queued_messages(redis_client) == []

@@ -114,7 +114,11 @@ class Deployment:
         self.proxy: subprocess.Popen[bytes] | None = None
 
     def write_config(
-        self, bake_s: float = 1, smoke: str = "Yo hablo español.", lock: str = "queue"
+        self,
+        bake_s: float = 1,
+        smoke: str = "Yo hablo español.",
+        lock: str = "queue",
+        health_timeout_s: float = 60,
     ) -> None:
         self.config.write_text(
             "environments:\n"
@@ -122,7 +126,7 @@ class Deployment:
             f"    front: 127.0.0.1:{self.front}\n"
             f"    colours: {{blue: 127.0.0.1:{self.blue}, green: 127.0.0.1:{self.green}}}\n"
             f"    runtime: {self.runtime}\n"
-            "    health: {path: /healthz, successes: 3, timeout_s: 60}\n"
+            f"    health: {{path: /healthz, successes: 3, timeout_s: {health_timeout_s}}}\n"
             f'    smoke: {{sentence: "{smoke}", expect_verdict: correct}}\n'
             f"    bake_s: {bake_s}\n"
             f"    lock: {lock}\n",
@@ -142,6 +146,17 @@ class Deployment:
 
     def colour_name(self, colour: str) -> str:
         return f"deploybot-{self.name}-{colour}"
+
+    def signal_colour(self, colour: str, sig: int = signal.SIGKILL) -> None:
+        """Signal what serves `colour`: SIGKILL as a crash kills it, SIGSTOP to hang it."""
+        name = self.colour_name(colour)
+        if self.runtime == "docker":
+            import docker
+
+            docker.from_env().containers.get(name).kill(signal=sig)
+        else:
+            record = json.loads((self.data / "run" / f"{name}.json").read_text())
+            os.killpg(int(record["pid"]), sig)
 
     # -- the commands -------------------------------------------------------------------------
 

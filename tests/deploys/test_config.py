@@ -38,6 +38,7 @@ def test_left_out_fields_take_the_documented_defaults() -> None:
     )
     assert (env.health.path, env.health.successes, env.health.timeout_s) == ("/healthz", 3, 30)
     assert env.smoke.expect_verdict == "correct"
+    assert (env.bake_alert.error_rate, env.bake_alert.min_requests) == (0.05, 20)
     assert env.other("blue") == "green"
     with pytest.raises(KeyError, match=r"no environment 'prod' in deploy.yaml \(known: staging\)"):
         load_config(MINIMAL).environment("prod")
@@ -54,6 +55,17 @@ def test_left_out_fields_take_the_documented_defaults() -> None:
         (MINIMAL + "    bake_s: -1\n", 5, "bake_s must be zero or more"),
         (MINIMAL + "    health: {successes: 0}\n", 5, "health.successes must be at least 1"),
         (MINIMAL + "    health: {path: healthz}\n", 5, "health.path must start with /"),
+        # An attacker's (or a careless) path must not write its own HAProxy configuration.
+        (
+            MINIMAL + '    health: {path: "/healthz\\nlisten evil\\n  bind :1"}\n',
+            5,
+            "health.path '/healthz\\nlisten evil\\n  bind :1' may hold only",
+        ),
+        (MINIMAL + '    health: {path: "/a b"}\n', 5, "no spaces"),
+        (MINIMAL + '    health: {path: "/a\'b"}\n', 5, "may hold only"),
+        (MINIMAL + "    bake_alert: {error_rate: 1}\n", 5, "error_rate must be from 0 to below 1"),
+        (MINIMAL + "    bake_alert: {min_requests: 0}\n", 5, "min_requests must be at least 1"),
+        (MINIMAL + "    bake_alert: {rate: 0.1}\n", 5, "unknown key 'rate'"),
         (MINIMAL + "    gate: {threshold: 95}\n", 5, "gate.threshold must be between 0 and 1"),
         (MINIMAL + "    smoke: {expect_verdict: fine}\n", 5, "expect_verdict must be one of"),
         (MINIMAL.replace("127.0.0.1:9080", "localhost"), 3, "front must be host:port"),

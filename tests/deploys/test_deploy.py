@@ -4,9 +4,6 @@ never receives traffic, and an alert during the bake flips back by itself."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -66,18 +63,6 @@ def steps_of(deployment: Deployment, finished: str = "finish") -> list[tuple[str
         for e in entries
         if e["deploy"] == last and e["phase"] != "begin"
     ]
-
-
-def kill_colour(deployment: Deployment, colour: str) -> None:
-    """The colour's server dies, as a crash would kill it."""
-    name = deployment.colour_name(colour)
-    if deployment.runtime == "docker":
-        import docker
-
-        docker.from_env().containers.get(name).kill()
-    else:
-        record = json.loads((deployment.data / "run" / f"{name}.json").read_text())
-        os.killpg(int(record["pid"]), signal.SIGKILL)
 
 
 FirstLive = tuple[Deployment, str, str]
@@ -153,7 +138,7 @@ def test_a_rollback_serves_the_previous_release_warm_or_cold_and_to_any_pinned_o
     assert env.front_serves() == second
 
     # The spare is gone (its server died): the rollback redeploys the release, never rebuilds.
-    kill_colour(env, "blue")
+    env.signal_colour("blue")
     cold = env.cli("rollback")
     assert cold.returncode == 0, cold.stdout + cold.stderr
     assert "warm" not in cold.stdout.split("\n", 2)[1]
@@ -201,7 +186,7 @@ def test_an_alert_during_the_bake_flips_back_by_itself_and_marks_the_release_bad
     env.wait_for_entry(lambda e: e["step"] == "bake" and e["phase"] == "begin", after=before)
     assert env.front_serves() == second
 
-    kill_colour(env, "green")
+    env.signal_colour("green")
     output, _ = driving.communicate(timeout=120)
     assert driving.returncode == 1, output
     assert "flipped-back: bake failed: alert during the bake" in output

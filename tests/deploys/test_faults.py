@@ -4,8 +4,6 @@ the ledger tells the truth."""
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import time
 from collections.abc import Callable
@@ -30,13 +28,6 @@ STATES: dict[str, dict[str, Any]] = {
 }
 
 
-def freeze_colour(deployment: Deployment, colour: str) -> None:
-    record = json.loads(
-        (deployment.data / "run" / f"{deployment.colour_name(colour)}.json").read_text()
-    )
-    os.killpg(int(record["pid"]), signal.SIGSTOP)
-
-
 @pytest.mark.parametrize("state", list(STATES))
 def test_a_deploy_killed_in_any_state_is_reconciled_to_a_healthy_release(
     state: str, process_releases: Staged, deployment: Callable[..., Deployment]
@@ -53,7 +44,7 @@ def test_a_deploy_killed_in_any_state_is_reconciled_to_a_healthy_release(
         # Hung, not dead: the bake's probes time out and the flip-back's stop of the colour
         # waits for it, long enough to be killed there (a dead colour is flipped back from in
         # milliseconds, before any killer could look).
-        freeze_colour(env, "green")
+        env.signal_colour("green", signal.SIGSTOP)
     env.wait_for_entry(lambda e: e["step"] == state and e["phase"] == "begin", after=before)
     driving.kill()
     driving.communicate()

@@ -231,6 +231,11 @@ def test_refusals_change_nothing_and_say_why(world: GitHubWorld) -> None:
     world.press(run, READER)
     said = world.answered(1, comments + 2)[-1]
     assert "`Roll back` needs write access" in said
+    # But a reader may ask what is live: /status only reads.
+    world.command(1, "/status", READER)
+    said = world.answered(1, comments + 3)[-1]
+    assert f"live: `{first[:12]}`" in said
+    comments += 1
 
     # An open pull request has no merge commit to deploy.
     world.github.add_pull(REPO, Pull(number=3, head_sha=second))
@@ -337,4 +342,5 @@ def test_a_rollback_during_a_bake_takes_the_lock_over_and_both_runs_say_so(
     assert world.env.front_serves() == first
     found = world.env.status()
     assert (found["lock"], found["in_progress"]) == (None, False)
+    assert found["bad"] == [second]  # rolled back from: no later /rollback goes forward to it
     assert world.github.take_violations() == []

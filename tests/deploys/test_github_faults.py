@@ -18,8 +18,7 @@ from core.settings import Settings
 from testkit.fakegithub.server import FakeGitHub
 from tests.deploys.conftest import Deployment, Staged
 from tests.deploys.github_world import GitHubWorld, make_world, receiving
-from tests.deploys.test_deploy import kill_colour
-from tests.deploys.test_faults import STATES, freeze_colour
+from tests.deploys.test_faults import STATES
 from tests.workers.harness import celery_worker, wait_for
 
 pytestmark = pytest.mark.slow
@@ -69,7 +68,7 @@ def test_a_worker_killed_mid_deploy_leaves_github_telling_the_truth(
             world.env.wait_for_entry(
                 lambda e: e["step"] == "bake" and e["phase"] == "begin", after=before
             )
-            freeze_colour(world.env, "green")
+            world.env.signal_colour("green", signal.SIGSTOP)
         world.env.wait_for_entry(
             lambda e: e["step"] == state and e["phase"] == "begin", after=before
         )
@@ -106,7 +105,7 @@ def test_a_worker_killed_mid_rollback_leaves_github_telling_the_truth(
     first, second = process_releases.commits
     world.env.deploy(first)
     world.env.deploy(second)
-    kill_colour(world.env, "blue")  # no warm spare: the rollback starts the release again
+    world.env.signal_colour("blue")  # no warm spare: the rollback starts the release again
     world.merged(2, second)
     worker_settings: Settings = world.app.settings
     log = tmp_path / "workers.log"

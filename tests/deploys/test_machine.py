@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from deploy import machine
+from deploy.config import BakeAlert
 from deploy.engine import rollback_target
 from deploy.ledger import END, FINISH, Entry, Ledger, read
 from deploy.switch.base import Counters
@@ -91,13 +92,23 @@ def test_nothing_to_repair_when_the_deploy_never_resolved() -> None:
     assert (fix.route, fix.remove, fix.failed) == (None, (), False)
 
 
-def test_the_bake_alerts_on_failed_probes_a_down_server_and_new_errors_only() -> None:
-    before = Counters(5, 1, 0)
-    assert machine.bake_alert(before, Counters(5, 1, 0), up=True, failed_probes=1) is None
-    assert "2 health probes" in (machine.bake_alert(before, before, True, 2) or "")
-    assert "health checks took it out" in (machine.bake_alert(before, before, False, 0) or "")
-    grew = machine.bake_alert(before, Counters(7, 1, 1), up=True, failed_probes=0)
+def test_the_bake_alerts_on_failed_probes_a_down_server_and_an_error_rate() -> None:
+    policy = BakeAlert(error_rate=0.05, min_requests=20)
+    before = Counters(5, 1, 0, 100)
+    assert machine.bake_alert(before, before, up=True, failed_probes=1, policy=policy) is None
+    assert "2 health probes" in (machine.bake_alert(before, before, True, 2, policy) or "")
+    assert "health checks took it out" in (
+        machine.bake_alert(before, before, False, 0, policy) or ""
+    )
+    # One request, 5xx or not: no rate to judge yet (one client cannot veto a release).
+    assert machine.bake_alert(before, Counters(6, 1, 0, 101), True, 0, policy) is None
+    # 1 error in 20 is the threshold itself, not over it.
+    assert machine.bake_alert(before, Counters(6, 1, 0, 120), True, 0, policy) is None
+    grew = machine.bake_alert(
+        before, Counters(7, 1, 1, 120), up=True, failed_probes=0, policy=policy
+    )
     assert grew is not None
+    assert "14.3% of 21 requests since the flip failed (over 5.0%)" in grew
     assert "2 5xx responses, 0 connection errors and 1 response errors" in grew
 
 

@@ -56,6 +56,11 @@ def test_check_answers_with_verdict_corrections_and_model_version(
     [
         (b"{not json", "application/json", 400, "not valid JSON"),
         (b"\xff\xfe", "application/json", 400, "not valid JSON"),
+        # Hostile but under the size limit: one such request must never be a 5xx (a 5xx
+        # during a bake counts against the release).
+        (b"[" * 10_000 + b"]" * 10_000, "application/json", 400, "nested too deeply"),
+        (b'{"sentence": "x", "n": ' + b"9" * 5000 + b"}", "application/json", 400, "JSON"),
+        (b'{"sentence": "Yo hablas \\ud800"}', "application/json", 422, "lone surrogate"),
         (b'["Yo hablo"]', "application/json", 422, "JSON object"),
         (b"{}", "application/json", 422, 'missing field "sentence"'),
         (b'{"sentence": 3}', "application/json", 422, "must be a string"),

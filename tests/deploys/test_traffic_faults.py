@@ -1,0 +1,151 @@
+"""Traffic stays on a healthy release when the parties of a deploy die, hang or are attacked
+during the bake: the spare dead before a flip back, no colour left to go back to, one hostile
+request through the front. Real HAProxy, Redis and tutor processes."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tests.deploys.conftest import Deployment, Staged
+
+pytestmark = pytest.mark.slow
+
+BAKE_S = 30
+
+
+def begin_of(step: str) -> Callable[[dict[str, object]], bool]:
+    return lambda e: e["step"] == step and e["phase"] == "begin"
+
+
+def hang_for(env: Deployment, colour: str, seconds: float) -> threading.Timer:
+    """`colour` stops answering (SIGSTOP) and answers again after `seconds`."""
+    env.signal_colour(colour, signal.SIGSTOP)
+    timer = threading.Timer(seconds, env.signal_colour, (colour, signal.SIGCONT))
+    timer.start()
+    return timer
+
+
+@contextlib.contextmanager
+def squatter(port: int) -> Iterator[None]:
+    """Something else holds the port: it accepts every connection and closes it at once."""
+    deadline = time.monotonic() + 10
+    while True:  # the killed colour's socket may take a moment to go
+        try:
+            listener = socket.create_server(("127.0.0.1", port))
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    listener.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                listener.accept()[0].close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
+def test_a_flip_back_restarts_a_dead_spare_before_routing_to_it(
+    process_releases: Staged, deployment: Callable[..., Deployment]
+) -> None:
+    first, second = process_releases.commits
+    env = deployment(process_releases, "process")
+    env.deploy(first)
+    env.write_config(bake_s=BAKE_S)
+    before = len(env.entries())
+    driving = env.popen("deploy", second)
+    env.wait_for_entry(begin_of("bake"), after=before)
+
+    env.signal_colour("blue")  # the spare crashes
+    timer = hang_for(env, "green", 5)  # then the new colour hangs: the bake alerts
+    said, _ = driving.communicate(timeout=120)
+    timer.join()
+
+    assert driving.returncode != 0, said
+    assert "blue had stopped serving" in said, said
+    assert "restarted it there" in said, said
+    assert env.front_serves() == first
+    assert env.serves("blue") == first
+    found = env.status()
+    assert (found["live"]["commit"], found["live"]["colour"]) == (first, "blue")
+    assert found["bad"] == [second]
+    assert env.serves("green") is None  # the release judged bad was stopped
+
+
+def test_a_flip_back_with_nowhere_to_go_keeps_the_colour_that_serves(
+    process_releases: Staged, deployment: Callable[..., Deployment]
+) -> None:
+    first, second = process_releases.commits
+    env = deployment(process_releases, "process")
+    env.deploy(first)
+    env.write_config(bake_s=BAKE_S, health_timeout_s=3)
+    before = len(env.entries())
+    driving = env.popen("deploy", second)
+    env.wait_for_entry(begin_of("bake"), after=before)
+
+    env.signal_colour("blue")
+    with squatter(env.blue):  # blue's release cannot be started again on its port
+        timer = hang_for(env, "green", 5)
+        said, _ = driving.communicate(timeout=120)
+        timer.join()
+
+    assert driving.returncode != 0, said
+    assert "traffic stays on green" in said, said
+    # The new colour was never stopped: once it answers again, users are served.
+    assert env.front_serves() == second
+    found = env.status()
+    assert (found["live"]["commit"], found["live"]["colour"]) == (second, "green")
+    assert found["bad"] == [second]
+    assert env.entries()[-1]["outcome"] == "failed"
+
+    # The ledger still knows the release to go back to; the rollback restarts it.
+    rolled = env.cli("rollback")
+    assert rolled.returncode == 0, rolled.stdout + rolled.stderr
+    assert env.front_serves() == first
+
+
+def post_check(port: int, body: bytes) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("POST", "/check", body, {"Content-Type": "application/json"})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_one_hostile_request_during_the_bake_does_not_flip_the_release_back(
+    process_releases: Staged, deployment: Callable[..., Deployment]
+) -> None:
+    first, second = process_releases.commits
+    env = deployment(process_releases, "process")
+    env.deploy(first)
+    env.write_config(bake_s=5)
+    before = len(env.entries())
+    driving = env.popen("deploy", second)
+    env.wait_for_entry(begin_of("bake"), after=before)
+
+    nested = b"[" * 10_000 + b"]" * 10_000  # under the size limit; decoding it recursed
+    assert post_check(env.front, nested) == 400
+    said, _ = driving.communicate(timeout=120)
+
+    assert driving.returncode == 0, said
+    assert env.entries()[-1]["outcome"] == "done"
+    assert env.front_serves() == second
