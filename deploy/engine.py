@@ -258,16 +258,16 @@ class Engine:
     def _resolve(self, run: Run) -> str:
         place = self.place
         manifest = place.staging.index(place.repository).get(run.commit)
-        if manifest is None:
-            raise StepFailed(
-                f"{run.commit[:12]} has no staged release in {place.repository}: stage it with "
-                f"`deploybot release {run.commit[:12]}`"
-            )
-        if not manifest.accepted:
-            raise StepFailed(f"the gate did not accept {run.commit[:12]}: {manifest.verdict}")
+        refusal = unfit(manifest, run.commit, place.repository)
+        if refusal is not None or manifest is None:
+            raise StepFailed(refusal or "no release")
         run.artifact = _artifact(place, manifest)
         run.committed_at = manifest.committed_at
-        place.switch.servers(place.env.name)  # the switch answers before anything is started
+        # The switch answers, and routes to the ports this deploy.yaml names, before anything
+        # is started.
+        disagreement = machine.disagreement(place.env, place.switch.servers(place.env.name))
+        if disagreement is not None:
+            raise StepFailed(disagreement)
         state = place.state()
         if state.live is not None:
             run.old, run.previous = state.live.colour, state.live.commit
@@ -499,6 +499,19 @@ def _artifact(place: Place, manifest: Manifest) -> Artifact:
 
 def _run(kind: str, commit: str, by: str, run_id: str | None) -> Run:
     return Run(kind, kind, commit, by, id=run_id) if run_id else Run(kind, kind, commit, by)
+
+
+def unfit(manifest: Manifest | None, commit: str, repository: str) -> str | None:
+    """Why `commit`'s release cannot be put live (None: it can). Asked before a rollback to a
+    named release takes any lock, so a mistyped target never stops a deploy in progress."""
+    if manifest is None:
+        return (
+            f"{commit[:12]} has no staged release in {repository}: stage it with "
+            f"`deploybot release {commit[:12]}`"
+        )
+    if not manifest.accepted:
+        return f"the gate did not accept {commit[:12]}: {manifest.verdict}"
+    return None
 
 
 def rollback_target(state: State) -> str | None:

@@ -17,9 +17,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from deploy.config import BakeAlert
+from deploy.config import BakeAlert, Environment
 from deploy.ledger import BEGIN, END, Entry
-from deploy.switch.base import Counters
+from deploy.switch.base import Counters, Server
 
 DONE: Final = "done"
 ABORTED: Final = "aborted"
@@ -147,4 +147,22 @@ def bake_alert(
         f"{rate:.1%} of {grew.requests} requests since the flip failed (over "
         f"{policy.error_rate:.1%}): the switch counted {grew.responses_5xx} 5xx responses, "
         f"{grew.connection_errors} connection errors and {grew.response_errors} response errors"
+    )
+
+
+def disagreement(env: Environment, servers: Mapping[str, Server]) -> str | None:
+    """How the switch's servers differ from the environment's colours (None: they agree). A
+    switch started with another deploy.yaml would route a flip to a port nothing deploys to."""
+    differences = []
+    for colour, address in env.colours.items():
+        server = servers.get(colour)
+        if server is None:
+            differences.append(f"it has no server {colour}")
+        elif server.address and server.address != str(address):
+            differences.append(f"it sends {colour} to {server.address}, deploy.yaml to {address}")
+    if not differences:
+        return None
+    return (
+        f"the traffic switch of {env.name} disagrees with deploy.yaml: {'; '.join(differences)}. "
+        "Restart `deploybot proxy --config` with the deploy.yaml deploys use; nothing was done"
     )

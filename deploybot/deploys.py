@@ -20,7 +20,7 @@ from core.errors import DeploybotError
 from core.settings import Settings
 from deploy import places, proxy
 from deploy.config import DEFAULT_PATH, Environment
-from deploy.engine import Engine, Place, Result
+from deploy.engine import Engine, Place, Result, unfit
 from deploy.lock import Busy, Holder, Lease, LockBusy, Locks, holder_now
 from deploy.release import Blocked, Staging
 from deploybot import releases, terminal
@@ -106,6 +106,11 @@ def run_rollback(args: argparse.Namespace) -> int:
         settings, env, where = _setup(args)
         repo_dir = Path(args.repo_dir)
         to = _commit(args.to, where.staging, where.repository, repo_dir) if args.to else None
+        if to is not None:
+            refusal = unfit(where.staging.index(where.repository).get(to), to, where.repository)
+            if refusal is not None:
+                print(f"deploybot rollback: {refusal}; nothing was done", file=sys.stderr)
+                return EXIT_FAILED
         with _lock(settings, env, "rollback", to or "", "preempt") as lease:
             if lease.preempted is not None:
                 print(f"… took the lock over from {lease.preempted.describe()}", flush=True)

@@ -24,7 +24,7 @@ from core.errors import DeploybotError, TransientError
 from core.settings import Settings
 from deploy import places
 from deploy.config import Environment
-from deploy.engine import Engine, LeaseLost, Place, Result, outcome_of, rollback_target
+from deploy.engine import Engine, LeaseLost, Place, Result, outcome_of, rollback_target, unfit
 from deploy.lock import Busy, Holder, Lease, LockBusy, Locks, holder_now
 from deploy.manifest import Manifest
 from deploy.progress import Step
@@ -300,6 +300,10 @@ async def _execute(
             if found is not None:
                 return found
             return await asyncio.to_thread(_settle, run, locks, feed)
+        if run.order.kind == "rollback":
+            refusal = unfit(run.manifest, run.record.commit, run.place.repository)
+            if refusal is not None:  # said before the lock is taken: no deploy is stopped
+                return Ended("failed", f"{refusal}; nothing was done", "resolve")
         holder = _holder(run.order, run.record.commit, reporter.record.check_url)
         try:
             lease = await asyncio.to_thread(

@@ -53,6 +53,7 @@ class Server:
     up: bool  # its health checks pass (or were forced up)
     sessions: int  # requests and connections in flight to it now
     counters: Counters
+    address: str  # host:port the switch sends its requests to
 
 
 class Switch(Protocol):

@@ -118,7 +118,9 @@ class EmbeddedSwitch:
         front = self._front(environment)
         with front.lock:
             return {
-                name: Server(name, c.admin, c.admin != "maint", c.sessions, c.counters)
+                name: Server(
+                    name, c.admin, c.admin != "maint", c.sessions, c.counters, str(c.address)
+                )
                 for name, c in front.colours.items()
             }
 

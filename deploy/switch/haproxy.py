@@ -115,6 +115,7 @@ class HAProxy:
                     int(row["eresp"] or 0),
                     sum(int(row[f"hrsp_{kind}"] or 0) for kind in _RESPONSE_CLASSES),
                 ),
+                address=row.get("addr") or "",
             )
         return found
 

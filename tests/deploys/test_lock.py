@@ -172,3 +172,26 @@ def test_the_cli_names_the_holder_then_queues_or_refuses_as_configured(
     output, _ = queued.communicate(timeout=120)
     assert queued.returncode == 0, output
     assert env.front_serves() == first
+
+
+@pytest.mark.slow
+def test_a_rollback_to_a_release_that_does_not_exist_stops_no_deploy(
+    process_releases: Staged, deployment: Callable[..., Deployment]
+) -> None:
+    first, second = process_releases.commits
+    env = deployment(process_releases, "process")
+    env.deploy(first)
+    env.write_config(bake_s=5)
+    before = len(env.entries())
+    driving = env.popen("deploy", second)
+    env.wait_for_entry(lambda e: e["step"] == "bake" and e["phase"] == "begin", after=before)
+
+    typo = env.cli("rollback", "--to", "f" * 40)
+    assert typo.returncode == 1
+    assert f"{'f' * 12} has no staged release" in typo.stderr
+    assert "nothing was done" in typo.stderr
+    assert "took the lock over" not in typo.stdout
+
+    output, _ = driving.communicate(timeout=60)
+    assert driving.returncode == 0, output  # the bake went on to the end
+    assert env.front_serves() == second

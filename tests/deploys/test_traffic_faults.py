@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from testkit.loopback import free_port
 from tests.deploys.conftest import Deployment, Staged
 
 pytestmark = pytest.mark.slow
@@ -149,3 +150,25 @@ def test_one_hostile_request_during_the_bake_does_not_flip_the_release_back(
     assert driving.returncode == 0, said
     assert env.entries()[-1]["outcome"] == "done"
     assert env.front_serves() == second
+
+
+def test_a_switch_started_with_another_deploy_yaml_is_refused_before_anything_starts(
+    process_releases: Staged, deployment: Callable[..., Deployment]
+) -> None:
+    first, second = process_releases.commits
+    env = deployment(process_releases, "process")
+    env.deploy(first)
+    routed_green = env.green
+    env.green = free_port()  # deploy.yaml moves green; HAProxy still runs with the old file
+    env.write_config()
+    before = len(env.entries())
+
+    moved = env.cli("deploy", second)
+
+    assert moved.returncode == 1
+    assert "disagrees with deploy.yaml" in moved.stderr, moved.stderr
+    assert f"sends green to 127.0.0.1:{routed_green}, deploy.yaml to 127.0.0.1:{env.green}" in (
+        moved.stderr
+    )
+    assert not any(e["step"] == "start" for e in env.entries()[before:])
+    assert env.front_serves() == first
