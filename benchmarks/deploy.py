@@ -13,14 +13,12 @@ an in-process fake on loopback.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,80 +31,12 @@ from core.settings import unconfigured
 from deploy.manifest import Override
 from deploy.registry import Registry
 from deploy.release import Request, Staging, release
+from testkit.load import Load
 from testkit.loopback import fake_redis, free_port
-from testkit.tutor import ROOT, registry, tutor_repository
+from testkit.tutor import registry, tutor_repository
 from workers.checkout import Workspace
 
 MIN_REQUESTS: Final = 2000
-WORKERS: Final = 4  # half on one keep-alive connection each, half on a new connection per request
-PAUSE_S: Final = 0.004  # between a worker's requests: bounded, so the deploys get the CPU too
-SENTENCES: Final = (ROOT / "data/eval/latency_requests.txt").read_text(encoding="utf-8").split("\n")
-
-
-@dataclass
-class Load:
-    """The load client: every answer (when, which commit, how long), and every failure."""
-
-    port: int
-    answers: list[tuple[float, str, float]] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    def _one(self, connection: http.client.HTTPConnection, n: int) -> tuple[int, bytes]:
-        if n % 2:
-            body = json.dumps({"sentence": SENTENCES[n % len(SENTENCES)] or "Yo hablo."})
-            headers = {"Content-Type": "application/json"}
-            connection.request("POST", "/check", body=body, headers=headers)
-        else:
-            connection.request("GET", "/version")
-        response = connection.getresponse()
-        return response.status, response.read()
-
-    def _worker(self, keep_alive: bool) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        n = 0
-        while not self.stop.is_set():
-            n += 1
-            started = time.monotonic()
-            try:
-                status, data = self._one(connection, n)
-                if status != 200:
-                    self.failures.append(f"answered {status}: {data[:100]!r}")
-                elif n % 2 == 0:
-                    commit = str(json.loads(data)["commit"])
-                    self.answers.append((started, commit, time.monotonic() - started))
-                else:
-                    self.answers.append((started, "", time.monotonic() - started))
-            except (OSError, http.client.HTTPException) as exc:
-                self.failures.append(f"{exc.__class__.__name__}: {exc}")
-                connection.close()
-            if not keep_alive:
-                connection.close()
-            time.sleep(PAUSE_S)
-        connection.close()
-
-    @contextmanager
-    def running(self) -> Iterator[Load]:
-        threads = [
-            threading.Thread(target=self._worker, args=(i % 2 == 0,), daemon=True)
-            for i in range(WORKERS)
-        ]
-        for thread in threads:
-            thread.start()
-        try:
-            yield self
-        finally:
-            self.stop.set()
-            for thread in threads:
-                thread.join()
-
-    def first(self, commit: str, since: float) -> float | None:
-        """Seconds from `since` to the first answer from `commit`."""
-        seen = [t for t, c, _ in list(self.answers) if c == commit and t >= since]
-        return min(seen) - since if seen else None
-
-    def latencies(self, start: float, end: float) -> list[float]:
-        return [took for t, _, took in list(self.answers) if start <= t < end]
 
 
 @dataclass

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from benchmarks.deploy import MIN_REQUESTS, Environment, Load, stage_two
+from benchmarks.deploy import MIN_REQUESTS, Environment, stage_two
 from benchmarks.report import Row, table
 from bot.app import create_app
 from core.settings import Settings
@@ -32,6 +32,7 @@ from testkit.fakegithub import webhooks
 from testkit.fakegithub.server import FakeGitHub, serve
 from testkit.fakegithub.state import Pull
 from testkit.gitrepo import GitRepo
+from testkit.load import Load
 from testkit.loopback import fake_redis
 from testkit.serving import serve_in_thread
 

@@ -4,8 +4,9 @@
   next), per day over the window, and the number of days that had one.
 - Lead time for changes: the median time from a release's commit to it going live (only for
   releases whose commit time the ledger carries).
-- Change failure rate: deploys that were followed by a rollback or an automatic flip-back
-  (a rollback during the bake included), divided by the deploys that went live.
+- Change failure rate: deploys that were followed by a rollback, an automatic flip-back (a
+  rollback during the bake included) or a failover of their dead colour to the spare, divided
+  by the deploys that went live.
 - Time to restore: the median time from a failure being detected (the bake's alert, or the
   rollback being asked for) to a healthy release being live again.
 
@@ -70,6 +71,12 @@ def failures(entries: Sequence[Entry]) -> dict[str, float | None]:
             found[run[0].deploy] = _flip_back_restore(run)
         elif run[0].kind == "deploy" and finish.extra.get("rolled_back"):
             found[run[0].deploy] = _between(run, "reconcile")
+        elif run[0].kind == "failover" and finish.outcome == "done":
+            # The live colour died outside a deploy: a failure of the deploy that put it live,
+            # restored from the watcher seeing it down to the spare serving.
+            failed = _deploy_rolled_back(runs[:index], finish)
+            if failed is not None:
+                found.setdefault(failed, _between(run, "failover"))
         elif (
             run[0].kind == "rollback" and finish.outcome == "done" and finish.extra.get("left_bad")
         ):
@@ -137,7 +144,8 @@ def _flip_back_restore(run: list[Entry]) -> float | None:
 
 
 def _deploy_rolled_back(earlier: list[list[Entry]], finish: Entry) -> str | None:
-    """The deploy run whose release a rollback left (the latest one that put it live)."""
+    """The deploy run whose release a rollback or a failover left (the latest one that put it
+    live)."""
     left = finish.previous
     for run in reversed(earlier):
         if run[0].kind == "deploy" and run[0].commit == left and _went_live(run) is not None:

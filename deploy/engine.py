@@ -18,15 +18,14 @@ from typing import Final
 
 from core.errors import DeploybotError
 from deploy import health, machine
-from deploy.backends.base import Artifact, Backend, BackendError
-from deploy.blobs import BlobError
+from deploy.backends.base import Artifact, Backend
 from deploy.config import Environment
 from deploy.ledger import BEGIN, END, FAIL, FINISH, Entry, Ledger, State, read
 from deploy.lock import Lease
 from deploy.manifest import Manifest
 from deploy.progress import Progress, Step
 from deploy.release import Staging
-from deploy.switch.base import Counters, Switch, SwitchError
+from deploy.switch.base import Counters, Switch
 
 DRAIN_TIMEOUT_S: Final = 30.0
 BAKE_INTERVAL_S: Final = 0.5
@@ -90,7 +89,8 @@ class Run:
     previous: str | None = None  # the release serving before it
     warm: bool = False
     flipped: bool = False
-    routed: str | None = None  # the colour this run last routed traffic to
+    # Where traffic stays when a flip back finds nowhere healthy to go (the new colour).
+    stays: str | None = None
     switch_ms: float | None = None  # how long the switch took to route to the new colour
     # The new colour's counters before the flip: the bake judges everything from there on,
     # the flip's own drain window included.
@@ -123,10 +123,10 @@ class Engine:
         """Put `commit`'s staged release live; `run_id` names the run in the ledger (a caller
         that records it first can find the run after a crash)."""
         state = self.place.state()
-        if state.live is not None and state.live.commit == commit:
-            return Result(
-                UNCHANGED, commit, f"{commit[:12]} is already live on {state.live.colour}"
-            )
+        live = state.live
+        # A live release whose colour died is deployed again (onto the other colour).
+        if live is not None and live.commit == commit and self._serves(live.colour, commit):
+            return Result(UNCHANGED, commit, f"{commit[:12]} is already live on {live.colour}")
         return self._drive(_run("deploy", commit, self.by, run_id))
 
     def rollback(
@@ -184,15 +184,21 @@ class Engine:
         started = time.monotonic()
         try:
             detail = actions[step](run)
-        except (StepFailed, BackendError, SwitchError, BlobError, OSError) as exc:
+        except LeaseLost:
+            raise  # another holder owns the environment now: write nothing more
+        except Exception as exc:  # whatever a runtime or the switch raises (a Docker APIError,
+            # a bad URL, an OSError) is this step's failure: the run takes its failure path and
+            # gets its end entry, never a half-written ledger.
             took = time.monotonic() - started
+            said = str(exc) if isinstance(exc, DeploybotError) else f"{type(exc).__name__}: {exc}"
             if run.failure is None or step not in {"remove", "flip-back"}:
-                run.failure = (step, str(exc))
+                run.failure = (step, said)
             else:
-                run.failure = (run.failure[0], f"{run.failure[1]}\nthen {step} failed: {exc}")
-            # Where traffic really is now: a failed flip back leaves it where this run put it.
-            self._write(run, step, FAIL, route=run.routed, detail=str(exc), seconds=took)
-            self.progress(Step(step, "failed", took, str(exc)))
+                run.failure = (run.failure[0], f"{run.failure[1]}\nthen {step} failed: {said}")
+            # A flip back with nowhere healthy to go leaves traffic where this run put it (one
+            # the switch refused leaves the intent, the old colour, for `deploybot proxy`).
+            self._write(run, step, FAIL, route=run.stays, detail=said, seconds=took)
+            self.progress(Step(step, "failed", took, said))
             return False
         took = time.monotonic() - started
         self._write(run, step, END, detail=detail, seconds=took)
@@ -265,15 +271,20 @@ class Engine:
         run.committed_at = manifest.committed_at
         # The switch answers, and routes to the ports this deploy.yaml names, before anything
         # is started.
-        disagreement = machine.disagreement(place.env, place.switch.servers(place.env.name))
+        servers = place.switch.servers(place.env.name)
+        disagreement = machine.disagreement(place.env, servers)
         if disagreement is not None:
             raise StepFailed(disagreement)
         state = place.state()
-        if state.live is not None:
-            run.old, run.previous = state.live.colour, state.live.commit
+        truth = self._serving(run, machine.routed(servers), state)
         run.colour = place.env.other(run.old) if run.old else "blue"
         spare = state.spare
-        warm = run.kind == "rollback" and spare is not None and spare[1] == run.commit
+        warm = (
+            run.kind == "rollback"
+            and spare is not None
+            and spare[1] == run.commit
+            and spare[0] != run.old  # never the colour the switch serves from
+        )
         if spare is not None and warm and place.backend.alive(place.name(spare[0])):
             run.colour, run.warm, run.plan = spare[0], True, "warm-rollback"
         serving = f"; {run.old} keeps serving {run.previous[:12]}" if run.previous else ""
@@ -281,7 +292,29 @@ class Engine:
         judged = f"gate {manifest.verdict}"
         if manifest.override is not None:
             judged += f", accepted by {manifest.override.by}: {manifest.override.reason}"
-        return f"{run.commit[:12]} ({judged}) onto {run.colour}{how}{serving}"
+        return f"{run.commit[:12]} ({judged}) onto {run.colour}{how}{serving}{truth}"
+
+    def _serving(self, run: Run, routed: str | None, state: State) -> str:
+        """Set what serves now (run.old, run.previous): the ledger's live colour, unless the
+        switch routes to the other one and it serves a release. The switch is the truth, the
+        ledger its record: the colour that serves is never the one replaced. What was found,
+        in words, when the two disagree."""
+        if state.live is not None:
+            run.old, run.previous = state.live.colour, state.live.commit
+        if routed is None or routed == run.old:
+            return ""
+        try:
+            serves = health.version(self.place.url(routed)).get("commit")
+        except OSError:
+            return ""  # the routed colour serves nothing: there is nothing to keep
+        if not serves:
+            return ""
+        ledger = f"{run.old} ({(run.previous or '')[:12]})" if run.old else "nothing"
+        run.old, run.previous = routed, serves
+        return (
+            f"; the ledger had {ledger} live but the switch routes to {routed}, which serves "
+            f"{serves[:12]}: {routed} is kept"
+        )
 
     def _start(self, run: Run) -> str:
         place, env = self.place, self.place.env
@@ -327,7 +360,6 @@ class Engine:
         run.baseline = switch.servers(env.name)[run.colour].counters
         started = time.monotonic()
         switch.route(env.name, run.colour, spare)
-        run.routed = run.colour
         flip_ms = run.switch_ms = (time.monotonic() - started) * 1000
         if run.old is None:
             return f"routed to {run.colour} in {flip_ms:.1f} ms"
@@ -369,7 +401,6 @@ class Engine:
         if run.flipped and run.old is not None:
             revived = self._revive(run, run.old)
             place.switch.route(env.name, run.old, run.colour)
-            run.routed = run.old
             place.switch.wait_drained(env.name, run.colour, DRAIN_TIMEOUT_S)
         place.switch.retire(env.name, run.colour)
         logs = place.backend.logs(place.name(run.colour), LOG_LINES)
@@ -390,6 +421,7 @@ class Engine:
         keeps = f"traffic stays on {run.colour} ({run.commit[:12]}), the only colour serving"
         manifest = place.staging.index(place.repository).get(run.previous)
         if manifest is None:
+            run.stays = run.colour
             raise StepFailed(
                 f"{colour} does not serve {run.previous[:12]} and its release is gone; {keeps}"
             )
@@ -404,6 +436,7 @@ class Engine:
         )
         if not found.ok or not self._serves(colour, run.previous):
             place.backend.stop(place.name(colour))
+            run.stays = run.colour
             raise StepFailed(
                 f"{colour} did not serve {run.previous[:12]} and did not come back when "
                 f"restarted ({found.detail}); {keeps}"
@@ -415,6 +448,36 @@ class Engine:
 
     def _flip_back(self, run: Run) -> str:
         return f"{run.commit[:12]} is marked bad. " + self._take_out(run)
+
+    # -- the live colour died outside a deploy ----------------------------------------------
+
+    def fail_over(self, failed: str, spare: str, why: str) -> Result:
+        """Traffic off `failed` onto the warm `spare`, once the spare is seen to serve the
+        release the ledger says it holds; recorded as a run of its own (a failure, restored)."""
+        place, env = self.place, self.place.env
+        state = place.state()
+        if state.unfinished:  # a run whose holder died: settled as any such run is
+            return self.reconcile() or Result(UNCHANGED, "", "nothing was left unfinished")
+        holds = state.colours.get(spare)
+        if state.live is None or state.live.colour != failed or holds is None:
+            said = f"the ledger does not have {failed} live with {spare} holding a release"
+            return Result(UNCHANGED, holds or "", f"{said}: left to the next deploy")
+        if not self._serves(spare, holds):
+            return Result(machine.FAILED, holds, f"{spare} does not serve {holds[:12]}", "resolve")
+        run = Run("failover", "failover", holds, self.by)
+        run.colour, run.old, run.previous = spare, failed, state.live.commit
+        self._write(run, "failover", BEGIN, route=spare, detail=why)
+        started = time.monotonic()
+        place.switch.route(env.name, spare, failed)
+        took = time.monotonic() - started
+        detail = (
+            f"{failed} ({run.previous[:12]}) {why}: routed to {spare} ({holds[:12]}), the warm "
+            f"spare, in {took * 1000:.1f} ms; deploy {run.previous[:12]} again once it is fixed"
+        )
+        self._write(run, "failover", END, detail=detail, seconds=took)
+        self._write(run, FINISH, END, outcome=machine.DONE, detail=detail)
+        self.progress(Step("failover", "done", took, detail))
+        return Result(machine.DONE, holds, detail)
 
     # -- after a crash ----------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -40,7 +41,9 @@ def gather(
 ) -> Evidence:
     """Everything the gate decides on; what could not be measured says why. `source` is the new
     release's checkout, where the release data is (the suites and the fixed requests)."""
-    name = f"deploybot-gate-{new.commit[:12]}"
+    # Scratch names of this run alone: two stagings at once (two environments, a tag and a
+    # /deploy) each serve their own copies, and neither stops the other's.
+    name = f"deploybot-gate-{new.commit[:12]}-{uuid.uuid4().hex[:8]}"
     with ExitStack() as stack:
         try:
             url = stack.enter_context(_serving(backend, name, new))
@@ -53,7 +56,7 @@ def gather(
         checks = {"end-to-end smoke": health.smoke(url, SMOKE_SENTENCE, SMOKE_VERDICT)}
         checks.update(_selfcheck(backend, name))
         report, error = _eval(url, source, policy.threshold)
-        new_ms, old_ms, notes = _latency(stack, backend, previous, source, url)
+        new_ms, old_ms, notes = _latency(stack, backend, previous, source, url, f"{name}-previous")
     return Evidence(report, error, checks, new_ms, old_ms, notes)
 
 
@@ -106,12 +109,12 @@ def _latency(
     previous: Artifact | None,
     source: Path,
     url: str,
+    name: str,
 ) -> tuple[float | None, float | None, tuple[str, ...]]:
     """p50 of the new release and of the previous one, over the same fixed requests, measured
     side by side now; no figures (and a note why) when there is nothing to measure beside."""
     if previous is None:
         return None, None, ()
-    name = f"deploybot-gate-{previous.commit[:12]}-previous"
     try:
         before = stack.enter_context(_serving(backend, name, previous))
         started = health.wait_healthy(before, timeout_s=60)

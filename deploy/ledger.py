@@ -21,6 +21,8 @@ BEGIN: Final = "begin"
 END: Final = "end"
 FAIL: Final = "fail"
 FINISH: Final = "finish"  # the last entry of every deploy, with its outcome
+# Steps whose end puts their release live on their colour.
+WENT_LIVE: Final = frozenset({"flip", "reconcile", "failover"})
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ class Entry:
     """One line of the ledger."""
 
     deploy: str  # the deploy's id
-    kind: str  # deploy | rollback
+    kind: str  # deploy | rollback | failover (the watcher moved traffic off a dead colour)
     step: str  # a step of deploy/machine.py, or finish
     phase: str  # begin | end | fail
     commit: str  # the release this deploy puts live
@@ -205,6 +207,7 @@ def read(entries: Sequence[Entry]) -> State:
             route = entry.route
         if entry.step == FINISH:
             _judge(entry, bad)
+            live = _settled(entry, live, colours, route)
         live = _apply(entry, live, colours)
     deploys = list(grouped.values())
     open_ = [d for d in deploys if not any(e.step == FINISH for e in d)]
@@ -223,6 +226,20 @@ def _judge(finish: Entry, bad: set[str]) -> None:
         bad.discard(finish.commit)
 
 
+def _settled(
+    finish: Entry, live: Live | None, colours: dict[str, str | None], route: str | None
+) -> Live | None:
+    """What is live once a run has finished: where it meant traffic to go. A run whose last
+    move the switch refused (HAProxy died mid flip back) leaves its intent in the ledger, and
+    `deploybot proxy` routes there when HAProxy starts again; the record says the same."""
+    if route is None or (live is not None and live.colour == route):
+        return live
+    commit = colours.get(route)
+    if commit is None:
+        return live
+    return Live(commit, route, finish.at, finish.by, finish.deploy)
+
+
 def _apply(entry: Entry, live: Live | None, colours: dict[str, str | None]) -> Live | None:
     """What one completed step changes: the colours' releases and which is live."""
     if entry.phase != END or entry.colour is None:
@@ -235,7 +252,7 @@ def _apply(entry: Entry, live: Live | None, colours: dict[str, str | None]) -> L
             return Live(entry.previous, entry.route, entry.at, entry.by, entry.deploy)
         if live is not None and live.colour == entry.colour:
             return None  # the live colour itself was taken out: nothing serves
-    elif entry.step in {"flip", "reconcile"}:
+    elif entry.step in WENT_LIVE:
         colours[entry.colour] = entry.commit
         return Live(entry.commit, entry.colour, entry.at, entry.by, entry.deploy)
     return live
@@ -246,7 +263,7 @@ def releases_live(entries: Iterable[Entry]) -> list[str]:
     order: list[str] = []
     for entry in entries:
         went_live = None
-        if entry.phase == END and entry.step in {"flip", "reconcile"}:
+        if entry.phase == END and entry.step in WENT_LIVE:
             went_live = entry.commit
         elif entry.phase == END and entry.step == "flip-back":
             went_live = entry.previous

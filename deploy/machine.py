@@ -166,3 +166,20 @@ def disagreement(env: Environment, servers: Mapping[str, Server]) -> str | None:
         f"the traffic switch of {env.name} disagrees with deploy.yaml: {'; '.join(differences)}. "
         "Restart `deploybot proxy --config` with the deploy.yaml deploys use; nothing was done"
     )
+
+
+def failover(servers: Mapping[str, Server]) -> tuple[str, str] | None:
+    """(failed, spare) when the one colour the switch routes to fails the switch's health checks
+    while the drained spare passes them (None otherwise): outside a deploy, the spare should
+    take the traffic. A retired colour (maint) is never a spare: it holds no release."""
+    live = routed(servers)
+    if live is None or servers[live].up:
+        return None
+    spares = [c for c, server in servers.items() if server.admin == "drain" and server.up]
+    return (live, spares[0]) if spares else None
+
+
+def routed(servers: Mapping[str, Server]) -> str | None:
+    """The one colour the switch sends new requests to (None: none, or both)."""
+    ready = [colour for colour, server in servers.items() if server.admin == "ready"]
+    return ready[0] if len(ready) == 1 else None

@@ -4,21 +4,23 @@ here, so both act on the same files, ports and lease. `status` is what both repo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import redis
 
-from core.errors import ConfigError
-from deploy import health
+from core.errors import ConfigError, DeploybotError
+from deploy import health, machine, release
 from deploy.backends.base import Backend
 from deploy.config import DeployConfig, Environment, load_config
 from deploy.engine import Engine, Place
-from deploy.ledger import Ledger, State
+from deploy.ledger import Ledger, State, environments, read
 from deploy.lock import LockBusy, Locks, holder_now
 from deploy.release import Staging
-from deploy.switch.base import Switch
+from deploy.retention import KEEP
+from deploy.switch.base import Switch, SwitchError
 from deploy.switch.haproxy import HAProxy, Paths
 
 
@@ -72,6 +74,50 @@ def place(data_dir: Path, env: Environment, repository: str) -> Place:
     )
 
 
+def staging(data_dir: Path, registry: str | None) -> Staging:
+    """Where releases are staged: with the Docker engine and the registry at `registry`, or
+    (None: the process runtime) the data dir alone."""
+    if registry is None:
+        return Staging(data_dir)
+    import docker
+
+    from deploy.registry import Registry
+
+    client = docker.from_env(timeout=600)
+    return Staging(data_dir, Registry(registry, client), client)
+
+
+def prune(data_dir: Path, repository: str, where: Staging, keep: int = KEEP) -> list[str]:
+    """Prune what no environment pins (deploy/retention.py): every environment with a ledger in
+    the data dir holds its live release and its spare, and a run in progress its releases. The
+    pruned commits."""
+    ledgers = data_dir / "ledger"
+    held: list[tuple[str | None, str | None]] = []
+    busy: set[str] = set()
+    for name in environments(ledgers):
+        state = read(Ledger(ledgers, name).entries())
+        held.append(
+            (state.live.commit if state.live else None, state.spare[1] if state.spare else None)
+        )
+        busy |= {e.commit for e in state.unfinished} | {e.previous or "" for e in state.unfinished}
+    return release.prune(where, repository, held, busy - {""}, keep)
+
+
+def retain(
+    data_dir: Path, repository: str, registry: Callable[[], str] | None, keep: int = KEEP
+) -> tuple[bool, str]:
+    """Retention after a deploy, or asked for, as best effort (a prune that fails never fails
+    what came before it): whether it ran, and what it did in words. `registry` gives the
+    registry's address when images are pruned too (None: the process runtime's trees only)."""
+    try:
+        where = staging(data_dir, registry() if registry is not None else None)
+        pruned = prune(data_dir, repository, where, keep)
+    except (DeploybotError, OSError) as exc:
+        return False, f"retention: nothing was pruned: {exc}"
+    shown = ", ".join(commit[:12] for commit in pruned) or "nothing to prune"
+    return True, f"retention: pruned {len(pruned)} release(s) no environment pins: {shown}"
+
+
 def locks(redis_url: str, lease_s: float) -> Locks:
     return Locks(redis.Redis.from_url(redis_url), lease_s)
 
@@ -96,11 +142,29 @@ def status(where: Place, lock: Locks, who: str, settle: bool = True) -> dict[str
         "live": asdict(state.live) if state.live else None,
         "spare": dict(zip(("colour", "commit"), state.spare, strict=True)) if state.spare else None,
         "colours": {c: _probe(where, c, state) for c in env.colours},
+        "switch": _routes(where, state),
         "lock": asdict(holder) if holder else None,
         "in_progress": bool(state.unfinished),
         "bad": sorted(state.bad),
         "last": _last_steps(state),
     }
+
+
+def _routes(where: Place, state: State) -> dict[str, Any]:
+    """Where the switch really sends traffic, and whether the ledger says the same (the switch
+    is the truth: a deploy keeps the colour it routes to)."""
+    try:
+        routes = machine.routed(where.switch.servers(where.env.name))
+    except SwitchError as exc:
+        return {"routes": None, "disagrees": None, "error": str(exc)}
+    said = state.live.colour if state.live else None
+    disagrees = None
+    if routes != said:
+        disagrees = (
+            f"the switch routes to {routes or 'no colour'}, the ledger has "
+            f"{said or 'nothing'} live: the next deploy keeps what the switch serves"
+        )
+    return {"routes": routes, "disagrees": disagrees, "error": None}
 
 
 def _probe(where: Place, colour: str, state: State) -> dict[str, Any]:

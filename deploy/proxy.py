@@ -21,6 +21,7 @@ from deploy.ledger import Ledger, read
 from deploy.switch.base import SwitchError
 from deploy.switch.haproxy import HAProxy, Paths
 from deploy.switch.render import render
+from deploy.watch import Watcher
 
 READY_TIMEOUT_S: Final = 10.0
 _PR_SET_PDEATHSIG: Final = 1
@@ -83,9 +84,14 @@ def reassert_all(config: DeployConfig, switch: HAProxy, ledgers: Path) -> list[s
 
 
 def run(
-    config: DeployConfig, paths: Paths, ledgers: Path, say: Callable[[str], None] = print
+    config: DeployConfig,
+    paths: Paths,
+    ledgers: Path,
+    say: Callable[[str], None] = print,
+    watcher: Watcher | None = None,
 ) -> int:
-    """HAProxy in the foreground until it exits or this process is asked to stop; its exit code."""
+    """HAProxy in the foreground until it exits or this process is asked to stop; its exit code.
+    The watcher (when given) fails a dead live colour over to its warm spare meanwhile."""
     child = start(config, paths)
     for line in reassert_all(config, HAProxy(paths), ledgers):
         say(f"deploybot proxy: {line}")
@@ -96,4 +102,10 @@ def run(
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, forward)
-    return child.wait()
+    if watcher is not None:
+        watcher.start()
+    try:
+        return child.wait()
+    finally:
+        if watcher is not None:
+            watcher.stop()

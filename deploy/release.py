@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -221,15 +221,18 @@ def _committed_at(source: Path) -> str | None:
 def prune(
     staging: Staging,
     repository: str,
-    live: str | None,
-    spare: str | None,
+    held: Sequence[tuple[str | None, str | None]],
+    busy: Set[str] = frozenset(),
     keep: int = retention.KEEP,
 ) -> list[str]:
-    """Remove the images and blobs of every release retention does not pin; the pruned commits.
-    Their manifests stay in the index (the history), their artifacts are gone."""
+    """Remove the images and blobs of every release retention does not pin (see
+    deploy/retention.py); the pruned commits. Their manifests stay in the index (the history),
+    their artifacts are gone; a release pruned before stays pruned."""
     import docker
 
-    doomed, needed = retention.prunable(staging.index(repository).all(), live, spare, keep)
+    releases = staging.index(repository).all()
+    doomed, needed = retention.prunable(releases, held, busy, keep)
+    doomed = [m for m in doomed if _has_artifacts(staging, m)]
     for manifest in doomed:
         if manifest.model_digest not in needed:
             staging.blobs.remove(manifest.model_digest)
@@ -240,3 +243,8 @@ def prune(
                 with contextlib.suppress(docker.errors.ImageNotFound):
                     staging.docker.images.remove(local, force=True)
     return [m.commit for m in doomed]
+
+
+def _has_artifacts(staging: Staging, manifest: Manifest) -> bool:
+    """Whether a release still has what a prune removes (its tree goes with its image)."""
+    return staging.trees.get(manifest.commit) is not None

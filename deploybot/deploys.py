@@ -22,7 +22,10 @@ from deploy import places, proxy
 from deploy.config import DEFAULT_PATH, Environment
 from deploy.engine import Engine, Place, Result, unfit
 from deploy.lock import Busy, Holder, Lease, LockBusy, Locks, holder_now
+from deploy.machine import DONE
 from deploy.release import Blocked, Staging
+from deploy.retention import KEEP
+from deploy.watch import Watcher
 from deploybot import releases, terminal
 
 EXIT_FAILED: Final = 1
@@ -89,7 +92,10 @@ def run_deploy(args: argparse.Namespace) -> int:
         with _lock(settings, env, "deploy", commit, env.lock) as lease:
             engine = Engine(where, releases.show_step, who(), lease)
             engine.reconcile()
-            return _finish("deploy", engine.deploy(commit))
+            result = engine.deploy(commit)
+            if result.outcome == DONE:
+                _retain(settings, where.repository, env.runtime == "docker")
+            return _finish("deploy", result)
     except Blocked as blocked:
         releases.report_blocked("deploy", blocked)
         return EXIT_BLOCKED
@@ -99,6 +105,23 @@ def run_deploy(args: argparse.Namespace) -> int:
     except (DeploybotError, ImportError) as exc:
         print(f"deploybot deploy: {exc}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _retain(settings: Settings, repository: str, docker: bool, keep: int = KEEP) -> int:
+    registry = settings.require_registry if docker else None
+    ok, said = places.retain(settings.data_dir, repository, registry, keep)
+    print(f"… {said}", file=sys.stdout if ok else sys.stderr, flush=True)
+    return 0 if ok else EXIT_FAILED
+
+
+def run_prune(args: argparse.Namespace) -> int:
+    try:
+        settings = Settings.from_env()
+        repository = _repository(args)
+    except (DeploybotError, ImportError) as exc:
+        print(f"deploybot prune: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return _retain(settings, repository, not args.no_docker, args.keep)
 
 
 def run_rollback(args: argparse.Namespace) -> int:
@@ -148,6 +171,7 @@ def _describe(found: dict[str, Any]) -> list[Table]:
             if spare
             else ("spare", "none", "", ""),
             ("lock", "", "", _holder(found["lock"]) if found["lock"] else "free"),
+            _switch_row(found["switch"]),
             *(
                 (
                     colour,
@@ -175,6 +199,11 @@ def _describe(found: dict[str, Any]) -> list[Table]:
         ],
     )
     return [where, steps]
+
+
+def _switch_row(switch: dict[str, Any]) -> tuple[str, str, str, str]:
+    said = switch["error"] or switch["disagrees"] or "agrees with the ledger"
+    return ("switch", "", switch["routes"] or "", said)
 
 
 def _holder(found: dict[str, Any]) -> str:
@@ -206,12 +235,21 @@ def run_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _said(line: str) -> None:
+    print(line, flush=True)  # a supervisor's log shows each line as it happens
+
+
 def run_proxy(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
         config = places.read_config(args.config)
+        watcher = Watcher(config, settings.data_dir, _locks(settings), say=_said)
         return proxy.run(
-            config, places.proxy_paths(settings.data_dir), settings.data_dir / "ledger"
+            config,
+            places.proxy_paths(settings.data_dir),
+            settings.data_dir / "ledger",
+            say=_said,
+            watcher=watcher,
         )
     except DeploybotError as exc:
         print(f"deploybot proxy: {exc}", file=sys.stderr)
@@ -251,6 +289,17 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     _common(shown)
     _release_source(shown)
     shown.set_defaults(run=run_status)
+    pruned = commands.add_parser(
+        "prune", help="remove the artifacts of releases no environment pins (kept: the last 5)"
+    )
+    pruned.add_argument(
+        "--keep", type=int, default=KEEP, help=f"releases kept before each live one ({KEEP})"
+    )
+    pruned.add_argument(
+        "--no-docker", action="store_true", help="trees and blobs only (no Docker engine here)"
+    )
+    _release_source(pruned)
+    pruned.set_defaults(run=run_prune)
     proxied = commands.add_parser(
         "proxy", help="run HAProxy in the foreground with the configuration deploy.yaml renders"
     )

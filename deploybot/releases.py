@@ -18,9 +18,9 @@ from rich.text import Text
 
 from core.errors import ConfigError, DeploybotError
 from core.settings import Settings
+from deploy import places
 from deploy.manifest import Manifest, Override, ReleaseIndex
 from deploy.progress import Step
-from deploy.registry import Registry
 from deploy.release import Blocked, Request, Staging, release
 from deploybot import terminal
 from workers.checkout import Workspace
@@ -67,12 +67,7 @@ def show_step(step: Step) -> None:
 def staging(settings: Settings, docker: bool = True) -> Staging:
     """Where releases are staged: with the Docker engine and the registry, or (docker=False,
     the process runtime) the data dir alone."""
-    if not docker:
-        return Staging(settings.data_dir)
-    import docker as sdk
-
-    client = sdk.from_env(timeout=600)
-    return Staging(settings.data_dir, Registry(settings.require_registry(), client), client)
+    return places.staging(settings.data_dir, settings.require_registry() if docker else None)
 
 
 def commit_of(repo_dir: Path, sha: str) -> str:

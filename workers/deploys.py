@@ -26,6 +26,7 @@ from deploy import places
 from deploy.config import Environment
 from deploy.engine import Engine, LeaseLost, Place, Result, outcome_of, rollback_target, unfit
 from deploy.lock import Busy, Holder, Lease, LockBusy, Locks, holder_now
+from deploy.machine import DONE
 from deploy.manifest import Manifest
 from deploy.progress import Step
 from deploy.release import Blocked, ReleaseFailed
@@ -339,7 +340,14 @@ async def _locked(
         run.manifest = staged
     if run.manifest is not None:
         await reporter.deployment(await run.facts(records, None), run.manifest, run.record.run_id)
-    return await asyncio.to_thread(_engine, run, lease, feed)
+    ended = await asyncio.to_thread(_engine, run, lease, feed)
+    if run.order.kind == "deploy" and ended.outcome == DONE:
+        registry = settings.require_registry if run.order.env.runtime == "docker" else None
+        ok, said = await asyncio.to_thread(
+            places.retain, settings.data_dir, run.place.repository, registry
+        )
+        (log.info if ok else log.warning)("deploy %s: %s", run.record.run_id, said)
+    return ended
 
 
 def _engine(run: Run, lease: Lease, on_step: Callable[[Step], None]) -> Ended:

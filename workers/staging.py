@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.errors import DeploybotError
 from core.settings import Settings
+from deploy import places
 from deploy.manifest import Manifest, Override
 from deploy.progress import Step
-from deploy.release import Blocked, ReleaseFailed, Request, Staging, release
+from deploy.release import Blocked, ReleaseFailed, Request, release
 from workers import messages
 from workers.check_output import Output
 from workers.checkout import Workspace
@@ -58,8 +60,10 @@ def stage_release(
     """Check the commit out and run the release's steps on it: with an image in the registry
     when `docker`, else the served tree alone (what the process runtime deploys). Blocked,
     ReleaseFailed or another DeploybotError when it is not recorded."""
-    where = _staging(settings) if docker else Staging(settings.data_dir)
-    source = settings.data_dir / "releasing" / wanted.commit
+    where = places.staging(settings.data_dir, settings.require_registry() if docker else None)
+    # A checkout of this staging alone: another staging of the same commit at once (a tag and
+    # a /deploy) checks out and removes its own.
+    source = settings.data_dir / "releasing" / f"{wanted.commit}-{uuid.uuid4().hex[:8]}"
     try:
         workspace.checkout(wanted.commit, source, token)
         request = Request(
@@ -73,12 +77,3 @@ def stage_release(
         return release(where, request, progress)
     finally:
         shutil.rmtree(source, ignore_errors=True)
-
-
-def _staging(settings: Settings) -> Staging:
-    import docker
-
-    from deploy.registry import Registry
-
-    client = docker.from_env(timeout=600)
-    return Staging(settings.data_dir, Registry(settings.require_registry(), client), client)

@@ -20,7 +20,8 @@ from typing import Final
 
 from deploy.config import COLOURS, DeployConfig
 
-CHECK: Final = "check inter 1s fall 2 rise 2"
+# A failing check is repeated every 250 ms: a dead colour is down (and failed over) in ~1.5 s.
+CHECK: Final = "check inter 1s fastinter 250ms fall 2 rise 2"
 
 
 def backend_name(environment: str) -> str:

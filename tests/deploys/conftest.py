@@ -15,16 +15,18 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from core.settings import unconfigured
-from deploy import health
+from deploy import dora, health
 from deploy.backends.base import Backend
 from deploy.backends.docker import DockerBackend
 from deploy.backends.process import ProcessBackend
+from deploy.ledger import Ledger
 from deploy.manifest import Override
 from deploy.proxy import haproxy_binary
 from deploy.registry import Registry
@@ -217,6 +219,10 @@ class Deployment:
             time.sleep(0.05)
         raise AssertionError(f"deploybot proxy did not start: {self.proxy_log.read_text()}")
 
+    def haproxy_pid(self) -> int:
+        """The HAProxy that `deploybot proxy` runs, as it says itself."""
+        return int(self.switch.command("show info").split("Pid: ")[1].split()[0])
+
     def stop_proxy(self, sig: int = signal.SIGTERM) -> int:
         """Signal `deploybot proxy`; its exit status."""
         assert self.proxy is not None
@@ -240,6 +246,13 @@ class Deployment:
             return health.version(f"http://127.0.0.1:{port}").get("commit")
         except OSError:
             return None
+
+    def ledger(self) -> Ledger:
+        return Ledger(self.data / "ledger", self.name)
+
+    def dora_week(self) -> dora.Metrics:
+        """The DORA figures of the last 7 days, from the ledger."""
+        return dora.metrics(self.ledger().entries(), datetime.now(UTC), 7)
 
     def entries(self) -> list[dict[str, Any]]:
         path = self.data / "ledger" / f"{self.name}.jsonl"

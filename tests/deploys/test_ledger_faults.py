@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from deploy.ledger import END, Entry, Ledger, LedgerError, parse, read
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, run_deploybot
 from tests.deploys.conftest import Deployment, Staged
 
 A = "a" * 40
@@ -123,17 +122,30 @@ def test_a_damaged_byte_in_the_ledger_stops_no_command_and_no_proxy(
     assert f"{path}:{begin + 1}: skipped a damaged line" in shown.stderr
     assert env.status()["live"]["commit"] == first
     for command in ("history", "metrics"):
-        done = subprocess.run(
-            [sys.executable, "-m", "deploybot", command],
-            capture_output=True,
-            text=True,
-            env=env.env,
-            timeout=60,
-            check=False,
-        )
+        done = run_deploybot(command, env=env.env)
         assert done.returncode == 0, done.stderr
         assert "Traceback" not in done.stderr
     # HAProxy restarted: the proxy comes up and routes where the readable ledger says.
     env.stop_proxy()
     env.start_proxy()
     assert env.front_serves() == first
+
+
+@pytest.mark.slow
+def test_retention_runs_after_a_deploy_and_prunes_only_what_nothing_pins(
+    process_releases: Staged, deployment: Callable[..., Deployment]
+) -> None:
+    first, second = process_releases.commits
+    env = deployment(process_releases, "process")
+    done = env.deploy(second)  # the first release was never live: nothing pins it but `keep`
+    assert "retention: pruned 0 release(s) no environment pins: nothing to prune" in done.stdout
+
+    prune = ("prune", "--keep", "0", "--no-docker", "--repository", "octo/tutor")
+    pruned = run_deploybot(*prune, env=env.env)
+    assert pruned.returncode == 0, pruned.stderr
+    assert f"pruned 1 release(s) no environment pins: {first[:12]}" in pruned.stdout
+    assert not (env.data / "trees" / first).exists()
+    assert (env.data / "trees" / second).is_dir()
+    assert env.front_serves() == second
+    again = run_deploybot(*prune, env=env.env)
+    assert "nothing to prune" in again.stdout

@@ -10,13 +10,10 @@ import textwrap
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import pytest
 import redis
 
-from deploy import dora
-from deploy.ledger import Ledger
 from deploy.lock import Holder, LockBusy, Locks, LockUnavailable, holder_now
 from testkit.loopback import free_port
 from tests.deploys.conftest import LEASE_S, Deployment, Staged
@@ -59,9 +56,7 @@ def test_a_dead_holders_lock_lapses_within_one_lease(redis_url: str) -> None:
     script = textwrap.dedent(
         f"""
         import redis, time
-        from deploy import dora
-from deploy.ledger import Ledger
-from deploy.lock import Locks, holder_now
+        from deploy.lock import Locks, holder_now
         locks = Locks(redis.Redis.from_url({redis_url!r}), {LEASE})
         locks.acquire("prod-c", holder_now("doomed", "deploy", "a" * 40), "refuse")
         print("held", flush=True)
@@ -137,13 +132,7 @@ def test_a_rollback_during_a_stuck_bake_takes_over_and_the_deploy_stops_acting(
     assert again.returncode != 0
     assert "no earlier release" in again.stderr
     assert env.front_serves() == first
-    [window] = [
-        m
-        for m in dora.all_windows(
-            Ledger(env.data / "ledger", env.name).entries(), datetime.now(UTC)
-        )
-        if m.days == 7
-    ]
+    window = env.dora_week()
     assert (window.deploys, window.failures) == (2, 1)
     assert window.time_to_restore_s is not None
 

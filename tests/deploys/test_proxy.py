@@ -41,8 +41,7 @@ def test_haproxy_killed_and_restarted_routes_where_the_ledger_says(
     assert env.front_serves() == second
 
     # HAProxy itself dies: `deploybot proxy` goes with it, for its supervisor to restart.
-    haproxy_pid = int(env.switch.command("show info").split("Pid: ")[1].split()[0])
-    os.kill(haproxy_pid, signal.SIGKILL)
+    os.kill(env.haproxy_pid(), signal.SIGKILL)
     assert env.proxy is not None
     assert env.proxy.wait(timeout=30) != 0
     env.proxy = None

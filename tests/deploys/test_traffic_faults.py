@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import os
 import signal
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
+from testkit.load import Load
 from testkit.loopback import free_port
 from tests.deploys.conftest import Deployment, Staged
 
@@ -24,6 +28,16 @@ BAKE_S = 30
 
 def begin_of(step: str) -> Callable[[dict[str, object]], bool]:
     return lambda e: e["step"] == step and e["phase"] == "begin"
+
+
+def baking(env: Deployment, first: str, second: str, **config: Any) -> subprocess.Popen[str]:
+    """`first` live, then `deploy second` running and at the beginning of its bake."""
+    env.deploy(first)
+    env.write_config(**{"bake_s": BAKE_S, **config})
+    before = len(env.entries())
+    driving = env.popen("deploy", second)
+    env.wait_for_entry(begin_of("bake"), after=before)
+    return driving
 
 
 def hang_for(env: Deployment, colour: str, seconds: float) -> threading.Timer:
@@ -69,11 +83,7 @@ def test_a_flip_back_restarts_a_dead_spare_before_routing_to_it(
 ) -> None:
     first, second = process_releases.commits
     env = deployment(process_releases, "process")
-    env.deploy(first)
-    env.write_config(bake_s=BAKE_S)
-    before = len(env.entries())
-    driving = env.popen("deploy", second)
-    env.wait_for_entry(begin_of("bake"), after=before)
+    driving = baking(env, first, second)
 
     env.signal_colour("blue")  # the spare crashes
     timer = hang_for(env, "green", 5)  # then the new colour hangs: the bake alerts
@@ -96,11 +106,7 @@ def test_a_flip_back_with_nowhere_to_go_keeps_the_colour_that_serves(
 ) -> None:
     first, second = process_releases.commits
     env = deployment(process_releases, "process")
-    env.deploy(first)
-    env.write_config(bake_s=BAKE_S, health_timeout_s=3)
-    before = len(env.entries())
-    driving = env.popen("deploy", second)
-    env.wait_for_entry(begin_of("bake"), after=before)
+    driving = baking(env, first, second, health_timeout_s=3)
 
     env.signal_colour("blue")
     with squatter(env.blue):  # blue's release cannot be started again on its port
@@ -137,11 +143,7 @@ def test_one_hostile_request_during_the_bake_does_not_flip_the_release_back(
 ) -> None:
     first, second = process_releases.commits
     env = deployment(process_releases, "process")
-    env.deploy(first)
-    env.write_config(bake_s=5)
-    before = len(env.entries())
-    driving = env.popen("deploy", second)
-    env.wait_for_entry(begin_of("bake"), after=before)
+    driving = baking(env, first, second, bake_s=5)
 
     nested = b"[" * 10_000 + b"]" * 10_000  # under the size limit; decoding it recursed
     assert post_check(env.front, nested) == 400
@@ -172,3 +174,108 @@ def test_a_switch_started_with_another_deploy_yaml_is_refused_before_anything_st
     )
     assert not any(e["step"] == "start" for e in env.entries()[before:])
     assert env.front_serves() == first
+
+
+FAILED_OVER_WITHIN_S = 5
+
+
+def test_the_live_colour_dying_outside_a_deploy_fails_over_to_the_warm_spare(
+    process_releases: Staged, deployment: Callable[..., Deployment]
+) -> None:
+    first, second = process_releases.commits
+    env = deployment(process_releases, "process")
+    env.deploy(first)
+    env.deploy(second)
+    before = len(env.entries())
+
+    env.signal_colour("green")  # the live colour crashes; no deploy runs
+    died = time.monotonic()
+    while env.front_serves() != first:
+        assert time.monotonic() - died < FAILED_OVER_WITHIN_S, "the front did not serve again"
+        time.sleep(0.05)
+
+    finish = env.wait_for_entry(lambda e: e["step"] == "finish", after=before)
+    assert (finish["kind"], finish["outcome"]) == ("failover", "done")
+    assert "routed to blue" in finish["detail"]
+    assert "failover done" in env.proxy_log.read_text()
+    found = env.status()
+    assert (found["live"]["commit"], found["live"]["colour"]) == (first, "blue")
+    assert not found["in_progress"]
+    # A failure of the deploy that put it live, restored: in the DORA figures.
+    window = env.dora_week()
+    assert (window.deploys, window.failures) == (2, 1)
+    assert window.time_to_restore_s is not None
+
+    # Fixed: the release deploys again onto the colour that died.
+    env.deploy(second)
+    assert env.front_serves() == second
+
+
+def test_a_dead_live_colour_with_no_spare_is_deployed_again_not_called_unchanged(
+    process_releases: Staged, deployment: Callable[..., Deployment]
+) -> None:
+    first, _ = process_releases.commits
+    env = deployment(process_releases, "process")
+    env.deploy(first)
+    env.signal_colour("blue")
+    while env.serves("blue") is not None:
+        time.sleep(0.05)
+    assert env.front_serves() is None  # nothing warm to fail over to
+
+    again = env.deploy(first)
+
+    assert "unchanged" not in again.stdout
+    assert env.front_serves() == first
+
+
+def next_deploy_fails_nothing(env: Deployment, commit: str) -> None:
+    load = Load(env.front)
+    with load.running():
+        time.sleep(0.5)
+        env.deploy(commit)
+        time.sleep(0.5)
+    assert load.answers
+    assert load.failures == []
+    assert env.front_serves() == commit
+
+
+def test_haproxy_killed_mid_bake_leaves_the_ledger_and_the_switch_agreeing(
+    process_releases: Staged, deployment: Callable[..., Deployment]
+) -> None:
+    first, second = process_releases.commits
+    env = deployment(process_releases, "process")
+    driving = baking(env, first, second)
+
+    os.kill(env.haproxy_pid(), signal.SIGKILL)
+    said, _ = driving.communicate(timeout=120)
+    assert driving.returncode != 0, said
+    assert env.proxy is not None
+    env.proxy.wait(timeout=30)  # `deploybot proxy` exits with its HAProxy, for a supervisor
+    env.start_proxy()  # ... which starts it again
+
+    found = env.status()
+    assert found["switch"]["routes"] == found["live"]["colour"] == "blue", found
+    assert found["switch"]["disagrees"] is None
+    assert found["live"]["commit"] == first
+    assert env.front_serves() == first
+    # The next deploy replaces the colour that does not serve, failing no request.
+    env.write_config()
+    next_deploy_fails_nothing(env, second)
+
+
+def test_a_lost_ledger_never_makes_a_deploy_replace_the_colour_that_serves(
+    process_releases: Staged, deployment: Callable[..., Deployment]
+) -> None:
+    first, second = process_releases.commits
+    env = deployment(process_releases, "process")
+    env.deploy(first)
+    env.deploy(second)  # green serves, blue is the spare
+    env.ledger().path.unlink()
+
+    found = env.status()
+    assert found["live"] is None
+    assert "the switch routes to green, the ledger has nothing live" in found["switch"]["disagrees"]
+
+    next_deploy_fails_nothing(env, first)
+    found = env.status()
+    assert (found["live"]["colour"], found["switch"]["routes"]) == ("blue", "blue")

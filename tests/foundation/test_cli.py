@@ -14,6 +14,7 @@ OPERATOR_COMMANDS = (
     "worker",
     "beat",
     "proxy",
+    "prune",
     "release",
     "releases",
     "deploy",

@@ -128,7 +128,8 @@ def test_a_degraded_model_is_blocked_with_a_readable_table_and_an_equal_one_pass
 
     # With the equal release live and nothing kept before it, the first one's image goes; the
     # model blob both share stays, and the live image still comes back by digest.
-    assert prune(staging, "octo/tutor", live=equal, spare=None, keep=0) == [first]
+    assert prune(staging, "octo/tutor", [(equal, None)], keep=0) == [first]
+    assert prune(staging, "octo/tutor", [(equal, None)], keep=0) == []  # pruned once
     [gone, kept] = staging.index("octo/tutor").all()
     with pytest.raises(docker.errors.NotFound):
         docker_client.images.pull(gone.image)

@@ -1,4 +1,5 @@
-"""Retention: the live release, the spare and the previous five keep their artifacts."""
+"""Retention: in every environment, the live release, the spare and the previous five keep their
+artifacts, and so does what a run in progress acts on."""
 
 from __future__ import annotations
 
@@ -34,17 +35,29 @@ def sha(n: int) -> str:
 
 
 def test_the_live_release_the_spare_the_previous_five_and_newer_ones_are_pinned() -> None:
-    kept = pinned(RELEASES, live=sha(8), spare=sha(2))
+    kept = pinned(RELEASES, [(sha(8), sha(2))])
     assert kept == {sha(n) for n in (2, 3, 4, 5, 6, 7, 8, 9, 10)}
-    assert pinned(RELEASES, live=None, spare=None) == {sha(n) for n in range(6, 11)}
+    assert pinned(RELEASES, []) == {sha(n) for n in range(6, 11)}
 
 
 def test_a_blob_a_pinned_release_shares_is_never_pruned() -> None:
     shared = [manifest(1, "sha256:" + "s" * 64), manifest(2, "sha256:" + "s" * 64)]
     releases = shared + [manifest(n) for n in range(3, 9)]
-    doomed, needed = prunable(releases, live=sha(8), spare=None, keep=5)
+    doomed, needed = prunable(releases, [(sha(8), None)], keep=5)
     assert [m.commit for m in doomed] == [sha(1), sha(2)]
     assert "sha256:" + "s" * 64 not in needed  # nobody pinned uses it: it may go
-    doomed, needed = prunable(releases, live=sha(8), spare=sha(2), keep=5)
+    doomed, needed = prunable(releases, [(sha(8), sha(2))], keep=5)
     assert [m.commit for m in doomed] == [sha(1)]
     assert "sha256:" + "s" * 64 in needed  # the spare shares release 1's blob: it stays
+
+
+def test_every_environment_pins_its_own_and_a_run_in_progress_pins_its_release() -> None:
+    # production runs release 10; staging was left on release 2 with 1 as its spare.
+    doomed, _ = prunable(RELEASES, [(sha(10), None), (sha(2), sha(1))], keep=2)
+    assert [m.commit for m in doomed] == [sha(n) for n in (3, 4, 5, 6, 7)]
+    # A rollback to release 4 is running somewhere: its artifacts stay too.
+    doomed, _ = prunable(RELEASES, [(sha(10), None), (sha(2), sha(1))], {sha(4)}, keep=2)
+    assert sha(4) not in {m.commit for m in doomed}
+    # Nothing live anywhere: the newest `keep` stay.
+    doomed, _ = prunable(RELEASES, [], keep=2)
+    assert [m.commit for m in doomed] == [sha(n) for n in range(1, 9)]

@@ -1,0 +1,85 @@
+"""The watcher of the live colours, beside HAProxy in `deploybot proxy`: outside a deploy, when the
+colour the switch routes to fails HAProxy's health checks and the warm spare passes them, traffic
+goes to the spare within a second or two, and the ledger records it (a failure and its restore for
+the DORA figures, shown on the status page and `/metrics`). During a deploy or a rollback the
+lock's holder owns the traffic (its bake flips back by itself), so the watcher only acts under the
+environment's lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Final
+
+from core.errors import DeploybotError
+from deploy import machine, places
+from deploy.config import DeployConfig, Environment
+from deploy.engine import Engine
+from deploy.lock import Lease, LockBusy, Locks, LockUnavailable, holder_now
+
+INTERVAL_S: Final = 0.25
+WHO: Final = "deploybot proxy (watcher)"
+
+log = logging.getLogger(__name__)
+
+
+class Watcher:
+    """A thread that checks every environment HAProxy carries every INTERVAL_S."""
+
+    def __init__(
+        self,
+        config: DeployConfig,
+        data_dir: Path,
+        locks: Locks,
+        say: Callable[[str], None] = print,
+    ) -> None:
+        self.config = config
+        self.data_dir = data_dir
+        self.locks = locks
+        self.say = say
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="live-watcher")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(INTERVAL_S):
+            for env in self.config.switched_by("haproxy"):
+                try:
+                    self.check(env)
+                except (DeploybotError, OSError) as exc:
+                    log.warning("watcher: %s: %s", env.name, exc)
+
+    def check(self, env: Environment) -> None:
+        """One look at `env`: fail over if its live colour is down and its spare is up."""
+        where = places.place(self.data_dir, env, "")
+        found = machine.failover(where.switch.servers(env.name))
+        if found is None:
+            return
+        failed, spare = found
+        try:
+            lease: Lease | None = self.locks.acquire(
+                env.name, holder_now(WHO, "failover", ""), "refuse"
+            )
+        except LockBusy:
+            return  # a deploy or rollback runs: the traffic is its holder's to judge
+        except LockUnavailable as exc:
+            # Users first: with Redis away no deploy can run, so nobody else moves traffic.
+            self.say(f"deploybot proxy: {env.name}: failing over without the lock ({exc})")
+            lease = None
+        try:
+            result = Engine(where, lambda _: None, WHO, lease).fail_over(
+                failed, spare, "failed HAProxy's health checks"
+            )
+        finally:
+            if lease is not None:
+                lease.release()
+        self.say(f"deploybot proxy: {env.name}: failover {result.outcome}: {result.detail}")
