@@ -14,6 +14,7 @@ SUITES: dict[str, str] = {
     "release": "benchmarks.release",
     "deploy": "benchmarks.deploy",
     "github-deploy": "benchmarks.github_deploy",
+    "faults": "benchmarks.faults",
 }
 
 

@@ -46,6 +46,7 @@ class Environment:
     redis_url: str
     bake_s: float
     front: int = field(default_factory=free_port)
+    proxy: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.config = self.root / "deploy.yaml"
@@ -76,21 +77,39 @@ class Environment:
     @contextmanager
     def proxied(self) -> Iterator[None]:
         """`deploybot proxy` serving the front for the block; both colours stopped after it."""
-        log_path = self.root / "proxy.log"
-        with log_path.open("w") as log:
-            proxy = subprocess.Popen(  # noqa: S603 - this interpreter's deploybot
-                self.command("proxy"), stdout=log, stderr=subprocess.STDOUT, env=self.env
-            )
+        self.start_proxy()
         try:
-            while "deploybot proxy: HAProxy" not in log_path.read_text():
-                if proxy.poll() is not None:
-                    raise RuntimeError(log_path.read_text())
-                time.sleep(0.05)
             yield
         finally:
-            proxy.terminate()
-            proxy.wait()
+            if self.proxy is not None:
+                self.proxy.terminate()
+                self.proxy.wait()
             _stop_colours(self, self.runtime)
+
+    def start_proxy(self) -> None:
+        """`deploybot proxy` started (again, after its HAProxy died) and serving."""
+        log_path = self.root / f"proxy-{time.monotonic_ns()}.log"
+        with log_path.open("w") as log:
+            proxy = self.proxy = subprocess.Popen(  # noqa: S603 - this interpreter's deploybot
+                self.command("proxy"), stdout=log, stderr=subprocess.STDOUT, env=self.env
+            )
+        while "deploybot proxy: HAProxy" not in log_path.read_text():
+            if proxy.poll() is not None:
+                raise RuntimeError(log_path.read_text())
+            time.sleep(0.05)
+
+    def start(self, *args: str, repo: Path) -> subprocess.Popen[str]:
+        """The command running in the background."""
+        return subprocess.Popen(  # noqa: S603 - this interpreter's deploybot
+            self._argv(args, repo),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=self.env,
+        )
+
+    def _argv(self, args: tuple[str, ...], repo: Path) -> list[str]:
+        return [*self.command(*args), "--repo-dir", str(repo), "--repository", "bench/tutor"]
 
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "deploybot", *args, "--config", str(self.config)]
@@ -98,9 +117,13 @@ class Environment:
     def run(self, *args: str, repo: Path) -> float:
         """The command's start time (monotonic); raises when it fails."""
         started = time.monotonic()
-        argv = [*self.command(*args), "--repo-dir", str(repo), "--repository", "bench/tutor"]
         done = subprocess.run(  # noqa: S603 - this interpreter's deploybot
-            argv, capture_output=True, text=True, env=self.env, check=False, timeout=900
+            self._argv(args, repo),
+            capture_output=True,
+            text=True,
+            env=self.env,
+            check=False,
+            timeout=900,
         )
         if done.returncode != 0:
             raise RuntimeError(f"deploybot {' '.join(args)} failed:\n{done.stdout}{done.stderr}")

@@ -66,7 +66,7 @@ class Enqueuer:
         message = task_message(self._celery, job.message, task_id)
         keys = [
             f"{self._prefix}:delivery:{delivery_id}",
-            job.message.QUEUE,
+            job.message.queue,
             f"{self._prefix}:event:{job.logical_key}",
         ]
         args: list[str | int] = [SEEN_TTL_S, message, delivery_id]

@@ -43,7 +43,7 @@ def task_message(celery: Celery, message: Message, task_id: str) -> str:
         "properties": {
             **created.properties,
             "delivery_mode": 2,  # persistent
-            "delivery_info": {"exchange": "", "routing_key": message.QUEUE},
+            "delivery_info": {"exchange": "", "routing_key": message.queue},
             "priority": 0,
             "body_encoding": "base64",
             "delivery_tag": str(uuid.uuid4()),

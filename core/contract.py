@@ -22,7 +22,10 @@ from core.errors import PayloadError
 QUEUE_DEFAULT: Final = "default"
 # Stages and deploys run for minutes; a queue of their own keeps webhook-driven quick work moving.
 QUEUE_LONG: Final = "long"
-QUEUES: Final = (QUEUE_DEFAULT, QUEUE_LONG)
+# Rollbacks (the command and the button) have a queue and a worker of their own: no stage, build
+# or deploy waiting for its turn ever stands between on-call and the previous release.
+QUEUE_ROLLBACK: Final = "rollbacks"
+QUEUES: Final = (QUEUE_DEFAULT, QUEUE_LONG, QUEUE_ROLLBACK)
 
 Scalar = str | int | bool | None
 
@@ -33,6 +36,11 @@ class Message:
 
     NAME: ClassVar[str]
     QUEUE: ClassVar[str]
+
+    @property
+    def queue(self) -> str:
+        """The queue this message goes to (its kind's, unless its arguments say otherwise)."""
+        return self.QUEUE
 
     def kwargs(self) -> dict[str, Scalar]:
         """The task's keyword arguments, as they travel in the broker's JSON."""
@@ -139,6 +147,10 @@ class RunCommand(OnComment):
     # had seen by then.
     received_at: str
 
+    @property
+    def queue(self) -> str:
+        return QUEUE_ROLLBACK if self.command == "rollback" else self.QUEUE
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CommandHelp(OnComment):
@@ -151,10 +163,10 @@ class CommandHelp(OnComment):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CheckRunAction(InRepo):
-    """A button pressed on one of deploybot's check runs."""
+    """A button pressed on one of deploybot's check runs (the one button is Roll back)."""
 
     NAME: ClassVar[str] = "workers.commands.check_run_action"
-    QUEUE: ClassVar[str] = QUEUE_DEFAULT
+    QUEUE: ClassVar[str] = QUEUE_ROLLBACK
     action: str
     check_run_id: int
     sha: str
@@ -269,5 +281,5 @@ def parse(name: str, kwargs: Mapping[str, object]) -> Message:
 def send(celery: Celery, message: Message, **options: Any) -> None:
     """Queue the message's task by name on its queue; nobody waits for its result."""
     celery.send_task(
-        message.NAME, kwargs=message.kwargs(), queue=message.QUEUE, ignore_result=True, **options
+        message.NAME, kwargs=message.kwargs(), queue=message.queue, ignore_result=True, **options
     )

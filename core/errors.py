@@ -9,6 +9,7 @@ DeploybotError
 │   └── GitHubRefused      a 4xx that asking again will not change
 ├── TransientError         trying again later can succeed; `retry_after` says when
 │   ├── LeaseHeld          another live worker is doing this run
+│   ├── WaitingTurn        a queued deploy: another run holds the environment
 │   └── QueueUnavailable   the broker did not answer
 ├── CheckoutError          git could not fetch or check out a commit
 └── EnvError               a checkout's dependencies could not be installed
@@ -65,6 +66,15 @@ class GitHubRefused(GitHubError):
 
 class LeaseHeld(TransientError):
     """Another live worker is running this run already."""
+
+
+class WaitingTurn(TransientError):
+    """A queued deploy whose turn has not come: asked again shortly, holding no worker slot
+    meanwhile (`position` in the environment's queue, 1 is next)."""
+
+    def __init__(self, message: str, position: int, retry_after: float) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.position = position
 
 
 class QueueUnavailable(TransientError):

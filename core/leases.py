@@ -22,3 +22,27 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+# A lock taken in the order asked. KEYS: the lease, its holder, the queue (a sorted set of
+# tickets by when first asked). ARGV: token, milliseconds, ticket, holder, when asked, the
+# tickets' key prefix, how long a ticket lives unasked (ms). A ticket is asked again while its
+# asker waits; one whose asker stopped asking (it died) lapses and leaves the head. The ticket
+# at the head takes a free lease: 0. Otherwise its place in the queue (1 is next).
+TAKE_TURN: Final = """
+local lease, info, queue = KEYS[1], KEYS[2], KEYS[3]
+local token, ms, ticket, holder, asked, prefix, alive = unpack(ARGV)
+redis.call('SET', prefix .. ticket, '1', 'PX', alive)
+redis.call('ZADD', queue, 'NX', asked, ticket)
+while true do
+  local head = redis.call('ZRANGE', queue, 0, 0)[1]
+  if head == nil or head == ticket or redis.call('EXISTS', prefix .. head) == 1 then break end
+  redis.call('ZREM', queue, head)
+end
+if redis.call('ZRANGE', queue, 0, 0)[1] == ticket
+    and redis.call('SET', lease, token, 'PX', ms, 'NX') then
+  redis.call('SET', info, holder, 'PX', ms)
+  redis.call('ZREM', queue, ticket)
+  redis.call('DEL', prefix .. ticket)
+  return 0
+end
+return redis.call('ZRANK', queue, ticket) + 1
+"""

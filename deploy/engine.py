@@ -227,6 +227,7 @@ class Engine:
         left: bool = False,
         note: dict[str, object] | None = None,
     ) -> None:
+        self._fence(f"{step} {phase}")
         extra: dict[str, object] = {"bad": True} if bad else {}
         extra.update(note or {})
         if left:
@@ -258,6 +259,15 @@ class Engine:
                 extra=extra,
             )
         )
+
+    def _fence(self, what: str) -> None:
+        """LeaseLost unless this run's lease is still its own: checked before every ledger
+        write and switch command, so a holder whose lock was taken over (while it waited on a
+        drain, say) never records or routes after the new holder."""
+        if self.lease is not None and not self.lease.valid():
+            raise LeaseLost(
+                f"the lock of {self.place.env.name} was taken over; {what} was not done"
+            )
 
     # -- the steps --------------------------------------------------------------------------
 
@@ -318,6 +328,7 @@ class Engine:
 
     def _start(self, run: Run) -> str:
         place, env = self.place, self.place.env
+        self._fence(f"retiring {run.colour}")
         place.switch.retire(env.name, run.colour)
         place.switch.wait_drained(env.name, run.colour, DRAIN_TIMEOUT_S)
         if run.artifact is None:
@@ -358,6 +369,7 @@ class Engine:
         run.flipped = True
         spare = run.old or env.other(run.colour)
         run.baseline = switch.servers(env.name)[run.colour].counters
+        self._fence(f"routing to {run.colour}")
         started = time.monotonic()
         switch.route(env.name, run.colour, spare)
         flip_ms = run.switch_ms = (time.monotonic() - started) * 1000
@@ -400,8 +412,10 @@ class Engine:
         revived = ""
         if run.flipped and run.old is not None:
             revived = self._revive(run, run.old)
+            self._fence(f"routing back to {run.old}")
             place.switch.route(env.name, run.old, run.colour)
             place.switch.wait_drained(env.name, run.colour, DRAIN_TIMEOUT_S)
+        self._fence(f"retiring {run.colour}")
         place.switch.retire(env.name, run.colour)
         logs = place.backend.logs(place.name(run.colour), LOG_LINES)
         place.backend.stop(place.name(run.colour))

@@ -2,9 +2,10 @@
 
 Who holds it, since when, for which release and doing what is stored beside the lease (with the
 same lifetime), so a second deploy is answered at once with those, then queued or refused as the
-environment says. A rollback waits at most one lease for the holder to finish and then takes the
-lock over: a holder that is alive but stuck cannot block it longer, and finds on its next renewal,
-before its next step, that the lock is no longer its own.
+environment says. A rollback asks the holder to give the lock up (it does before its next step,
+or at its bake's next check, within a second) and takes it over after one lease at most: a
+holder that is alive but stuck cannot block it longer, and finds on its next renewal, before its
+next step, that the lock is no longer its own.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from core.errors import DeploybotError
 PREFIX: Final = "deploybot:deploy-lock"
 POLL_S: Final = 0.2
 QUEUE_TIMEOUT_S: Final = 3600.0
+# A queued waiter asks again every second or so (a worker's retry may wait for a free slot);
+# a ticket not asked for this long is its waiter's death, and leaves the queue.
+TICKET_S: Final = 300.0
 Busy = Literal["queue", "refuse", "preempt"]
 
 
@@ -87,7 +91,24 @@ class Lease:
 
     def held(self) -> bool:
         """Whether the lock is still this holder's, asked of Redis now (and renewed): what a
-        holder checks before each step, so one whose lock was taken over acts no more."""
+        holder checks before each step (and during its bake), so one whose lock was taken over
+        acts no more. A rollback waiting to take it over is let in at once: the lock is given
+        up here rather than after a lease."""
+        if self.lost.is_set():
+            return False
+        try:
+            if self._locks.wanted(self.environment):
+                self._locks.release(self.environment, self._token)
+                self.lost.set()
+                return False
+        except LockUnavailable:
+            return True  # Redis is away: the renewer decides when the lease has lapsed
+        return self.valid()
+
+    def valid(self) -> bool:
+        """Whether the lock is still this holder's, asked of Redis now (and renewed), without
+        giving it up: the fencing check before every ledger write and switch command, so a
+        holder whose lease was taken over or lapsed (paused past it, say) acts no more."""
         if self.lost.is_set():
             return False
         try:
@@ -141,8 +162,10 @@ class Locks:
         timeout_s: float = QUEUE_TIMEOUT_S,
     ) -> Lease:
         """The environment's lock. When another holds it, `told` hears who at once; then
-        refuse raises LockBusy, queue waits (up to timeout_s), preempt waits one lease at most
-        and takes it over."""
+        refuse raises LockBusy, queue waits its turn in the order asked (up to timeout_s),
+        preempt waits one lease at most and takes it over."""
+        if busy == "queue":
+            return self._wait_turn(environment, holder, told, timeout_s)
         token = uuid.uuid4().hex
         if self._take(environment, token, holder):
             return Lease(self, environment, token, None)
@@ -151,15 +174,69 @@ class Locks:
             told(current)
         if busy == "refuse":
             raise LockBusy(environment, current or holder)
-        deadline = time.monotonic() + (self.lease_s if busy == "preempt" else timeout_s)
-        while time.monotonic() < deadline:
+        # Asked of the holder, which gives the lock up before its next step or bake check; one
+        # that does not answer (stuck, or dead) loses it after one lease all the same.
+        wanted = self._keys(environment)[0] + ":wanted"
+        self._call(lambda: self.client.set(wanted, token, px=int(self.lease_s * 2000)))
+        try:
+            deadline = time.monotonic() + self.lease_s
+            while time.monotonic() < deadline:
+                time.sleep(POLL_S)
+                if self._take(environment, token, holder):
+                    return Lease(self, environment, token, current)
+            self._take(environment, token, holder, force=True)
+            return Lease(self, environment, token, current)
+        finally:
+            self._call(lambda: self.client.delete(wanted))
+
+    def _wait_turn(
+        self,
+        environment: str,
+        holder: Holder,
+        told: Callable[[Holder], None],
+        timeout_s: float,
+    ) -> Lease:
+        """Wait in the environment's queue (in the order asked) until this holder's turn."""
+        ticket = uuid.uuid4().hex
+        deadline = time.monotonic() + timeout_s
+        said = False
+        while True:
+            taken = self.take_turn(environment, holder, ticket)
+            if isinstance(taken, Lease):
+                return taken
+            if not said and (current := self.holder(environment)) is not None:
+                told(current)
+                said = True
+            if time.monotonic() > deadline:
+                raise LockBusy(environment, self.holder(environment) or holder)
             time.sleep(POLL_S)
-            if self._take(environment, token, holder):
-                return Lease(self, environment, token, None)
-        if busy == "queue":
-            raise LockBusy(environment, self.holder(environment) or holder)
-        self._take(environment, token, holder, force=True)
-        return Lease(self, environment, token, current)
+
+    def take_turn(self, environment: str, holder: Holder, ticket: str) -> Lease | int:
+        """The lock if `ticket` is first in the environment's queue and the lock is free, else
+        its place in the queue (1 is next). Asked again by its waiter while it waits (at least
+        every TICKET_S); a ticket not asked for that long is dropped as its waiter's death."""
+        token = uuid.uuid4().hex
+        lease, info = self._keys(environment)
+        script = self.client.register_script(leases.TAKE_TURN)
+        args: list[str | int | float] = [
+            token,
+            int(self.lease_s * 1000),
+            ticket,
+            json.dumps(asdict(holder)),
+            time.time(),
+            f"{PREFIX}:{environment}:ticket:",
+            int(TICKET_S * 1000),
+        ]
+        keys = [lease, info, self._queue(environment)]
+        place = int(self._call(lambda: script(keys=keys, args=args)))
+        return Lease(self, environment, token, None) if place == 0 else place
+
+    def queued(self, environment: str) -> int:
+        """How many wait in the environment's queue."""
+        return int(self._call(lambda: self.client.zcard(self._queue(environment))))
+
+    def _queue(self, environment: str) -> str:
+        return f"{PREFIX}:{environment}:queue"
 
     def _take(self, environment: str, token: str, holder: Holder, force: bool = False) -> bool:
         lease, info = self._keys(environment)
@@ -169,6 +246,11 @@ class Locks:
         # Written only by the one who got the lease, so the holder shown is the real one.
         self._call(lambda: self.client.set(info, json.dumps(asdict(holder)), px=ms))
         return True
+
+    def wanted(self, environment: str) -> bool:
+        """Whether a rollback waits to take the environment's lock over."""
+        key = self._keys(environment)[0] + ":wanted"
+        return bool(self._call(lambda: self.client.exists(key)))
 
     def renew(self, environment: str, token: str) -> bool:
         keys = self._keys(environment)

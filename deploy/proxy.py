@@ -4,7 +4,6 @@ the ledger says, whatever its state file held."""
 
 from __future__ import annotations
 
-import ctypes
 import shutil
 import signal
 import subprocess
@@ -14,6 +13,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Final
 
+from core.children import die_with_parent
 from core.errors import ConfigError, DeploybotError
 from deploy.config import DeployConfig
 from deploy.engine import reassert
@@ -24,7 +24,6 @@ from deploy.switch.render import render
 from deploy.watch import Watcher
 
 READY_TIMEOUT_S: Final = 10.0
-_PR_SET_PDEATHSIG: Final = 1
 
 
 def haproxy_binary() -> str:
@@ -36,12 +35,6 @@ def haproxy_binary() -> str:
     return binary
 
 
-def _die_with_parent() -> None:
-    """HAProxy goes when `deploybot proxy` goes, even by SIGKILL: a supervisor that restarts the
-    proxy must find the ports free."""
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 def start(config: DeployConfig, paths: Paths) -> subprocess.Popen[bytes]:
     """HAProxy running with the rendered configuration, its admin socket answering."""
     paths.root.mkdir(parents=True, exist_ok=True)
@@ -51,7 +44,8 @@ def start(config: DeployConfig, paths: Paths) -> subprocess.Popen[bytes]:
     child = subprocess.Popen(  # noqa: S603 - fixed argv: HAProxy with our configuration
         [haproxy_binary(), "-db", "-f", str(paths.config)],
         stdin=subprocess.DEVNULL,
-        preexec_fn=_die_with_parent,  # one prctl call; no thread runs yet
+        # HAProxy goes when `deploybot proxy` goes: a restarted proxy must find the ports free.
+        preexec_fn=die_with_parent,
     )
     switch = HAProxy(paths)
     deadline = time.monotonic() + READY_TIMEOUT_S

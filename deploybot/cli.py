@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
-from core import telemetry
+from core import contract, telemetry
+from core.children import die_with_parent
 from core.errors import ConfigError
 from core.settings import Settings
 from deploybot import deploys, doctor, releases, replay, reports, status_page
@@ -62,22 +64,42 @@ def _celery(args: argparse.Namespace) -> int:
         return 1
     scrub_logs(settings.secret_values())
     app = create_worker_app(settings)
-    if args.command == "worker":
-        argv = [
-            "worker",
-            "--queues",
-            "default,long",
-            "--prefetch-multiplier",
-            "1",
-            "--concurrency",
-            str(args.concurrency),
-            "--loglevel",
-            "INFO",
-        ]
-    else:
-        argv = ["beat", "--loglevel", "INFO"]
-    app.start(argv)
+    if args.command != "worker":
+        app.start(["beat", "--loglevel", "INFO"])
+        return 0
+    if args.rollbacks_only:
+        app.start(_worker_argv([contract.QUEUE_ROLLBACK], 1, "rollbacks@%h"))
+        return 0
+    # Rollbacks get a worker of their own beside this one: stages, builds and deploys may take
+    # every slot here, a rollback never waits for one. This worker takes rollbacks too when it
+    # has a slot free (and should the other ever be gone).
+    rollbacks = subprocess.Popen(
+        [sys.executable, "-m", "deploybot", "worker", "--rollbacks-only"],
+        stdin=subprocess.DEVNULL,
+        preexec_fn=die_with_parent,
+    )
+    try:
+        app.start(_worker_argv(list(contract.QUEUES), args.concurrency, "celery@%h"))
+    finally:
+        rollbacks.terminate()
+        rollbacks.wait()
     return 0
+
+
+def _worker_argv(queues: list[str], concurrency: int, name: str) -> list[str]:
+    return [
+        "worker",
+        "--queues",
+        ",".join(queues),
+        "--hostname",
+        name,
+        "--prefetch-multiplier",
+        "1",
+        "--concurrency",
+        str(concurrency),
+        "--loglevel",
+        "INFO",
+    ]
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -124,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser("worker", help="run a Celery worker for pipelines and releases")
     worker.add_argument("--concurrency", type=int, default=2, help="parallel tasks (default 2)")
+    # The rollback worker `deploybot worker` starts beside itself (not for operators).
+    worker.add_argument("--rollbacks-only", action="store_true", help=argparse.SUPPRESS)
     worker.set_defaults(run=_celery)
     beat = commands.add_parser("beat", help="run the scheduler: nightly/weekly runs, recovery")
     beat.set_defaults(run=_celery)

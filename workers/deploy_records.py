@@ -28,6 +28,7 @@ class Record:
     run_id: str  # the engine's id for it in the ledger
     before: str | None = None  # the release live when it began
     named: bool = True  # the asker named the release (a rollback without `to` did not)
+    queued: bool = False  # a queued deploy whose pull request was told its place
     check_run_id: int | None = None
     check_url: str | None = None
     deployment_id: int | None = None

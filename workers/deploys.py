@@ -20,7 +20,7 @@ from typing import Final
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from core.errors import DeploybotError, TransientError
+from core.errors import DeploybotError, TransientError, WaitingTurn
 from core.settings import Settings
 from deploy import places
 from deploy.config import Environment
@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 BLOCKED: Final = "blocked"
 REFUSED: Final = "refused"
+# How soon a queued deploy asks for its turn again (its ticket lives deploy.lock.TICKET_S).
+TURN_POLL_S: Final = 1.0
 
 
 @dataclass(frozen=True)
@@ -155,19 +157,18 @@ async def drive(settings: Settings, gh: RepoGitHub, redis: Redis, order: Order) 
     run.manifest = await asyncio.to_thread(place.staging.index(gh.repo).get, record.commit)
     if record.finished:
         return await run.facts(records, _ended_of(record))
-    reporter = Reporter(gh, records, record, str(order.env.front))
     locks = places.locks(settings.redis_url, settings.deploy_lease_s)
     resumed = await asyncio.to_thread(_resumed, place, record)
-    holder = None if resumed else await asyncio.to_thread(locks.holder, order.env.name)
-    if holder is not None:
-        busy = _busy(order)
-        await say(gh, order.pr, messages.deploy_locked(order.env.name, holder, busy))
-        if busy == "refuse":
-            ended = Ended(REFUSED, f"locked by the {holder.describe()}", "lock")
-            await records.update(record, finished=True, outcome=asdict(ended))
-            return await run.facts(records, ended)
-    await reporter.open(await run.facts(records, None))
-    ended = await _execute(settings, gh, run, reporter, records, locks, resumed)
+    before = None if resumed else await _before_lock(gh, records, run, locks)
+    if isinstance(before, Ended):
+        return await run.facts(records, before)
+    reporter = Reporter(gh, records, run.record, str(order.env.front))
+    try:
+        await reporter.open(await run.facts(records, None))
+        ended = await _execute(settings, gh, run, reporter, records, locks, resumed, before)
+    finally:
+        if before is not None:  # a queued deploy's turn, taken before GitHub was told
+            await asyncio.to_thread(before.release)
     live = (await asyncio.to_thread(place.state)).live
     deployed = order.kind == "deploy" and live is not None and live.commit == record.commit
     if deployed and order.pr is not None:
@@ -221,6 +222,41 @@ async def say(gh: RepoGitHub, pr: int | None, text: str) -> None:
         log.warning("%s: %s", gh.repo, text)
     else:
         await gh.comment(pr, text)
+
+
+async def _before_lock(
+    gh: RepoGitHub, records: Records, run: Run, locks: Locks
+) -> Lease | Ended | None:
+    """What comes before the environment's lock is taken: a queued deploy takes its turn in the
+    order asked (its lease once it comes; WaitingTurn until then, the task asked again shortly
+    with no worker slot held, the pull request told its place once); a run that finds the lock
+    held says by whom, and is refused (its Ended) where the environment refuses. None: go on."""
+    order = run.order
+    if order.kind == "deploy" and order.env.lock == "queue":
+        return await _turn(gh, records, run, locks)
+    holder = await asyncio.to_thread(locks.holder, order.env.name)
+    if holder is None:
+        return None
+    busy = _busy(order)
+    await say(gh, order.pr, messages.deploy_locked(order.env.name, holder, busy))
+    if busy != "refuse":
+        return None
+    ended = Ended(REFUSED, f"locked by the {holder.describe()}", "lock")
+    run.record = await records.update(run.record, finished=True, outcome=asdict(ended))
+    return ended
+
+
+async def _turn(gh: RepoGitHub, records: Records, run: Run, locks: Locks) -> Lease:
+    order, record = run.order, run.record
+    holder = _holder(order, record.commit, record.check_url)
+    taken = await asyncio.to_thread(locks.take_turn, order.env.name, holder, record.run_id)
+    if isinstance(taken, Lease):
+        return taken
+    if not record.queued:
+        current = await asyncio.to_thread(locks.holder, order.env.name)
+        await say(gh, order.pr, messages.deploy_queued(order.env.name, current, taken))
+        run.record = await records.update(record, queued=True)
+    raise WaitingTurn(f"{order.env.name}: number {taken} in the queue", taken, TURN_POLL_S)
 
 
 def _busy(order: Order) -> Busy:
@@ -293,8 +329,10 @@ async def _execute(
     records: Records,
     locks: Locks,
     resumed: bool,
+    taken: Lease | None,
 ) -> Ended:
-    """The run under the environment's lock, taken before anything is staged or started."""
+    """The run under the environment's lock (`taken` already, or taken here) before anything
+    is staged or started."""
     async with Feed(run, reporter, records) as feed:
         if resumed:
             found = await asyncio.to_thread(_ended_from_ledger, run.place, run.record)
@@ -307,8 +345,12 @@ async def _execute(
                 return Ended("failed", f"{refusal}; nothing was done", "resolve")
         holder = _holder(run.order, run.record.commit, reporter.record.check_url)
         try:
-            lease = await asyncio.to_thread(
-                locks.acquire, run.order.env.name, holder, _busy(run.order)
+            lease = (
+                taken
+                if taken is not None
+                else await asyncio.to_thread(
+                    locks.acquire, run.order.env.name, holder, _busy(run.order)
+                )
             )
         except LockBusy as busy:
             return Ended(REFUSED, str(busy), "lock")

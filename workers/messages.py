@@ -94,6 +94,15 @@ def deploy_locked(env: str, holder: Holder, busy: str) -> str:
     return f"`{env}` is locked by the {holder.describe()}. {then}"
 
 
+def deploy_queued(env: str, holder: Holder | None, position: int) -> str:
+    ahead = f"locked by the {holder.describe()}" if holder is not None else "busy"
+    waits = "next" if position == 1 else f"number {position} in its queue"
+    return (
+        f"`{env}` is {ahead}. This deploy is {waits}: deploys run in the order asked, and "
+        "this one starts when its turn comes (it holds no worker while it waits)."
+    )
+
+
 def no_release_matches(prefix: str, env: str) -> str:
     return (
         f"`/rollback {env} to {prefix}`: no staged release of this repository starts with "

@@ -17,7 +17,7 @@ from redis import Redis
 
 from core import contract
 from core.contract import Message
-from core.errors import LeaseHeld, TransientError
+from core.errors import LeaseHeld, TransientError, WaitingTurn
 from core.github_app import backoff_s
 from core.settings import Settings
 from workers.metrics import worker_metrics
@@ -98,11 +98,12 @@ def last_try(task: Task[Any, Any]) -> bool:
 
 def run(task: Task[Any, Any], work: Coroutine[Any, Any, None]) -> None:
     """Run the task's coroutine; retry later on a transient error: a GitHub 5xx or secondary
-    rate limit, and while another copy of the same run holds its lease (it finishes the run, or
-    dies and this copy takes over once the lease lapses)."""
+    rate limit; while another copy of the same run holds its lease (it finishes the run, or
+    dies and this copy takes over once the lease lapses); and while a queued deploy waits its
+    turn (asked again shortly, holding no worker slot meanwhile)."""
     try:
         asyncio.run(work)
-    except LeaseHeld as exc:
+    except (LeaseHeld, WaitingTurn) as exc:
         log.info("%s: %s; checking again later", task.name, exc)
         raise task.retry(countdown=exc.retry_after, max_retries=None) from exc
     except TransientError as exc:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pytest
 import redis
 
-from deploy.lock import Holder, LockBusy, Locks, LockUnavailable, holder_now
+from deploy.lock import Holder, Lease, LockBusy, Locks, LockUnavailable, holder_now
 from testkit.loopback import free_port
 from tests.deploys.conftest import LEASE_S, Deployment, Staged
 
@@ -49,6 +49,42 @@ def test_a_queued_deploy_starts_when_the_holder_finishes(redis_client: redis.Red
     with locks.acquire("prod-b", holder_now("hubot", "deploy", "b" * 40), "queue", told.append):
         assert holder_of(locks, "prod-b") == "hubot"
     assert [t.who for t in told] == ["mona"]
+
+
+def test_queued_deploys_take_the_lock_in_the_order_asked(redis_client: redis.Redis) -> None:
+    locks = Locks(redis_client, LEASE)
+    held = locks.acquire("prod-q", holder_now("mona", "deploy", "a" * 40), "refuse")
+    asked = [holder_now(f"asker{n}", "deploy", f"{n}" * 40) for n in range(3)]
+    # Asked in this order, each polling as a queued worker task does; none may jump ahead.
+    places = [locks.take_turn("prod-q", who, f"ticket{n}") for n, who in enumerate(asked)]
+    assert places == [1, 2, 3]
+    assert locks.queued("prod-q") == 3
+    held.release()
+    assert locks.take_turn("prod-q", asked[2], "ticket2") == 3  # the lock is free: not its turn
+    assert locks.take_turn("prod-q", asked[1], "ticket1") == 2
+    first = locks.take_turn("prod-q", asked[0], "ticket0")
+    assert isinstance(first, Lease)
+    assert holder_of(locks, "prod-q") == "asker0"
+    first.release()
+    second = locks.take_turn("prod-q", asked[1], "ticket1")
+    assert isinstance(second, Lease)
+    second.release()
+
+
+def test_a_waiter_that_died_leaves_the_queue(
+    redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("deploy.lock.TICKET_S", 0.3)
+    locks = Locks(redis_client, LEASE)
+    held = locks.acquire("prod-r", holder_now("mona", "deploy", "a" * 40), "refuse")
+    assert locks.take_turn("prod-r", holder_now("dies", "deploy", "b" * 40), "gone") == 1
+    assert locks.take_turn("prod-r", holder_now("lives", "deploy", "c" * 40), "here") == 2
+    held.release()
+    time.sleep(0.5)  # the first waiter stopped asking: its ticket lapsed
+    taken = locks.take_turn("prod-r", holder_now("lives", "deploy", "c" * 40), "here")
+    assert isinstance(taken, Lease)
+    taken.release()
+    assert locks.queued("prod-r") == 0
 
 
 def test_a_dead_holders_lock_lapses_within_one_lease(redis_url: str) -> None:
@@ -184,3 +220,32 @@ def test_a_rollback_to_a_release_that_does_not_exist_stops_no_deploy(
     output, _ = driving.communicate(timeout=60)
     assert driving.returncode == 0, output  # the bake went on to the end
     assert env.front_serves() == second
+
+
+def test_a_holder_that_checks_gives_the_lock_to_a_rollback_at_once(
+    redis_client: redis.Redis,
+) -> None:
+    locks = Locks(redis_client, 5.0)  # a long lease: the rollback must not wait for it
+    baking = locks.acquire("prod-s", holder_now("baking", "deploy", "a" * 40), "refuse")
+    stop = threading.Event()
+
+    def bake() -> None:  # as the bake does: a look every so often
+        while not stop.wait(0.1):
+            if not baking.held():
+                return
+
+    checker = threading.Thread(target=bake)
+    checker.start()
+    started = time.monotonic()
+    with locks.acquire("prod-s", holder_now("oncall", "rollback", ""), "preempt") as rollback:
+        assert time.monotonic() - started < 1.0
+        assert rollback.preempted is not None
+        assert rollback.preempted.who == "baking"
+        assert holder_of(locks, "prod-s") == "oncall"
+        checker.join(timeout=5)
+        assert not checker.is_alive()  # the deploy saw it was no longer its lock
+        assert not baking.held()
+    stop.set()
+    baking.release()  # its release does not touch the lock the rollback had
+    assert locks.holder("prod-s") is None
+    assert not locks.wanted("prod-s")

@@ -279,3 +279,54 @@ def test_a_lost_ledger_never_makes_a_deploy_replace_the_colour_that_serves(
     next_deploy_fails_nothing(env, first)
     found = env.status()
     assert (found["live"]["colour"], found["switch"]["routes"]) == ("blue", "blue")
+
+
+@contextlib.contextmanager
+def slow_request(port: int) -> Iterator[Callable[[], None]]:
+    """A POST through the front whose body is still coming: it keeps a session open on the
+    colour it reached (a drain waits for it) until the returned call sends the rest."""
+    body = b'{"sentence": "Yo hablo espa\\u00f1ol."}'
+    connection = socket.create_connection(("127.0.0.1", port))
+    head = (
+        b"POST /check HTTP/1.1\r\nHost: front\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+    )
+    connection.sendall(head + body[:5])
+
+    def finish() -> None:
+        connection.sendall(body[5:])
+        connection.settimeout(30)
+        assert connection.recv(100).startswith(b"HTTP/1.1 200")
+
+    try:
+        yield finish
+    finally:
+        connection.close()
+
+
+def test_a_holder_whose_lock_was_taken_over_during_its_drain_writes_and_routes_nothing(
+    process_releases: Staged, deployment: Callable[..., Deployment]
+) -> None:
+    first, second = process_releases.commits
+    env = deployment(process_releases, "process")
+    env.deploy(first)
+    with slow_request(env.front) as finish:  # in flight on blue: the flip's drain waits for it
+        time.sleep(0.5)
+        before = len(env.entries())
+        driving = env.popen("deploy", second)
+        env.wait_for_entry(begin_of("flip"), after=before)
+        rolled = env.cli("rollback")  # takes the lock over after one lease
+        assert rolled.returncode == 0, rolled.stdout + rolled.stderr
+        assert env.front_serves() == first
+        finish()  # the drain ends: the old holder would carry on from here
+        said, _ = driving.communicate(timeout=120)
+
+    assert driving.returncode == 1
+    assert "taken over" in said
+    entries = env.entries()
+    finish_at = max(i for i, e in enumerate(entries) if e["step"] == "finish")
+    assert entries[finish_at]["kind"] == "deploy"  # the rollback's settling of it, the last word
+    assert entries[finish_at + 1 :] == []  # nothing after it: no `flip end` from the old holder
+    found = env.status()
+    assert (found["live"]["commit"], found["live"]["colour"]) == (first, "blue")
+    assert found["switch"]["disagrees"] is None
