@@ -219,6 +219,17 @@ class RunDeploy(OnComment):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class FailedOver(Message):
+    """`deploybot proxy`'s watcher moved an environment's traffic off its dead live colour (the
+    ledger's run `run_id`): on-call is told. Quick, and news on-call needs first."""
+
+    NAME: ClassVar[str] = "workers.deploys.failed_over"
+    QUEUE: ClassVar[str] = QUEUE_ROLLBACK
+    env: str
+    run_id: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Recover(Message):
     """Start again every run whose worker died (beat, and once after a worker starts)."""
 
@@ -252,6 +263,7 @@ CONTRACT: Final[tuple[type[Message], ...]] = (
     RunRelease,
     RunCommand,
     RunDeploy,
+    FailedOver,
     CommandHelp,
     CheckRunAction,
     RecordMerge,

@@ -38,7 +38,8 @@ class StepFailed(DeploybotError):
 
 
 class LeaseLost(DeploybotError):
-    """Another holder took the environment's lock over; this deploy stopped where it was."""
+    """Another holder took the environment's lock over (or its lease lapsed while Redis was away):
+    this run stopped where it was, for the next holder to settle."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,9 @@ class Engine:
         plan, step = run.plan, "resolve"
         while step not in machine.OUTCOMES:
             if self.lease is not None and not self.lease.held():
-                raise LeaseLost(f"the lock of {self.place.env.name} was taken over before {step}")
+                raise LeaseLost(
+                    f"the lock of {self.place.env.name} was taken over (or lapsed) before {step}"
+                )
             ok = self._step(run, step)
             if step == "resolve":
                 plan = run.plan  # resolve decides between a warm and a cold rollback
@@ -266,7 +269,7 @@ class Engine:
         drain, say) never records or routes after the new holder."""
         if self.lease is not None and not self.lease.valid():
             raise LeaseLost(
-                f"the lock of {self.place.env.name} was taken over; {what} was not done"
+                f"the lock of {self.place.env.name} was taken over (or lapsed); {what} was not done"
             )
 
     # -- the steps --------------------------------------------------------------------------
@@ -393,7 +396,9 @@ class Engine:
         while time.monotonic() < deadline:
             self.sleep(min(BAKE_INTERVAL_S, max(0.0, deadline - time.monotonic())))
             if self.lease is not None and not self.lease.held():
-                raise LeaseLost(f"the lock of {env.name} was taken over during the bake")
+                raise LeaseLost(
+                    f"the lock of {env.name} was taken over (or lapsed) during the bake"
+                )
             failed_probes = 0 if _answers(self.place.url(run.colour), env) else failed_probes + 1
             probes += 1
             server = switch.servers(env.name)[run.colour]

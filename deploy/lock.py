@@ -163,7 +163,8 @@ class Locks:
     ) -> Lease:
         """The environment's lock. When another holds it, `told` hears who at once; then
         refuse raises LockBusy, queue waits its turn in the order asked (up to timeout_s),
-        preempt waits one lease at most and takes it over."""
+        preempt asks a deploy to give the lock up and takes it over after one lease at most
+        (another rollback's it waits for, in turn)."""
         if busy == "queue":
             return self._wait_turn(environment, holder, told, timeout_s)
         token = uuid.uuid4().hex
@@ -174,6 +175,10 @@ class Locks:
             told(current)
         if busy == "refuse":
             raise LockBusy(environment, current or holder)
+        if current is not None and current.kind != "deploy":
+            # Only a deploy is preempted: a rollback (or a reconcile, a failover) already puts
+            # a release that worked back, and two never undo each other; this one waits its turn.
+            return self._wait_turn(environment, holder, lambda _: None, timeout_s)
         # Asked of the holder, which gives the lock up before its next step or bake check; one
         # that does not answer (stuck, or dead) loses it after one lease all the same.
         wanted = self._keys(environment)[0] + ":wanted"

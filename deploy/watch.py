@@ -35,11 +35,13 @@ class Watcher:
         data_dir: Path,
         locks: Locks,
         say: Callable[[str], None] = print,
+        tell: Callable[[str, str], None] = lambda _env, _run: None,
     ) -> None:
         self.config = config
         self.data_dir = data_dir
         self.locks = locks
         self.say = say
+        self.tell = tell  # (environment, the failover's run id): on-call hears of it
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="live-watcher")
 
@@ -83,3 +85,6 @@ class Watcher:
             if lease is not None:
                 lease.release()
         self.say(f"deploybot proxy: {env.name}: failover {result.outcome}: {result.detail}")
+        last = where.state().deploys
+        if result.outcome == machine.DONE and last and last[-1][0].kind == "failover":
+            self.tell(env.name, last[-1][0].deploy)

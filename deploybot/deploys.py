@@ -11,11 +11,15 @@ import json
 import re
 import socket
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
 from rich.table import Table
 
+from core import contract
+from core.celery_app import make_celery
 from core.errors import DeploybotError
 from core.settings import Settings
 from deploy import places, proxy
@@ -235,6 +239,23 @@ def run_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _teller(settings: Settings) -> Callable[[str, str], None]:
+    """How the watcher's failovers reach on-call: a task for the workers (they hold GitHub)."""
+    app = make_celery(settings)
+
+    def send(env: str, run_id: str) -> None:
+        try:
+            contract.send(app, contract.FailedOver(env=env, run_id=run_id))
+        except Exception as exc:  # the broker away: the ledger, page and /metrics still know
+            _said(f"deploybot proxy: {env}: on-call not told of failover {run_id} ({exc})")
+
+    def tell(env: str, run_id: str) -> None:
+        # Beside the watcher, which must not wait on a broker that is away.
+        threading.Thread(target=send, args=(env, run_id), daemon=True).start()
+
+    return tell
+
+
 def _said(line: str) -> None:
     print(line, flush=True)  # a supervisor's log shows each line as it happens
 
@@ -243,7 +264,9 @@ def run_proxy(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
         config = places.read_config(args.config)
-        watcher = Watcher(config, settings.data_dir, _locks(settings), say=_said)
+        watcher = Watcher(
+            config, settings.data_dir, _locks(settings), say=_said, tell=_teller(settings)
+        )
         return proxy.run(
             config,
             places.proxy_paths(settings.data_dir),

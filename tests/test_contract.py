@@ -98,5 +98,11 @@ def test_the_receivers_job_table_in_bot_readme_is_the_contract() -> None:
         kind = contract.BY_NAME[name]
         fields = [f.name for f in dataclasses.fields(kind) if f.name != "delivery_id"]
         assert (queue, args) == (kind.QUEUE, fields), name
-    internal = {contract.Recover, contract.Scheduled, contract.ScheduledRepo, contract.RunDeploy}
+    internal = {
+        contract.Recover,
+        contract.Scheduled,
+        contract.ScheduledRepo,
+        contract.RunDeploy,
+        contract.FailedOver,
+    }
     assert set(listed) == {kind.NAME for kind in contract.CONTRACT if kind not in internal}

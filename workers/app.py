@@ -27,6 +27,7 @@ TASKS: Final[dict[type[contract.Message], Handler[Any]]] = {
     contract.CommandHelp: commands.post_help,
     contract.CheckRunAction: commands.check_run_action,
     contract.RunDeploy: commands.run_deploy,
+    contract.FailedOver: commands.failed_over,
     contract.RecordMerge: records.merge,
     contract.RecordPush: records.push,
     contract.RecordInstallation: records.installation,

@@ -87,3 +87,30 @@ class Records:
             return None
         found = await self._redis.hget(f"{DEPLOYS}:pulls:{self._repo}", commit)
         return int(text(found)) if found is not None else None
+
+
+@dataclass(frozen=True)
+class Home:
+    """The repository (and its App installation) an environment is deployed from on GitHub:
+    where news of it that no pull request asked for (a failover) is told."""
+
+    repo: str
+    installation_id: int
+
+
+async def remember_home(redis: Redis, env: str, home: Home) -> None:
+    await redis.set(f"{DEPLOYS}:home:{env}", json.dumps(asdict(home)))
+
+
+async def home_of(redis: Redis, env: str) -> Home | None:
+    raw = await redis.get(f"{DEPLOYS}:home:{env}")
+    return Home(**json.loads(text(raw))) if raw is not None else None
+
+
+async def told(redis: Redis, what: str) -> bool:
+    """Whether `what` was told on GitHub already (a redelivered task stays quiet)."""
+    return bool(await redis.exists(f"{DEPLOYS}:told:{what}"))
+
+
+async def mark_told(redis: Redis, what: str) -> None:
+    await redis.set(f"{DEPLOYS}:told:{what}", "1", ex=RECORD_TTL_S)

@@ -32,7 +32,7 @@ from deploy.progress import Step
 from deploy.release import Blocked, ReleaseFailed
 from workers import messages, staging
 from workers.checkout import Workspace
-from workers.deploy_records import Record, Records
+from workers.deploy_records import Home, Record, Records, remember_home
 from workers.deploy_report import Reporter
 from workers.github import RepoGitHub
 from workers.metrics import worker_metrics
@@ -147,6 +147,7 @@ async def drive(settings: Settings, gh: RepoGitHub, redis: Redis, order: Order) 
     it ended with. A TransientError (GitHub or the lock's Redis away) propagates for the task to
     retry: the record lets the retry carry on where this one stopped."""
     records = Records(redis, gh.repo)
+    await remember_home(redis, order.env.name, Home(gh.repo, gh.installation_id))
     place = place_of(settings, order.env, gh.repo)
     record = await records.get(order.delivery_id)
     if record is None:
@@ -357,7 +358,9 @@ async def _execute(
         try:
             return await _locked(settings, gh, run, reporter, records, lease, feed)
         except LeaseLost as lost:
-            return Ended("failed", f"{lost}; the rollback that took it settles this deploy", "lock")
+            # Taken over by a rollback, or lapsed while Redis was away: whoever holds the lock
+            # next settles what this run left.
+            return Ended("failed", f"{lost}; the next holder of the lock settles this run", "lock")
         except TransientError:
             raise
         except DeploybotError as exc:

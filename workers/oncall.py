@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from deploy.ledger import Entry
 from deploy.manifest import Manifest
 from workers.check_output import Output, fence
 
@@ -167,3 +168,20 @@ def summary(facts: Facts) -> str:
 def check_output(facts: Facts) -> Output:
     """The deploybot/deploy check run's title and summary."""
     return Output(headline(facts).replace("**", ""), summary(facts).removeprefix(MARKER + "\n"))
+
+
+def failover_notice(env: str, finish: Entry) -> str:
+    """The on-call issue's comment on a failover (the ledger's finish of its run)."""
+    failed = _sha(finish.previous)
+    return "\n".join(
+        [
+            f"**FAILED OVER — {env} is on {_sha(finish.commit)}** (the warm spare, "
+            f"{finish.colour}): the live colour serving {failed} failed HAProxy's health "
+            f"checks, and `deploybot proxy` routed the traffic to the spare at {finish.at}.",
+            "",
+            finish.detail,
+            "",
+            f"Find why {failed} died (`deploybot status`, its colour's logs), then deploy it "
+            f"again (`/deploy {env}` on its pull request) or leave the spare serving.",
+        ]
+    )

@@ -28,7 +28,7 @@ KWARGS = MESSAGE.kwargs()
 def test_the_message_matches_what_send_task_writes(
     celery_app: Celery, redis_client: redis.Redis
 ) -> None:
-    queue = MESSAGE.QUEUE
+    queue = MESSAGE.queue  # a /rollback: the rollbacks queue
     celery_app.send_task(
         MESSAGE.NAME,
         kwargs=KWARGS,

@@ -158,6 +158,8 @@ def test_a_rollback_to_a_sha_carries_its_environment_and_sha(
         "env": "production",
         "sha": "abc1234",
     }
+    # On the rollbacks queue, which a worker of its own serves: no stage waits in front of it.
+    assert redis_client.llen(contract.QUEUE_ROLLBACK) == 1
 
 
 def test_a_typo_gets_a_help_job_that_suggests_the_command(

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ import pytest
 
 from core.settings import unconfigured
 from deploy import dora, health
-from deploy.backends.base import Backend
+from deploy.backends.base import Artifact, Backend, Served
 from deploy.backends.docker import DockerBackend
 from deploy.backends.process import ProcessBackend
 from deploy.ledger import Ledger
@@ -40,6 +41,33 @@ from workers.checkout import Workspace
 
 LEASE_S = 2
 FIRST = Override("tester", "the first release: nothing to compare with")
+
+
+class NothingServes:
+    """A runtime that records what it is asked to serve and fails with `error` (whatever a real
+    engine might raise), serving nothing."""
+
+    def __init__(self, error: Callable[[str, int], Exception]) -> None:
+        self.error = error
+        self.started: list[str] = []
+        self.lock = threading.Lock()
+
+    def start(self, name: str, artifact: Artifact, port: int, labels: dict[str, str]) -> Served:
+        with self.lock:
+            self.started.append(name)
+        raise self.error(name, port)
+
+    def stop(self, name: str) -> None:
+        return None
+
+    def alive(self, name: str) -> bool:
+        return False
+
+    def run_module(self, name: str, module: str) -> tuple[int, str]:
+        return 1, "not running"
+
+    def logs(self, name: str, lines: int = 30) -> str:
+        return "(no log)"
 
 
 @dataclass(frozen=True)

@@ -5,33 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deploy.backends.base import Artifact, Served
 from deploy.config import load_config
 from deploy.engine import Engine, Place
 from deploy.ledger import FAIL, FINISH, Ledger
 from deploy.release import Staging
 from deploy.switch.embedded import serving
 from testkit.loopback import free_port
-from tests.deploys.conftest import Staged
-
-
-class Refusing:
-    """A runtime whose engine answers with an error nobody planned for (a bad request)."""
-
-    def start(self, name: str, artifact: Artifact, port: int, labels: dict[str, str]) -> Served:
-        raise ValueError(f"invalid port {port} for {name}")
-
-    def stop(self, name: str) -> None:
-        return None
-
-    def alive(self, name: str) -> bool:
-        return False
-
-    def run_module(self, name: str, module: str) -> tuple[int, str]:
-        return 1, "not running"
-
-    def logs(self, name: str, lines: int = 30) -> str:
-        return "(no log)"
+from tests.deploys.conftest import NothingServes, Staged
 
 
 def test_an_unplanned_error_in_a_step_ends_the_run_in_the_ledger(
@@ -47,7 +27,14 @@ def test_an_unplanned_error_in_a_step_ends_the_run_in_the_ledger(
     env = config.environment("faults")
     ledger = Ledger(tmp_path, env.name)
     with serving(config) as switch:
-        place = Place(env, ledger, Refusing(), switch, Staging(process_releases.data), "octo/tutor")
+        place = Place(
+            env,
+            ledger,
+            NothingServes(lambda name, port: ValueError(f"invalid port {port} for {name}")),
+            switch,
+            Staging(process_releases.data),
+            "octo/tutor",
+        )
         result = Engine(place, lambda _: None, "tester").deploy(first)
 
     assert (result.outcome, result.step) == ("aborted", "start")

@@ -344,3 +344,25 @@ def test_a_rollback_during_a_bake_takes_the_lock_over_and_both_runs_say_so(
     assert (found["lock"], found["in_progress"]) == (None, False)
     assert found["bad"] == [second]  # rolled back from: no later /rollback goes forward to it
     assert world.github.take_violations() == []
+
+
+@pytest.mark.slow
+@process_only
+def test_a_failover_is_told_in_the_oncall_issue(world: GitHubWorld) -> None:
+    first, second = _commits(world)
+    for number, sha in ((1, first), (2, second)):
+        world.merged(number, sha)
+        world.command(number, "/deploy")
+        world.wait_for_run(number)
+
+    world.env.signal_colour("green")  # the live colour dies; no deploy runs
+
+    def told() -> list[str]:
+        return [c for c in world.bot_comments(ONCALL) if "FAILED OVER" in c]
+
+    wait_for("the on-call issue to hear of the failover", lambda: bool(told()), timeout_s=60)
+    [said] = told()
+    assert f"FAILED OVER — {world.env.name} is on `{first[:12]}`" in said
+    assert f"the live colour serving `{second[:12]}` failed HAProxy's health checks" in said
+    assert world.env.front_serves() == first
+    assert world.github.take_violations() == []

@@ -249,3 +249,15 @@ def test_a_holder_that_checks_gives_the_lock_to_a_rollback_at_once(
     baking.release()  # its release does not touch the lock the rollback had
     assert locks.holder("prod-s") is None
     assert not locks.wanted("prod-s")
+
+
+def test_a_rollback_never_preempts_another_rollback(redis_client: redis.Redis) -> None:
+    locks = Locks(redis_client, LEASE)
+    cold = locks.acquire("prod-t", holder_now("first", "rollback", "a" * 40), "preempt")
+    threading.Timer(LEASE * 2, cold.release).start()  # a cold rollback outlasting a lease
+    told: list[Holder] = []
+    started = time.monotonic()
+    with locks.acquire("prod-t", holder_now("second", "rollback", ""), "preempt", told.append):
+        assert time.monotonic() - started >= LEASE * 2 - 0.1  # it waited for the first to end
+        assert not cold.valid()  # it released the lock itself: nothing took it
+    assert [t.who for t in told] == ["first"]

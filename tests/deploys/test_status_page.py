@@ -11,9 +11,11 @@ from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from core.settings import unconfigured
+from starlette.testclient import TestClient
+
+from core.settings import Settings, unconfigured
 from deploy.ledger import END, FINISH, Entry
-from deploybot.status_page import DEFINITIONS, collect, render
+from deploybot.status_page import DEFINITIONS, collect, render, web_app
 from tests.conftest import run_deploybot
 from tests.deploys.test_dora import LEDGER, NOW
 
@@ -98,3 +100,24 @@ def test_history_and_metrics_say_the_same_from_the_command_line(tmp_path: Path) 
     missing = _cli(tmp_path, "history", "--env", "staging")
     assert missing.returncode == 1
     assert "no ledger for 'staging'" in missing.stderr
+
+
+def test_a_damaged_ledger_line_breaks_no_page_and_no_other_environment(
+    settings: Settings,
+) -> None:
+    # staging: an intact copy; production: one byte damaged in a line that changes nothing.
+    ledgers = _data_dir(settings.data_dir) / "ledger"
+    (ledgers / "staging.jsonl").write_bytes((ledgers / "production.jsonl").read_bytes())
+    lines = (ledgers / "production.jsonl").read_bytes().split(b"\n")
+    lines[0] = lines[0][:5] + b"\xff" + lines[0][6:]
+    (ledgers / "production.jsonl").write_bytes(b"\n".join(lines))
+
+    with TestClient(web_app(settings)) as client:
+        for path in ("/", "/api/status", "/metrics"):
+            assert client.get(path).status_code == 200, path
+        found = {env["name"]: env for env in client.get("/api/status").json()["environments"]}
+        metrics = client.get("/metrics").text
+    assert set(found) == {"production", "staging"}
+    assert found["production"]["live"]["commit"] == found["staging"]["live"]["commit"]
+    for name in ("production", "staging"):
+        assert f'deploybot_dora_deploys{{environment="{name}",window="7d"}}' in metrics

@@ -1,4 +1,5 @@
-"""Command tasks: PR comment commands, the parser's help, check-run buttons and deploys."""
+"""Command tasks: PR comment commands, the parser's help, check-run buttons, deploys, and the
+news of a failover."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import logging
 from typing import Any
 
 from celery import Task
+from redis.asyncio import Redis
 
-from core.contract import CheckRunAction, CommandHelp, RunCommand, RunDeploy
-from workers import commands, deploy_commands, worker
+from core.contract import CheckRunAction, CommandHelp, FailedOver, RunCommand, RunDeploy
+from workers import commands, deploy_commands, failover, worker
 
 log = logging.getLogger(__name__)
 
@@ -32,3 +34,14 @@ def check_run_action(task: Task[Any, Any], message: CheckRunAction) -> None:
 def run_deploy(task: Task[Any, Any], message: RunDeploy) -> None:
     """A /deploy the command task accepted: staged if need be, then deployed."""
     worker.run(task, deploy_commands.run_deploy(worker.app_of(task).settings, message))
+
+
+def failed_over(task: Task[Any, Any], message: FailedOver) -> None:
+    """The proxy's watcher moved traffic off a dead colour: the on-call issue hears it."""
+    app = worker.app_of(task)
+    worker.run(task, _tell(app, message))
+
+
+async def _tell(app: worker.WorkerApp, message: FailedOver) -> None:
+    async with Redis.from_url(app.settings.redis_url) as redis:
+        await failover.tell(app.settings, redis, message)
