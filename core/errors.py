@@ -70,11 +70,7 @@ class LeaseHeld(TransientError):
 
 class WaitingTurn(TransientError):
     """A queued deploy whose turn has not come: asked again shortly, holding no worker slot
-    meanwhile (`position` in the environment's queue, 1 is next)."""
-
-    def __init__(self, message: str, position: int, retry_after: float) -> None:
-        super().__init__(message, retry_after=retry_after)
-        self.position = position
+    meanwhile."""
 
 
 class QueueUnavailable(TransientError):

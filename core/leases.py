@@ -23,13 +23,15 @@ end
 return 0
 """
 # A lock taken in the order asked. KEYS: the lease, its holder, the queue (a sorted set of
-# tickets by when first asked). ARGV: token, milliseconds, ticket, holder, when asked, the
-# tickets' key prefix, how long a ticket lives unasked (ms). A ticket is asked again while its
-# asker waits; one whose asker stopped asking (it died) lapses and leaves the head. The ticket
-# at the head takes a free lease: 0. Otherwise its place in the queue (1 is next).
+# tickets by when first asked), the rollback waiting to take the lock over. ARGV: token,
+# milliseconds, ticket, holder, when asked, the tickets' key prefix, how long a ticket lives
+# unasked (ms), and "take" or "peek". A ticket is asked again while its asker waits; one whose
+# asker stopped asking (it died) lapses and leaves the head. The ticket at the head takes a free
+# lease no rollback waits for: 0 (peek: 0 when it could, taking nothing). Otherwise its place
+# in the queue (1 is next).
 TAKE_TURN: Final = """
-local lease, info, queue = KEYS[1], KEYS[2], KEYS[3]
-local token, ms, ticket, holder, asked, prefix, alive = unpack(ARGV)
+local lease, info, queue, wanted = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local token, ms, ticket, holder, asked, prefix, alive, mode = unpack(ARGV)
 redis.call('SET', prefix .. ticket, '1', 'PX', alive)
 redis.call('ZADD', queue, 'NX', asked, ticket)
 while true do
@@ -37,12 +39,28 @@ while true do
   if head == nil or head == ticket or redis.call('EXISTS', prefix .. head) == 1 then break end
   redis.call('ZREM', queue, head)
 end
-if redis.call('ZRANGE', queue, 0, 0)[1] == ticket
-    and redis.call('SET', lease, token, 'PX', ms, 'NX') then
+local first = redis.call('ZRANGE', queue, 0, 0)[1] == ticket
+if first and redis.call('EXISTS', lease) == 0 and redis.call('EXISTS', wanted) == 0 then
+  if mode == 'peek' then return 0 end
+  redis.call('SET', lease, token, 'PX', ms)
   redis.call('SET', info, holder, 'PX', ms)
   redis.call('ZREM', queue, ticket)
   redis.call('DEL', prefix .. ticket)
   return 0
 end
 return redis.call('ZRANK', queue, ticket) + 1
+"""
+# Leave the queue. KEYS: the queue, the ticket's key. ARGV: the ticket.
+LEAVE: Final = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+return 1
+"""
+# Take a free lease, unless a rollback waits for it (and this is not that rollback). KEYS: the
+# lease, the rollback waiting. ARGV: token, milliseconds.
+TAKE: Final = """
+local waiting = redis.call('GET', KEYS[2])
+if waiting and waiting ~= ARGV[1] then return 0 end
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
+return 0
 """

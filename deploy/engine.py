@@ -336,6 +336,7 @@ class Engine:
         place.switch.wait_drained(env.name, run.colour, DRAIN_TIMEOUT_S)
         if run.artifact is None:
             raise StepFailed("the release was not resolved")
+        self._fence(f"starting {run.colour}")
         place.backend.start(
             place.name(run.colour),
             run.artifact,
@@ -444,6 +445,7 @@ class Engine:
             raise StepFailed(
                 f"{colour} does not serve {run.previous[:12]} and its release is gone; {keeps}"
             )
+        self._fence(f"restarting {colour}")
         place.backend.start(
             place.name(colour),
             _artifact(place, manifest),
@@ -494,7 +496,9 @@ class Engine:
             f"spare, in {took * 1000:.1f} ms; deploy {run.previous[:12]} again once it is fixed"
         )
         self._write(run, "failover", END, detail=detail, seconds=took)
-        self._write(run, FINISH, END, outcome=machine.DONE, detail=detail)
+        # The release that died is left as bad: no rollback goes forward to it; deploying it
+        # again judges it afresh.
+        self._write(run, FINISH, END, outcome=machine.DONE, detail=detail, left=True)
         self.progress(Step("failover", "done", took, detail))
         return Result(machine.DONE, holds, detail)
 

@@ -10,6 +10,7 @@ next step, that the lock is no longer its own.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -175,24 +176,42 @@ class Locks:
             told(current)
         if busy == "refuse":
             raise LockBusy(environment, current or holder)
-        if current is not None and current.kind != "deploy":
-            # Only a deploy is preempted: a rollback (or a reconcile, a failover) already puts
-            # a release that worked back, and two never undo each other; this one waits its turn.
-            return self._wait_turn(environment, holder, lambda _: None, timeout_s)
-        # Asked of the holder, which gives the lock up before its next step or bake check; one
-        # that does not answer (stuck, or dead) loses it after one lease all the same.
-        wanted = self._keys(environment)[0] + ":wanted"
-        self._call(lambda: self.client.set(wanted, token, px=int(self.lease_s * 2000)))
-        try:
-            deadline = time.monotonic() + self.lease_s
-            while time.monotonic() < deadline:
-                time.sleep(POLL_S)
-                if self._take(environment, token, holder):
-                    return Lease(self, environment, token, current)
+        return self._preempt(environment, holder, token, current, timeout_s)
+
+    def _preempt(
+        self,
+        environment: str,
+        holder: Holder,
+        token: str,
+        current: Holder | None,
+        timeout_s: float,
+    ) -> Lease:
+        """A rollback's way in. Only a deploy is preempted: a rollback (or a reconcile, a
+        failover) already puts a release that worked back, and two never undo each other, so
+        this one waits for it to end; and of two rollbacks, the one that asked first goes first.
+        The deploy is asked to give the lock up (it does before its next step or bake check;
+        nobody else takes it meanwhile) and loses it after one lease if it does not answer."""
+        give_up = time.monotonic() + timeout_s
+        wanted, ms = self._wanted(environment), int(self.lease_s * 2000)
+        while True:
+            if self._take(environment, token, holder):
+                return Lease(self, environment, token, current)
+            found = self.holder(environment)
+            current = found or current
+            asking = found is not None and found.kind == "deploy"
+            if asking and self._call(lambda: self.client.set(wanted, token, px=ms, nx=True)):
+                break
+            if time.monotonic() > give_up:
+                raise LockBusy(environment, found or holder)
+            time.sleep(POLL_S)
+        deadline = time.monotonic() + self.lease_s
+        while not self._take(environment, token, holder) and time.monotonic() < deadline:
+            time.sleep(POLL_S)
+        if time.monotonic() >= deadline:
             self._take(environment, token, holder, force=True)
-            return Lease(self, environment, token, current)
-        finally:
+        with contextlib.suppress(LockUnavailable):  # it lapses by itself
             self._call(lambda: self.client.delete(wanted))
+        return Lease(self, environment, token, current)
 
     def _wait_turn(
         self,
@@ -205,22 +224,37 @@ class Locks:
         ticket = uuid.uuid4().hex
         deadline = time.monotonic() + timeout_s
         said = False
-        while True:
-            taken = self.take_turn(environment, holder, ticket)
-            if isinstance(taken, Lease):
-                return taken
-            if not said and (current := self.holder(environment)) is not None:
-                told(current)
-                said = True
-            if time.monotonic() > deadline:
-                raise LockBusy(environment, self.holder(environment) or holder)
-            time.sleep(POLL_S)
+        try:
+            while True:
+                taken = self.take_turn(environment, holder, ticket)
+                if isinstance(taken, Lease):
+                    return taken
+                if not said and (current := self.holder(environment)) is not None:
+                    told(current)
+                    said = True
+                if time.monotonic() > deadline:
+                    raise LockBusy(environment, self.holder(environment) or holder)
+                time.sleep(POLL_S)
+        except BaseException:  # timed out, interrupted, Redis away: the queue goes on without it
+            with contextlib.suppress(LockUnavailable):
+                self.leave(environment, ticket)
+            raise
 
     def take_turn(self, environment: str, holder: Holder, ticket: str) -> Lease | int:
-        """The lock if `ticket` is first in the environment's queue and the lock is free, else
-        its place in the queue (1 is next). Asked again by its waiter while it waits (at least
-        every TICKET_S); a ticket not asked for that long is dropped as its waiter's death."""
+        """The lock if `ticket` is first in the environment's queue and the lock is free (and no
+        rollback waits for it), else its place in the queue (1 is next). Asked again by its
+        waiter while it waits (at least every TICKET_S); a ticket not asked for that long is
+        dropped as its waiter's death."""
         token = uuid.uuid4().hex
+        place = self._turn(environment, holder, ticket, token, "take")
+        return Lease(self, environment, token, None) if place == 0 else place
+
+    def turn_came(self, environment: str, ticket: str) -> bool:
+        """Whether `ticket` could take the lock now (taking nothing; its wait is renewed): what
+        a queued worker task asks before any other work."""
+        return self._turn(environment, holder_now("", "", ""), ticket, "", "peek") == 0
+
+    def _turn(self, environment: str, holder: Holder, ticket: str, token: str, mode: str) -> int:
         lease, info = self._keys(environment)
         script = self.client.register_script(leases.TAKE_TURN)
         args: list[str | int | float] = [
@@ -229,12 +263,24 @@ class Locks:
             ticket,
             json.dumps(asdict(holder)),
             time.time(),
-            f"{PREFIX}:{environment}:ticket:",
+            self._ticket(environment, ""),
             int(TICKET_S * 1000),
+            mode,
         ]
-        keys = [lease, info, self._queue(environment)]
-        place = int(self._call(lambda: script(keys=keys, args=args)))
-        return Lease(self, environment, token, None) if place == 0 else place
+        keys = [lease, info, self._queue(environment), self._wanted(environment)]
+        return int(self._call(lambda: script(keys=keys, args=args)))
+
+    def leave(self, environment: str, ticket: str) -> None:
+        """`ticket` out of the environment's queue (its waiter gave up or was told no)."""
+        script = self.client.register_script(leases.LEAVE)
+        keys = [self._queue(environment), self._ticket(environment, ticket)]
+        self._call(lambda: script(keys=keys, args=[ticket]))
+
+    def _ticket(self, environment: str, ticket: str) -> str:
+        return f"{PREFIX}:{environment}:ticket:{ticket}"
+
+    def _wanted(self, environment: str) -> str:
+        return self._keys(environment)[0] + ":wanted"
 
     def queued(self, environment: str) -> int:
         """How many wait in the environment's queue."""
@@ -246,16 +292,20 @@ class Locks:
     def _take(self, environment: str, token: str, holder: Holder, force: bool = False) -> bool:
         lease, info = self._keys(environment)
         ms = int(self.lease_s * 1000)
-        if not self._call(lambda: self.client.set(lease, token, px=ms, nx=not force)):
-            return False
+        if force:
+            self._call(lambda: self.client.set(lease, token, px=ms))
+        else:
+            script = self.client.register_script(leases.TAKE)
+            keys = [lease, self._wanted(environment)]
+            if not self._call(lambda: script(keys=keys, args=[token, ms])):
+                return False
         # Written only by the one who got the lease, so the holder shown is the real one.
         self._call(lambda: self.client.set(info, json.dumps(asdict(holder)), px=ms))
         return True
 
     def wanted(self, environment: str) -> bool:
         """Whether a rollback waits to take the environment's lock over."""
-        key = self._keys(environment)[0] + ":wanted"
-        return bool(self._call(lambda: self.client.exists(key)))
+        return bool(self._call(lambda: self.client.exists(self._wanted(environment))))
 
     def renew(self, environment: str, token: str) -> bool:
         keys = self._keys(environment)

@@ -13,11 +13,12 @@ The executor (deploy/engine.py) performs each step and writes it to the ledger b
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from deploy.config import BakeAlert, Environment
+from deploy.config import Address, BakeAlert, Environment
 from deploy.ledger import BEGIN, END, Entry
 from deploy.switch.base import Counters, Server
 
@@ -158,7 +159,7 @@ def disagreement(env: Environment, servers: Mapping[str, Server]) -> str | None:
         server = servers.get(colour)
         if server is None:
             differences.append(f"it has no server {colour}")
-        elif server.address and server.address != str(address):
+        elif server.address and not _same_place(server.address, address):
             differences.append(f"it sends {colour} to {server.address}, deploy.yaml to {address}")
     if not differences:
         return None
@@ -183,3 +184,15 @@ def routed(servers: Mapping[str, Server]) -> str | None:
     """The one colour the switch sends new requests to (None: none, or both)."""
     ready = [colour for colour, server in servers.items() if server.admin == "ready"]
     return ready[0] if len(ready) == 1 else None
+
+
+def _same_place(routed: str, address: Address) -> bool:
+    """Whether HAProxy's `host:port` (a resolved address) is deploy.yaml's: the same port, and
+    the same host where deploy.yaml gives an address (a name HAProxy resolved is not compared)."""
+    host, _, port = routed.rpartition(":")
+    if port != str(address.port):
+        return False
+    try:
+        return ipaddress.ip_address(address.host) == ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return True

@@ -144,6 +144,7 @@ def status(where: Place, lock: Locks, who: str, settle: bool = True) -> dict[str
         "colours": {c: _probe(where, c, state) for c in env.colours},
         "switch": _routes(where, state),
         "lock": asdict(holder) if holder else None,
+        "queued": lock.queued(env.name),
         "in_progress": bool(state.unfinished),
         "bad": sorted(state.bad),
         "last": _last_steps(state),

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from core.errors import DeploybotError
 from deploy import machine, places
 from deploy.config import DeployConfig, Environment
 from deploy.engine import Engine
 from deploy.lock import Lease, LockBusy, Locks, LockUnavailable, holder_now
+from deploy.switch.haproxy import HAProxy
 
 INTERVAL_S: Final = 0.25
 WHO: Final = "deploybot proxy (watcher)"
@@ -42,6 +42,7 @@ class Watcher:
         self.locks = locks
         self.say = say
         self.tell = tell  # (environment, the failover's run id): on-call hears of it
+        self._said: dict[str, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="live-watcher")
 
@@ -53,20 +54,20 @@ class Watcher:
         self._thread.join()
 
     def _loop(self) -> None:
+        switch = HAProxy(places.proxy_paths(self.data_dir))
         while not self._stop.wait(INTERVAL_S):
             for env in self.config.switched_by("haproxy"):
                 try:
-                    self.check(env)
-                except (DeploybotError, OSError) as exc:
-                    log.warning("watcher: %s: %s", env.name, exc)
+                    found = machine.failover(switch.servers(env.name))
+                    if found is not None:
+                        self.fail_over(env, *found)
+                except Exception:  # whatever a runtime raises: the watch goes on, said in the log
+                    log.exception("watcher: %s", env.name)
 
-    def check(self, env: Environment) -> None:
-        """One look at `env`: fail over if its live colour is down and its spare is up."""
+    def fail_over(self, env: Environment, failed: str, spare: str) -> None:
+        """`failed`, the colour HAProxy routes to, is down and `spare` is up: the spare serves,
+        under the environment's lock (a deploy or rollback in progress owns its traffic)."""
         where = places.place(self.data_dir, env, "")
-        found = machine.failover(where.switch.servers(env.name))
-        if found is None:
-            return
-        failed, spare = found
         try:
             lease: Lease | None = self.locks.acquire(
                 env.name, holder_now(WHO, "failover", ""), "refuse"
@@ -74,7 +75,11 @@ class Watcher:
         except LockBusy:
             return  # a deploy or rollback runs: the traffic is its holder's to judge
         except LockUnavailable as exc:
-            # Users first: with Redis away no deploy can run, so nobody else moves traffic.
+            # Users first, with Redis away, unless the ledger says a run is in progress (its
+            # holder may still believe its lease good, and it owns the traffic).
+            if where.state().unfinished:
+                self.say(f"deploybot proxy: {env.name}: not failing over: {exc}; a run is open")
+                return
             self.say(f"deploybot proxy: {env.name}: failing over without the lock ({exc})")
             lease = None
         try:
@@ -84,7 +89,10 @@ class Watcher:
         finally:
             if lease is not None:
                 lease.release()
-        self.say(f"deploybot proxy: {env.name}: failover {result.outcome}: {result.detail}")
+        said = f"deploybot proxy: {env.name}: failover {result.outcome}: {result.detail}"
+        if self._said.get(env.name) != said:  # a failover it cannot make is said once
+            self.say(said)
+            self._said[env.name] = said
         last = where.state().deploys
         if result.outcome == machine.DONE and last and last[-1][0].kind == "failover":
             self.tell(env.name, last[-1][0].deploy)

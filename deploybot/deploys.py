@@ -174,7 +174,13 @@ def _describe(found: dict[str, Any]) -> list[Table]:
             ("spare", spare["commit"][:12], spare["colour"], "warm")
             if spare
             else ("spare", "none", "", ""),
-            ("lock", "", "", _holder(found["lock"]) if found["lock"] else "free"),
+            (
+                "lock",
+                "",
+                "",
+                (_holder(found["lock"]) if found["lock"] else "free")
+                + (f"; {found['queued']} deploy(s) queued" if found["queued"] else ""),
+            ),
             _switch_row(found["switch"]),
             *(
                 (

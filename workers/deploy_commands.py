@@ -199,6 +199,8 @@ async def _ended(gh: RepoGitHub, asked: Asked, facts: Facts) -> None:
 
 async def run_deploy(settings: Settings, message: RunDeploy) -> None:
     """The deploy the command task accepted, listed as active while it runs (see _rollback)."""
+    async with Redis.from_url(settings.redis_url) as redis:
+        await deploys.still_queued(settings, redis, message.repo, message.delivery_id)
     async with repo_github(settings, message.installation_id, message.repo) as gh:
         redis = Redis.from_url(settings.redis_url)
         try:

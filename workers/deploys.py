@@ -257,7 +257,19 @@ async def _turn(gh: RepoGitHub, records: Records, run: Run, locks: Locks) -> Lea
         current = await asyncio.to_thread(locks.holder, order.env.name)
         await say(gh, order.pr, messages.deploy_queued(order.env.name, current, taken))
         run.record = await records.update(record, queued=True)
-    raise WaitingTurn(f"{order.env.name}: number {taken} in the queue", taken, TURN_POLL_S)
+    raise WaitingTurn(f"{order.env.name}: number {taken} in the queue", TURN_POLL_S)
+
+
+async def still_queued(settings: Settings, redis: Redis, repo: str, delivery_id: str) -> None:
+    """WaitingTurn while the queued deploy of this delivery has not come to its turn: asked
+    first thing on each of its task's tries, before any GitHub or git work, so a wait costs a
+    Redis call a second and no worker slot in between."""
+    record = await Records(redis, repo).get(delivery_id)
+    if record is None or not record.queued or record.finished:
+        return
+    locks = places.locks(settings.redis_url, settings.deploy_lease_s)
+    if not await asyncio.to_thread(locks.turn_came, record.env, record.run_id):
+        raise WaitingTurn(f"{record.env}: still waiting its turn", TURN_POLL_S)
 
 
 def _busy(order: Order) -> Busy:
@@ -413,8 +425,16 @@ def _settle(run: Run, locks: Locks, on_step: Callable[[Step], None]) -> Ended:
     (once its dead holder's lease lapsed), then read back from the ledger."""
     order, record = run.order, run.record
     holder = holder_now(order.by, "reconcile", record.commit, pr=order.pr)
-    with locks.acquire(order.env.name, holder, "queue") as lease:
-        Engine(run.place, on_step, _by(order), lease).reconcile()
+    rollback = order.kind == "rollback"
+    try:
+        with locks.acquire(order.env.name, holder, "preempt" if rollback else "refuse") as lease:
+            Engine(run.place, on_step, _by(order), lease).reconcile(rollback and not record.named)
+    except LockBusy:
+        # Every holder settles what a dead one left before anything else: look again shortly,
+        # with no slot held meanwhile (and never in line behind the deploys queued since).
+        raise WaitingTurn(f"{order.env.name}: another run settles it", TURN_POLL_S) from None
+    except LeaseLost:
+        pass  # taken over in turn: the new holder settles it
     return _ended_from_ledger(run.place, record) or Ended("failed", "no outcome in the ledger")
 
 

@@ -104,8 +104,12 @@ def run(task: Task[Any, Any], work: Coroutine[Any, Any, None]) -> None:
     try:
         asyncio.run(work)
     except (LeaseHeld, WaitingTurn) as exc:
-        log.info("%s: %s; checking again later", task.name, exc)
-        raise task.retry(countdown=exc.retry_after, max_retries=None) from exc
+        # A wait is no failure: the task is asked again later as the same try (its retries
+        # count only errors, so a long wait never uses up the retries a GitHub 5xx needs).
+        log.info("%s: %s; asking again in %s s", task.name, exc, exc.retry_after)
+        task.signature_from_request(
+            countdown=exc.retry_after, retries=task.request.retries
+        ).apply_async()
     except TransientError as exc:
         delay = retry_delay(exc, task.request.retries)
         if delay is None or last_try(task):

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from deploy import machine
-from deploy.config import BakeAlert
+from deploy.config import BakeAlert, load_config
 from deploy.engine import rollback_target
 from deploy.ledger import END, FINISH, Entry, Ledger, read
-from deploy.switch.base import Counters
+from deploy.switch.base import Counters, Server
 
 A, B = "a" * 40, "b" * 40
 
@@ -201,3 +201,22 @@ def test_a_rollback_during_a_deploy_goes_to_the_release_that_deploy_was_replacin
         Entry("d3", "deploy", "bake", "begin", C, colour="blue", previous=B),
     ]
     assert rollback_target(read(history + baking)) == B
+
+
+def test_the_switch_disagrees_only_where_its_servers_are_not_the_colours() -> None:
+    env = load_config(
+        "environments:\n  prod:\n    front: 127.0.0.1:8080\n"
+        "    colours: {blue: 127.0.0.1:8081, green: localhost:8082}\n"
+    ).environment("prod")
+
+    def server(colour: str, address: str) -> Server:
+        return Server(colour, "ready", True, 0, Counters(), address)
+
+    agree = {"blue": server("blue", "127.0.0.1:8081"), "green": server("green", "127.0.0.1:8082")}
+    assert machine.disagreement(env, agree) is None  # localhost resolved by HAProxy: the same
+    moved = {**agree, "blue": server("blue", "127.0.0.1:9081")}
+    said = machine.disagreement(env, moved) or ""
+    assert "it sends blue to 127.0.0.1:9081, deploy.yaml to 127.0.0.1:8081" in said
+    other_host = {**agree, "blue": server("blue", "127.0.0.2:8081")}
+    assert machine.disagreement(env, other_host) is not None
+    assert "it has no server green" in (machine.disagreement(env, {"blue": agree["blue"]}) or "")
