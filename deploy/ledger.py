@@ -199,15 +199,17 @@ def read(entries: Sequence[Entry]) -> State:
     live: Live | None = None
     colours: dict[str, str | None] = {}
     route: str | None = None
+    routed_by = ""  # the run whose entry said `route` last
     bad: set[str] = set()
     grouped: dict[str, list[Entry]] = {}
     for entry in entries:
         grouped.setdefault(entry.deploy, []).append(entry)
         if entry.route is not None:
-            route = entry.route
+            route, routed_by = entry.route, entry.deploy
         if entry.step == FINISH:
             _judge(entry, bad)
-            live = _settled(entry, live, colours, route)
+            if routed_by == entry.deploy:  # only a run's own last intent settles it
+                live = _settled(entry, live, colours, route)
         live = _apply(entry, live, colours)
     deploys = list(grouped.values())
     open_ = [d for d in deploys if not any(e.step == FINISH for e in d)]
