@@ -238,7 +238,7 @@ def test_a_holder_that_checks_gives_the_lock_to_a_rollback_at_once(
     checker.start()
     started = time.monotonic()
     with locks.acquire("prod-s", holder_now("oncall", "rollback", ""), "preempt") as rollback:
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 2.5  # well inside its 5 s lease
         assert rollback.preempted is not None
         assert rollback.preempted.who == "baking"
         assert holder_of(locks, "prod-s") == "oncall"
