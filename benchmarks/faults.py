@@ -14,7 +14,6 @@ Needs HAProxy; Redis (the lock) is an in-process fake on loopback.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import signal
@@ -28,7 +27,7 @@ from typing import Any, Final
 from benchmarks.deploy import Environment, stage_two
 from deploy.release import Staging
 from deploy.switch.haproxy import HAProxy, Paths
-from testkit.load import Load
+from testkit.load import Load, post_check
 from testkit.loopback import fake_redis
 
 FAILOVER_TARGET_S: Final = 5.0
@@ -53,15 +52,6 @@ def _at_bake(env: Environment, before: int) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError("the deploy never reached its bake")
         time.sleep(0.02)
-
-
-def _post(port: int, body: bytes) -> int:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("POST", "/check", body, {"Content-Type": "application/json"})
-        return connection.getresponse().status
-    finally:
-        connection.close()
 
 
 def _status(env: Environment) -> dict[str, Any]:
@@ -107,7 +97,7 @@ def _malformed(env: Environment, second: str, repo: Path) -> dict[str, Any]:
     before = len(_ledger(env))
     deploying = env.start("deploy", second, repo=repo)
     _at_bake(env, before)
-    status = _post(env.front, NESTED)
+    status = post_check(env.front, NESTED)
     deploying.communicate(timeout=300)
     return {"malformed_status": status, "malformed_outcome": _ledger(env)[-1]["outcome"]}
 

@@ -103,7 +103,6 @@ class Ledger:
 
     def __init__(self, root: Path, environment: str) -> None:
         self.path = root / f"{environment}.jsonl"
-        self.damaged: list[Damage] = []  # what the last `entries()` skipped
 
     def append(self, entry: Entry) -> None:
         """Written whole and on disk before this returns (the caller acts only after), or
@@ -127,20 +126,19 @@ class Ledger:
 
     def _cannot(self, exc: OSError) -> str:
         return (
-            f"cannot write the deploy ledger {self.path}: {exc.strerror or exc}; the step "
-            "stopped before acting (free space in the data dir, then run the command again)"
+            f"cannot write the deploy ledger {self.path}: {exc.strerror or exc}; the run stopped "
+            "here and the next command settles it (free space in the data dir first)"
         )
 
     def entries(self) -> list[Entry]:
-        """Every entry that can be read; the lines that cannot are skipped, named in the log
-        and kept in `damaged`."""
+        """Every entry that can be read; the lines that cannot are skipped and named in the
+        log."""
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
-            self.damaged = []
             return []
-        found, self.damaged = parse(data)
-        for damage in self.damaged:
+        found, damaged = parse(data)
+        for damage in damaged:
             log.warning("%s:%d: skipped a damaged line (%s)", self.path, damage.line, damage.reason)
         return found
 

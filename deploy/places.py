@@ -99,8 +99,8 @@ def prune(data_dir: Path, repository: str, where: Staging, keep: int = KEEP) -> 
         held.append(
             (state.live.commit if state.live else None, state.spare[1] if state.spare else None)
         )
-        busy |= {e.commit for e in state.unfinished} | {e.previous or "" for e in state.unfinished}
-    return release.prune(where, repository, held, busy - {""}, keep)
+        busy |= {c for e in state.unfinished for c in (e.commit, e.previous) if c}
+    return release.prune(where, repository, held, busy, keep)
 
 
 def retain(

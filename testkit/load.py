@@ -91,3 +91,14 @@ class Load:
 
     def latencies(self, start: float, end: float) -> list[float]:
         return [took for t, _, took in list(self.answers) if start <= t < end]
+
+
+def post_check(port: int, body: bytes) -> int:
+    """The status a front on loopback answers one POST /check carrying `body` as it is (a
+    malformed one included)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("POST", "/check", body, {"Content-Type": "application/json"})
+        return connection.getresponse().status
+    finally:
+        connection.close()

@@ -168,7 +168,7 @@ async def drive(settings: Settings, gh: RepoGitHub, redis: Redis, order: Order) 
         await reporter.open(await run.facts(records, None))
         ended = await _execute(settings, gh, run, reporter, records, locks, resumed, before)
     finally:
-        if before is not None:  # a queued deploy's turn, taken before GitHub was told
+        if before is not None:  # a queued deploy's turn: taken (and released) here
             await asyncio.to_thread(before.release)
     live = (await asyncio.to_thread(place.state)).live
     deployed = order.kind == "deploy" and live is not None and live.commit == record.commit
@@ -378,7 +378,8 @@ async def _execute(
         except DeploybotError as exc:
             return Ended("failed", str(exc), "resolve")
         finally:
-            await asyncio.to_thread(lease.release)
+            if taken is None:  # a lease taken here; the caller releases the one it passed
+                await asyncio.to_thread(lease.release)
 
 
 async def _locked(

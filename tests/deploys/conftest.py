@@ -220,6 +220,15 @@ class Deployment:
         assert done.returncode == 0, done.stdout + done.stderr
         return done
 
+    def baking(self, first: str, second: str, **config: Any) -> subprocess.Popen[str]:
+        """`first` live, then `deploy second` running (with `config`) at its bake's beginning."""
+        self.deploy(first)
+        self.write_config(**config)
+        before = len(self.entries())
+        driving = self.popen("deploy", second)
+        self.wait_for_entry(lambda e: e["step"] == "bake" and e["phase"] == "begin", after=before)
+        return driving
+
     def status(self) -> dict[str, Any]:
         done = self.cli("status", "--json")
         assert done.returncode == 0, done.stderr

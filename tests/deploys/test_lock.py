@@ -141,11 +141,7 @@ def test_a_rollback_during_a_stuck_bake_takes_over_and_the_deploy_stops_acting(
 ) -> None:
     first, second = process_releases.commits
     env = deployment(process_releases, "process")
-    env.deploy(first)
-    env.write_config(bake_s=60)
-    before = len(env.entries())
-    driving = env.popen("deploy", second)
-    env.wait_for_entry(lambda e: e["step"] == "bake" and e["phase"] == "begin", after=before)
+    driving = env.baking(first, second, bake_s=60)
 
     started = time.monotonic()
     back = env.cli("rollback")
@@ -205,11 +201,7 @@ def test_a_rollback_to_a_release_that_does_not_exist_stops_no_deploy(
 ) -> None:
     first, second = process_releases.commits
     env = deployment(process_releases, "process")
-    env.deploy(first)
-    env.write_config(bake_s=5)
-    before = len(env.entries())
-    driving = env.popen("deploy", second)
-    env.wait_for_entry(lambda e: e["step"] == "bake" and e["phase"] == "begin", after=before)
+    driving = env.baking(first, second, bake_s=5)
 
     typo = env.cli("rollback", "--to", "f" * 40)
     assert typo.returncode == 1

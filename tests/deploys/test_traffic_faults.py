@@ -5,19 +5,16 @@ request through the front. Real HAProxy, Redis and tutor processes."""
 from __future__ import annotations
 
 import contextlib
-import http.client
 import os
 import signal
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 
-from testkit.load import Load
+from testkit.load import Load, post_check
 from testkit.loopback import free_port
 from tests.deploys.conftest import Deployment, Staged
 
@@ -28,16 +25,6 @@ BAKE_S = 30
 
 def begin_of(step: str) -> Callable[[dict[str, object]], bool]:
     return lambda e: e["step"] == step and e["phase"] == "begin"
-
-
-def baking(env: Deployment, first: str, second: str, **config: Any) -> subprocess.Popen[str]:
-    """`first` live, then `deploy second` running and at the beginning of its bake."""
-    env.deploy(first)
-    env.write_config(**{"bake_s": BAKE_S, **config})
-    before = len(env.entries())
-    driving = env.popen("deploy", second)
-    env.wait_for_entry(begin_of("bake"), after=before)
-    return driving
 
 
 def hang_for(env: Deployment, colour: str, seconds: float) -> threading.Timer:
@@ -83,7 +70,7 @@ def test_a_flip_back_restarts_a_dead_spare_before_routing_to_it(
 ) -> None:
     first, second = process_releases.commits
     env = deployment(process_releases, "process")
-    driving = baking(env, first, second)
+    driving = env.baking(first, second, bake_s=BAKE_S)
 
     env.signal_colour("blue")  # the spare crashes
     timer = hang_for(env, "green", 5)  # then the new colour hangs: the bake alerts
@@ -106,7 +93,7 @@ def test_a_flip_back_with_nowhere_to_go_keeps_the_colour_that_serves(
 ) -> None:
     first, second = process_releases.commits
     env = deployment(process_releases, "process")
-    driving = baking(env, first, second, health_timeout_s=3)
+    driving = env.baking(first, second, bake_s=BAKE_S, health_timeout_s=3)
 
     env.signal_colour("blue")
     with squatter(env.blue):  # blue's release cannot be started again on its port
@@ -129,21 +116,12 @@ def test_a_flip_back_with_nowhere_to_go_keeps_the_colour_that_serves(
     assert env.front_serves() == first
 
 
-def post_check(port: int, body: bytes) -> int:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("POST", "/check", body, {"Content-Type": "application/json"})
-        return connection.getresponse().status
-    finally:
-        connection.close()
-
-
 def test_one_hostile_request_during_the_bake_does_not_flip_the_release_back(
     process_releases: Staged, deployment: Callable[..., Deployment]
 ) -> None:
     first, second = process_releases.commits
     env = deployment(process_releases, "process")
-    driving = baking(env, first, second, bake_s=5)
+    driving = env.baking(first, second, bake_s=5)
 
     nested = b"[" * 10_000 + b"]" * 10_000  # under the size limit; decoding it recursed
     assert post_check(env.front, nested) == 400
@@ -244,7 +222,7 @@ def test_haproxy_killed_mid_bake_leaves_the_ledger_and_the_switch_agreeing(
 ) -> None:
     first, second = process_releases.commits
     env = deployment(process_releases, "process")
-    driving = baking(env, first, second)
+    driving = env.baking(first, second, bake_s=BAKE_S)
 
     os.kill(env.haproxy_pid(), signal.SIGKILL)
     said, _ = driving.communicate(timeout=120)
