@@ -147,8 +147,8 @@ def _show(found: dict[str, Any]) -> int:
         return f"{value:.2f} s" if value is not None else "never"
 
     print(
-        f"live colour SIGKILLed outside a deploy: the spare answered after {seconds(served)} "
-        f"(HAProxy's retry); the watcher routed to it after {seconds(failover)} (target < "
+        f"live colour SIGKILLed outside a deploy: the spare first answered after "
+        f"{seconds(served)}; the watcher routed to it after {seconds(failover)} (target < "
         f"{FAILOVER_TARGET_S:.0f} s); {len(found['failover_failed'])} requests failed"
     )
     for failure in found["failover_failed"][:5]:
