@@ -14,7 +14,7 @@ default:
 install:
     {{python}} -m pip install -q -e '.[dev,train]'
 
-# ruff over the whole tree, and the layering contracts of DESIGN.md (import-linter).
+# ruff over the whole tree, and the layering contracts of docs/architecture.md (import-linter).
 lint:
     ruff check .
     ruff format --check .

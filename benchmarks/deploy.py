@@ -30,7 +30,7 @@ from benchmarks.report import Row, table
 from core.settings import unconfigured
 from deploy.manifest import Override
 from deploy.registry import Registry
-from deploy.release import Request, Staging, release
+from deploy.release import ReleaseRequest, Staging, release
 from testkit.load import Load
 from testkit.loopback import fake_redis, free_port
 from testkit.tutor import registry, tutor_repository
@@ -153,7 +153,7 @@ def stage_two(tmp: Path, staging: Staging) -> tuple[Path, str, str, Path]:
         source = workspace.checkout(sha, tmp / "checkouts" / sha)
         release(
             staging,
-            Request("bench/tutor", sha, source, "cli", "bench", override=override),
+            ReleaseRequest("bench/tutor", sha, source, "cli", "bench", override=override),
             print_nothing,
         )
     return staging.data_dir, first, second, repo.path

@@ -25,6 +25,7 @@ from typing import Any, Final
 from benchmarks.deploy import MIN_REQUESTS, Environment, stage_two
 from benchmarks.report import Row, table
 from bot.app import create_app
+from core.names import DEPLOY_CHECK
 from core.settings import Settings
 from deploy.release import Staging
 from deploybot.demo import settings_for
@@ -69,7 +70,7 @@ class Bot:
         """The `count`th deploybot/deploy check run, once completed."""
         deadline = time.monotonic() + DONE_WITHIN_S
         while time.monotonic() < deadline:
-            runs = [r for r in self.github.check_runs() if r["name"] == "deploybot/deploy"]
+            runs = [r for r in self.github.check_runs() if r["name"] == DEPLOY_CHECK]
             if len(runs) >= count and runs[count - 1]["status"] == "completed":
                 return runs[count - 1]
             time.sleep(0.05)
@@ -135,7 +136,7 @@ def _measure(tmp: Path, redis_url: str, github: FakeGitHub, quick: bool) -> dict
             by_cli = env.run("rollback", repo=repo)
             while len(load.answers) + len(load.failures) < MIN_REQUESTS:
                 time.sleep(0.1)
-        runs = [r for r in github.check_runs() if r["name"] == "deploybot/deploy"]
+        runs = [r for r in github.check_runs() if r["name"] == DEPLOY_CHECK]
         return {
             "sent": len(load.answers) + len(load.failures),
             "failed": load.failures,

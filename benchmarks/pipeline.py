@@ -15,15 +15,15 @@ from typing import Final
 
 from benchmarks.report import Row, table
 from core.settings import Settings
-from workers import sandbox
-from workers.check_output import conclusion
 from workers.checkout import Workspace
+from workers.ci import sandbox
+from workers.ci.envcache import activate, ensure_env, is_input
+from workers.ci.matrix import Stage, load_matrix
+from workers.ci.planner import plan
+from workers.ci.stage_env import MATRIX_PATH, ci_extras, sandbox_host
+from workers.ci.stage_output import conclusion
+from workers.ci.stage_runner import StageResult, run_stage
 from workers.conclusions import is_failed
-from workers.envcache import activate, ensure_env, is_input
-from workers.matrix import Stage, load_matrix
-from workers.planner import plan
-from workers.sources import MATRIX_PATH, ci_extras, sandbox_host
-from workers.stage_runner import StageResult, run_stage
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE: Final = ROOT / ".deploybot" / "bench"

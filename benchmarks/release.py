@@ -18,12 +18,12 @@ from pathlib import Path
 from deploy.manifest import Manifest, Override
 from deploy.progress import Step
 from deploy.registry import Registry
-from deploy.release import Request, Staging, release
+from deploy.release import ReleaseRequest, Staging, release
 from testkit.tutor import registry, tutor_repository
 from workers.checkout import Workspace
 
 
-def _timed(staging: Staging, request: Request) -> tuple[list[Step], Manifest]:
+def _timed(staging: Staging, request: ReleaseRequest) -> tuple[list[Step], Manifest]:
     steps: list[Step] = []
     manifest = release(staging, request, steps.append)
     return [s for s in steps if s.state == "done"], manifest
@@ -46,7 +46,9 @@ def main(quick: bool) -> int:
                     repo.commit({"tutor/BENCH.md": "a release note\n"}, "a note")
                 sha = repo.git("rev-parse", "HEAD")
                 source = workspace.checkout(sha, tmp / "checkouts" / sha)
-                request = Request("bench/tutor", sha, source, "cli", "bench", override=override)
+                request = ReleaseRequest(
+                    "bench/tutor", sha, source, "cli", "bench", override=override
+                )
                 started = time.monotonic()
                 steps, manifest = _timed(staging, request)
                 rows.append((label, steps, time.monotonic() - started))

@@ -11,12 +11,11 @@ from bot.jobs import Context, Decision, Ignore, Job, on
 from bot.pull_request import head_seen, pipeline_key
 from core.contract import CheckRunAction, Rerun, RunPipeline
 from core.errors import PayloadError
+from core.names import CHECK_PREFIX, DEPLOY_CHECK, ROLLBACK_ACTION
 
 router = routing.Router()
-CHECK_PREFIX = "deploybot/"
-DEPLOY_CHECK = CHECK_PREFIX + "deploy"
 # Buttons (check run actions) the deploy check run offers, by identifier.
-ACTIONS = ("rollback",)
+ACTIONS = (ROLLBACK_ACTION,)
 
 
 def suite_requested(event: sansio.Event, context: Context) -> Decision:

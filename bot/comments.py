@@ -7,7 +7,7 @@ from datetime import timedelta
 from gidgethub import routing, sansio
 
 from bot import payload
-from bot.commands import Dropped, Reply, parse_comment
+from bot.command_parser import Dropped, Reply, parse_comment
 from bot.jobs import Context, Decision, Ignore, Job, on
 from core import heads
 from core.contract import CommandHelp, RunCommand

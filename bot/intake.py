@@ -19,7 +19,7 @@ MAX_IN_FLIGHT_BYTES: Final = 64 * 1024 * 1024
 RETRY_AFTER_S: Final = 5
 
 
-class Busy(Rejected):
+class OutOfBudget(Rejected):
     """Too many bytes in flight already: 503, come back in RETRY_AFTER_S."""
 
     def __init__(self) -> None:
@@ -39,9 +39,9 @@ class Budget:
 
     @asynccontextmanager
     async def hold(self, size: int) -> AsyncIterator[None]:
-        """Hold `size` bytes for the block, or Busy when they are not free."""
+        """Hold `size` bytes for the block, or OutOfBudget when they are not free."""
         if self.held + size > self.limit:
-            raise Busy
+            raise OutOfBudget
         self.held += size
         try:
             yield
@@ -73,7 +73,7 @@ async def _read(request: Request, budget: Budget | None) -> bytes:
                 raise Rejected(413, "body over 25 MB")
             if budget is not None:
                 if budget.held + len(chunk) > budget.limit:
-                    raise Busy
+                    raise OutOfBudget
                 budget.held += len(chunk)
             chunks.append(chunk)
         return b"".join(chunks)

@@ -1,13 +1,11 @@
-"""App lifecycle events: ping answers pong; installation changes are recorded."""
+"""App lifecycle events: ping answers pong; an installation change needs nothing (each job asks
+GitHub for its installation's token when it runs)."""
 
 from __future__ import annotations
 
 from gidgethub import routing, sansio
 
-from bot import payload
-from bot.jobs import Context, Decision, Job, Pong, on
-from core.contract import RecordInstallation
-from core.errors import PayloadError
+from bot.jobs import Context, Decision, Ignore, Pong, on
 
 router = routing.Router()
 
@@ -17,22 +15,7 @@ def ping(event: sansio.Event, context: Context) -> Decision:
 
 
 def installation(event: sansio.Event, context: Context) -> Decision:
-    data = event.data
-    installation_id = payload.installation_id(data)
-    action = payload.text(data, "action", max_len=64)
-    # One change of the installation (GitHub bumps updated_at), however often it is delivered.
-    updated_at = payload.field(data, "installation", "updated_at")
-    if not isinstance(updated_at, int | str) or len(str(updated_at)) > 64:
-        raise PayloadError("installation.updated_at must be a timestamp")
-    return Job(
-        RecordInstallation(
-            installation_id=installation_id,
-            action=action,
-            account=payload.text(data, "installation", "account", "login", max_len=100),
-            delivery_id=event.delivery_id,
-        ),
-        logical_key=f"installation:{event.event}:{installation_id}:{action}:{updated_at}",
-    )
+    return Ignore("an installation change needs nothing: each job asks for its token when it runs")
 
 
 on(router, ping, "ping")

@@ -7,7 +7,7 @@ from gidgethub import routing, sansio
 from bot import payload
 from bot.jobs import Context, Decision, Ignore, Job, Note, on
 from core import heads
-from core.contract import RecordMerge, RunPipeline
+from core.contract import RunPipeline
 
 router = routing.Router()
 PIPELINE_ACTIONS = ("opened", "synchronize", "reopened", "ready_for_review")
@@ -44,24 +44,10 @@ def head_seen(repo: str, number: int, sha: str, context: Context) -> Note:
     return Note(heads.key(repo, number), sha, heads.stamp(context.received_at))
 
 
-def merge(event: sansio.Event, context: Context) -> Decision:
-    data = event.data
-    if not payload.flag(data, "pull_request", "merged"):
-        return Ignore("pull request closed without merging")
-    number = payload.number(data, "pull_request", "number")
-    return Job(
-        RecordMerge(
-            installation_id=payload.installation_id(data),
-            repo=payload.repo_name(data),
-            pr_number=number,
-            merge_commit_sha=payload.sha(data, "pull_request", "merge_commit_sha"),
-            base_ref=payload.text(data, "pull_request", "base", "ref", max_len=255),
-            delivery_id=event.delivery_id,
-        ),
-        logical_key=f"merge:{payload.number(data, 'repository', 'id')}:{number}",
-    )
+def closed(event: sansio.Event, context: Context) -> Decision:
+    return Ignore("a closed pull request needs nothing: /deploy asks GitHub for its merge commit")
 
 
 for _action in PIPELINE_ACTIONS:
     on(router, pipeline, "pull_request", action=_action)
-on(router, merge, "pull_request", action="closed")
+on(router, closed, "pull_request", action="closed")

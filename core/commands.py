@@ -15,6 +15,8 @@ USAGE: Final[dict[str, str]] = {
     "help": "/help",
 }
 COMMANDS: Final = tuple(USAGE)
+# The commands workers/deploys/ answers; the others are CI's (workers/ci/).
+DEPLOY_COMMANDS: Final = frozenset({"deploy", "rollback", "status"})
 # Hidden in every help reply so the bot can recognise its own help comments.
 HELP_MARKER: Final = "<!-- deploybot:help -->"
 

@@ -174,17 +174,6 @@ class CheckRunAction(InRepo):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class RecordMerge(InRepo):
-    """A merged pull request: its merge commit is what a later /deploy deploys."""
-
-    NAME: ClassVar[str] = "workers.records.merge"
-    QUEUE: ClassVar[str] = QUEUE_DEFAULT
-    pr_number: int
-    merge_commit_sha: str
-    base_ref: str
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
 class RecordPush(InRepo):
     """A push to the default branch: what nightly and weekly runs test."""
 
@@ -192,17 +181,6 @@ class RecordPush(InRepo):
     QUEUE: ClassVar[str] = QUEUE_DEFAULT
     branch: str
     sha: str
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class RecordInstallation(Delivered):
-    """The App installed, removed or changed on an account."""
-
-    NAME: ClassVar[str] = "workers.records.installation"
-    QUEUE: ClassVar[str] = QUEUE_DEFAULT
-    installation_id: int
-    action: str
-    account: str
 
 
 # -- sent by the workers themselves --------------------------------------------------------------
@@ -266,9 +244,7 @@ CONTRACT: Final[tuple[type[Message], ...]] = (
     FailedOver,
     CommandHelp,
     CheckRunAction,
-    RecordMerge,
     RecordPush,
-    RecordInstallation,
     Recover,
     Scheduled,
     ScheduledRepo,

@@ -22,6 +22,25 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+# A run's lease, taken unless another owner holds it: free, or held only by the run's own
+# message waiting its turn (ARGV[2], a value no owner's token takes). KEYS: the lease; ARGV: the
+# token to hold it with, the waiting value, milliseconds. 1 when taken.
+TAKE_UNLESS_HELD: Final = """
+local current = redis.call('GET', KEYS[1])
+if current == false or current == ARGV[2] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+  return 1
+end
+return 0
+"""
+# The lease handed from its owner (ARGV[1]) to a new value (ARGV[2]) for ARGV[3] milliseconds.
+HAND_OVER: Final = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0
+"""
 # A lock taken in the order asked. KEYS: the lease, its holder, the queue (a sorted set of
 # tickets by when first asked), the rollback waiting to take the lock over. ARGV: token,
 # milliseconds, ticket, holder, when asked, the tickets' key prefix, how long a ticket lives

@@ -13,14 +13,10 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
-from core.errors import DeploybotError
+from core.errors import BlobError
 
 _DIGEST: Final = re.compile(r"sha256:([0-9a-f]{64})")
 _CHUNK: Final = 1024 * 1024
-
-
-class BlobError(DeploybotError):
-    """A blob is missing, or its bytes no longer hash to its name."""
 
 
 def file_digest(path: Path) -> str:

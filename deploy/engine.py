@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Final
 
-from core.errors import DeploybotError
+from core.errors import DeploybotError, LeaseLost, StepFailed
 from deploy import health, machine
 from deploy.backends.base import Artifact, Backend
 from deploy.config import Environment
@@ -29,17 +29,7 @@ from deploy.switch.base import Counters, Switch
 
 DRAIN_TIMEOUT_S: Final = 30.0
 BAKE_INTERVAL_S: Final = 0.5
-UNCHANGED: Final = "unchanged"
 LOG_LINES: Final = 20
-
-
-class StepFailed(DeploybotError):
-    """A step did not succeed; the message says what was found."""
-
-
-class LeaseLost(DeploybotError):
-    """Another holder took the environment's lock over (or its lease lapsed while Redis was away):
-    this run stopped where it was, for the next holder to settle."""
 
 
 @dataclass(frozen=True)
@@ -65,14 +55,18 @@ class Place:
 
 @dataclass(frozen=True)
 class Result:
-    outcome: str  # done | unchanged | aborted | flipped-back | failed | reconciled
-    commit: str
+    """How a run ended: the one vocabulary from the engine to the ledger's reader, the stored
+    record of a run asked from GitHub and the on-call summary."""
+
+    outcome: str  # machine's: done | unchanged | aborted | flipped-back | failed | reconciled
+    # (or, for a run stopped before the engine: blocked | refused)
+    commit: str  # the release it was to put live ("" when it named none)
     detail: str = ""
     step: str | None = None  # the step that failed, if one did
 
     @property
     def ok(self) -> bool:
-        return self.outcome in {machine.DONE, UNCHANGED, machine.RECONCILED}
+        return self.outcome in machine.SUCCEEDED
 
 
 @dataclass
@@ -127,7 +121,9 @@ class Engine:
         live = state.live
         # A live release whose colour died is deployed again (onto the other colour).
         if live is not None and live.commit == commit and self._serves(live.colour, commit):
-            return Result(UNCHANGED, commit, f"{commit[:12]} is already live on {live.colour}")
+            return Result(
+                machine.UNCHANGED, commit, f"{commit[:12]} is already live on {live.colour}"
+            )
         return self._drive(_run("deploy", commit, self.by, run_id))
 
     def rollback(
@@ -147,7 +143,7 @@ class Engine:
                 "resolve",
             )
         if target == state.live.commit:
-            return Result(UNCHANGED, target, f"{target[:12]} is already live")
+            return Result(machine.UNCHANGED, target, f"{target[:12]} is already live")
         run = _run("rollback", target, self.by, run_id)
         run.leaves_bad = to is None if back is None else back
         return self._drive(run)
@@ -478,11 +474,11 @@ class Engine:
         place, env = self.place, self.place.env
         state = place.state()
         if state.unfinished:  # a run whose holder died: settled as any such run is
-            return self.reconcile() or Result(UNCHANGED, "", "nothing was left unfinished")
+            return self.reconcile() or Result(machine.UNCHANGED, "", "nothing was left unfinished")
         holds = state.colours.get(spare)
         if state.live is None or state.live.colour != failed or holds is None:
             said = f"the ledger does not have {failed} live with {spare} holding a release"
-            return Result(UNCHANGED, holds or "", f"{said}: left to the next deploy")
+            return Result(machine.UNCHANGED, holds or "", f"{said}: left to the next deploy")
         if not self._serves(spare, holds):
             return Result(machine.FAILED, holds, f"{spare} does not serve {holds[:12]}", "resolve")
         run = Run("failover", "failover", holds, self.by)
@@ -620,7 +616,7 @@ def outcome_of(state: State, run_id: str) -> Result | None:
         for entry in deploy:
             if entry.deploy == run_id and entry.step == FINISH:
                 failed = next((e.step for e in deploy if e.phase == FAIL), None)
-                step = failed if entry.outcome not in {machine.DONE, machine.RECONCILED} else None
+                step = failed if entry.outcome not in machine.SUCCEEDED else None
                 return Result(entry.outcome, entry.commit, entry.detail, step)
     return None
 

@@ -14,8 +14,9 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Final
 
+from core.errors import BackendError
 from deploy import health, latency
-from deploy.backends.base import Artifact, Backend, BackendError
+from deploy.backends.base import Artifact, Backend
 from deploy.gate import Evidence, Policy
 from deploy.health import Check
 from deploy.net import free_port

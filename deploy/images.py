@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.errors import ImageError
 from deploy.blobs import file_digest
 
 BASE_TAG = "deploybot/base:bookworm"
@@ -38,10 +39,6 @@ TRIM = (
     "usr/share/locale/*",
     "usr/share/info/*",
 )
-
-
-class ImageError(RuntimeError):
-    """An image could not be built; the message says which step and why."""
 
 
 @dataclass(frozen=True)

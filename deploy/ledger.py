@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from core.errors import DeploybotError
+from core.errors import LedgerError
 
 BEGIN: Final = "begin"
 END: Final = "end"
@@ -25,10 +25,6 @@ FINISH: Final = "finish"  # the last entry of every deploy, with its outcome
 WENT_LIVE: Final = frozenset({"flip", "reconcile", "failover"})
 
 log = logging.getLogger(__name__)
-
-
-class LedgerError(DeploybotError):
-    """The ledger could not be written (a full disk, say): the step that wanted it stops."""
 
 
 def now() -> str:

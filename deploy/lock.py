@@ -23,7 +23,7 @@ from typing import Any, Final, Literal
 import redis
 
 from core import leases
-from core.errors import DeploybotError
+from core.errors import DeploybotError, LockUnavailable
 
 PREFIX: Final = "deploybot:deploy-lock"
 POLL_S: Final = 0.2
@@ -40,10 +40,6 @@ class LockBusy(DeploybotError):
     def __init__(self, environment: str, holder: Holder) -> None:
         super().__init__(f"{environment} is locked: {holder.describe()}")
         self.holder = holder
-
-
-class LockUnavailable(DeploybotError):
-    """Redis did not answer: no deploy may start without the lock."""
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,14 @@ ABORTED: Final = "aborted"
 FLIPPED_BACK: Final = "flipped-back"
 FAILED: Final = "failed"
 RECONCILED: Final = "reconciled"
+# A deploy of what already serves; a run stopped before the engine: at the gate, at the lock.
+UNCHANGED: Final = "unchanged"
+BLOCKED: Final = "blocked"
+REFUSED: Final = "refused"
 OUTCOMES: Final = frozenset({DONE, ABORTED, FLIPPED_BACK, FAILED})
+# The outcomes of a run that did what it was for (the one list: the CLI's exit code, the check
+# run's conclusion and the summary all read it).
+SUCCEEDED: Final = frozenset({DONE, UNCHANGED, RECONCILED})
 PLANS: Final = ("deploy", "rollback", "warm-rollback")
 # Failed health probes in a row during the bake that make an alert (one can be a slow moment).
 BAKE_PROBE_FAILURES: Final = 2

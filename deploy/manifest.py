@@ -18,15 +18,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from core.errors import DeploybotError
+from core.errors import ManifestError
 
 _SHA: Final = re.compile(r"[0-9a-f]{40}")
 # How a release came to be staged.
 TRIGGERS: Final = ("tag", "deploy", "cli")
-
-
-class ManifestError(DeploybotError):
-    """A manifest cannot be read or would be rewritten."""
 
 
 @dataclass(frozen=True)

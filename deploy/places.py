@@ -11,7 +11,7 @@ from typing import Any
 
 import redis
 
-from core.errors import ConfigError, DeploybotError
+from core.errors import ConfigError, DeploybotError, SwitchError
 from deploy import health, machine, release
 from deploy.backends.base import Backend
 from deploy.config import DeployConfig, Environment, load_config
@@ -20,7 +20,7 @@ from deploy.ledger import Ledger, State, environments, read
 from deploy.lock import LockBusy, Locks, holder_now
 from deploy.release import Staging
 from deploy.retention import KEEP
-from deploy.switch.base import Switch, SwitchError
+from deploy.switch.base import Switch
 from deploy.switch.haproxy import HAProxy, Paths
 
 

@@ -14,11 +14,10 @@ from types import FrameType
 from typing import Final
 
 from core.children import die_with_parent
-from core.errors import ConfigError, DeploybotError
+from core.errors import ConfigError, DeploybotError, SwitchError
 from deploy.config import DeployConfig
 from deploy.engine import reassert
 from deploy.ledger import Ledger, read
-from deploy.switch.base import SwitchError
 from deploy.switch.haproxy import HAProxy, Paths
 from deploy.switch.render import render
 from deploy.watch import Watcher

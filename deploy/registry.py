@@ -9,7 +9,7 @@ from __future__ import annotations
 import http.client
 from typing import Any, Final
 
-from core.errors import DeploybotError
+from core.errors import RegistryError
 
 MANIFEST_TYPES: Final = ", ".join(
     [
@@ -17,10 +17,6 @@ MANIFEST_TYPES: Final = ", ".join(
         "application/vnd.oci.image.manifest.v1+json",
     ]
 )
-
-
-class RegistryError(DeploybotError):
-    """The registry refused or could not be reached."""
 
 
 class Registry:

@@ -26,15 +26,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from core.errors import DeploybotError
+from core.errors import BlobError, DeploybotError, ImageError, RegistryError
 from deploy import gate, gate_run, images, retention
 from deploy.backends.base import Artifact, Backend
 from deploy.backends.docker import DockerBackend
 from deploy.backends.process import ProcessBackend
-from deploy.blobs import BlobError, BlobStore, file_digest
+from deploy.blobs import BlobStore, file_digest
 from deploy.manifest import Manifest, Override, ReleaseIndex, SuiteResult
 from deploy.progress import Progress, Step
-from deploy.registry import Registry, RegistryError
+from deploy.registry import Registry
 from deploy.trees import TreeStore
 
 STEPS: Final = ("build", "stage", "gate", "record")
@@ -60,7 +60,7 @@ class Blocked(DeploybotError):
 
 
 @dataclass(frozen=True)
-class Request:
+class ReleaseRequest:
     repository: str
     commit: str
     source: Path  # a checkout of exactly `commit`
@@ -100,7 +100,7 @@ class Staging:
         return Artifact(manifest.commit, manifest.image, self.trees.get(manifest.commit))
 
 
-def release(staging: Staging, request: Request, progress: Progress) -> Manifest:
+def release(staging: Staging, request: ReleaseRequest, progress: Progress) -> Manifest:
     """The commit's manifest: the one recorded before, or a new one after every step passed."""
     index = staging.index(request.repository)
     existing = index.get(request.commit)
@@ -132,7 +132,7 @@ def _step(progress: Progress, name: str, work: Callable[[], T]) -> T:
     return result
 
 
-def _build(staging: Staging, request: Request) -> tuple[str, str]:
+def _build(staging: Staging, request: ReleaseRequest) -> tuple[str, str]:
     """(model digest, table digest): the model blob stored, the served tree written and, with an
     engine, tutor:<sha> built and labelled."""
     try:
@@ -140,12 +140,12 @@ def _build(staging: Staging, request: Request) -> tuple[str, str]:
         staging.trees.put(request.commit, request.source, staging.blobs.verified(model))
         if staging.docker is not None:
             images.build_tutor(request.commit, request.source, client=staging.docker)
-    except (images.ImageError, BlobError, OSError) as exc:
+    except (ImageError, BlobError, OSError) as exc:
         raise ReleaseFailed("build", str(exc)) from exc
     return model, file_digest(request.source / images.TABLE_PATH)
 
 
-def _stage(staging: Staging, request: Request) -> str:
+def _stage(staging: Staging, request: ReleaseRequest) -> str:
     """The image's reference by digest; "" when there is no engine (the tree is the artifact)."""
     if staging.docker is None:
         return ""
@@ -166,7 +166,7 @@ def baseline(manifest: Manifest | None) -> gate.Baseline | None:
 
 
 def _gate(
-    staging: Staging, request: Request, image: str, previous: Manifest | None
+    staging: Staging, request: ReleaseRequest, image: str, previous: Manifest | None
 ) -> tuple[gate.Decision, str]:
     new = Artifact(request.commit, image, staging.trees.get(request.commit))
     before = staging.artifact(previous) if previous is not None else None
@@ -176,7 +176,7 @@ def _gate(
 
 
 def _manifest(
-    request: Request,
+    request: ReleaseRequest,
     image: str,
     digests: tuple[str, str],
     decision: gate.Decision,

@@ -14,10 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
+from core.errors import LockUnavailable
 from deploy import machine, places
 from deploy.config import DeployConfig, Environment
 from deploy.engine import Engine
-from deploy.lock import Lease, LockBusy, Locks, LockUnavailable, holder_now
+from deploy.lock import Lease, LockBusy, Locks, holder_now
 from deploy.switch.haproxy import HAProxy
 
 INTERVAL_S: Final = 0.25

@@ -1,4 +1,4 @@
-"""`deploybot` command line: one subcommand per operator task named in the design."""
+"""`deploybot` command line: one subcommand per operator task (the README's "Operations")."""
 
 from __future__ import annotations
 

@@ -34,13 +34,15 @@ import httpx2
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
+from core.errors import DemoFailed
+from core.names import CHECK_PREFIX, DEPLOY_CHECK, DEPLOY_SUMMARY_MARKER, check_name
 from core.settings import Settings
 from deploy import health, places
 from deploy.config import DeployConfig, Environment, load_config
 from deploy.engine import Engine
 from deploy.lock import holder_now
 from deploy.manifest import Override
-from deploy.release import Request, Staging, release
+from deploy.release import ReleaseRequest, Staging, release
 from deploybot.dora_metrics import DoraFigures
 from testkit.fakegithub import webhooks
 from testkit.fakegithub.operations import BOT_LOGIN
@@ -57,7 +59,6 @@ INSTALLATION = 1
 MAINTAINER = "maintainer"
 CONTRIBUTOR = "contributor"
 WAIT_S = 150.0
-SUMMARY_MARKER = "<!-- deploybot:deploy-summary -->"
 SWITCH_NAMES = {
     "haproxy": "HAProxy",
     "embedded": "the embedded switch (the demo's HAProxy stand-in)",
@@ -115,10 +116,6 @@ class GreetTest(unittest.TestCase):
 """
 LONG_LINE = "WELCOME = " + repr("¡Bienvenida al tutor de conjugación! " * 3) + "\n"
 SHORT_LINE = 'WELCOME = "¡Bienvenida al tutor de conjugación!"\n'
-
-
-class DemoFailed(Exception):
-    """A step of the story did not happen; the message says which and what was seen."""
 
 
 @dataclass
@@ -310,7 +307,7 @@ class Story:
         return run
 
     def deploy_runs(self) -> list[dict[str, Any]]:
-        return [r for r in self.github.check_runs() if r["name"] == "deploybot/deploy"]
+        return [r for r in self.github.check_runs() if r["name"] == DEPLOY_CHECK]
 
     def front_serves(self) -> str:
         found = health.version(f"http://{self.env.front}").get("commit")
@@ -328,7 +325,9 @@ class Story:
 
     def summary(self) -> str:
         found = [
-            c["body"] for c in _bot_comments(self.github) if c["body"].startswith(SUMMARY_MARKER)
+            c["body"]
+            for c in _bot_comments(self.github)
+            if c["body"].startswith(DEPLOY_SUMMARY_MARKER)
         ]
         return found[-1] if found else ""
 
@@ -349,7 +348,7 @@ def settings_for(
 
 
 def _conclusions(found: dict[str, str]) -> str:
-    return ", ".join(f"{name.removeprefix('deploybot/')} {c}" for name, c in sorted(found.items()))
+    return ", ".join(f"{name.removeprefix(CHECK_PREFIX)} {c}" for name, c in sorted(found.items()))
 
 
 def wait_for(what: str, ready: Callable[[], bool]) -> None:
@@ -459,7 +458,7 @@ def _pull_request(timeline: Timeline, story: Story) -> None:
         story.deliver("pull_request", pull_request_event("synchronize", fixed))
         found = story.pipeline_done(fixed)
         s["detail"] = _conclusions(found)
-        if found.get("deploybot/lint") != "success":
+        if found.get(check_name("lint")) != "success":
             raise DemoFailed(f"the fixed commit's lint did not pass: {found}")
     with timeline.step("a maintainer merges pull request #1") as s:
         sample.repo.git("merge", "--quiet", "--no-ff", "-m", "Merge pull request #1", "welcome")
@@ -559,7 +558,7 @@ def _first_release(sample: Sample, settings: Settings, root: Path) -> str:
     override = Override("demo", "the demo's first release: nothing to compare with")
     release(
         staging,
-        Request(REPO, sample.base, source, "cli", "demo", override=override),
+        ReleaseRequest(REPO, sample.base, source, "cli", "demo", override=override),
         lambda _: None,
     )
     env = sample.config.environments[ENVIRONMENT]
@@ -582,7 +581,7 @@ def _stop_colours(settings: Settings, env: Environment) -> None:
 def _sandboxed(timeline: Timeline) -> bool:
     """Stages run in the sandbox when this host has one; the demo's own sample code may run
     without it (a real worker refuses instead)."""
-    from workers import sandbox
+    from workers.ci import sandbox
 
     problem = sandbox.unavailable()
     if problem is not None:

@@ -52,7 +52,7 @@ def probe_redis_password(settings: Settings) -> Probe:
 
 
 def probe_sandbox(settings: Settings) -> Probe:
-    from workers import sandbox
+    from workers.ci import sandbox
 
     if not settings.stage_sandbox:
         return Probe("stage sandbox", False, "OFF: stages run the PR's code with no sandbox")

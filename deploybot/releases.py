@@ -21,7 +21,7 @@ from core.settings import Settings
 from deploy import places
 from deploy.manifest import Manifest, Override, ReleaseIndex
 from deploy.progress import Step
-from deploy.release import Blocked, Request, Staging, release
+from deploy.release import Blocked, ReleaseRequest, Staging, release
 from deploybot import terminal
 from workers.checkout import Workspace
 
@@ -88,7 +88,9 @@ def stage(
     workspace = Workspace(settings.data_dir / "workspaces", repo_dir.resolve().as_uri())
     with tempfile.TemporaryDirectory(prefix="deploybot-release-") as tmp:
         source = workspace.checkout(commit, Path(tmp) / "checkout")
-        wanted = Request(repository, commit, source, "cli", getpass.getuser(), override=override)
+        wanted = ReleaseRequest(
+            repository, commit, source, "cli", getpass.getuser(), override=override
+        )
         return release(where, wanted, show_step)
 
 

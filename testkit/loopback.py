@@ -1,5 +1,6 @@
-"""Local helpers on 127.0.0.1: a free port, a process waited on until ready, a private Redis, and
-an in-process Redis (fakeredis) for the embedded demo."""
+"""Local helpers on 127.0.0.1: a free port, a process waited on until ready, a private Redis (one
+that can be killed and restarted with its data, too), and an in-process Redis (fakeredis) for the
+embedded demo."""
 
 from __future__ import annotations
 
@@ -56,6 +57,25 @@ def redis_answers(url: str) -> bool:
         return False
 
 
+def _redis_argv(
+    server: str, port: int, workdir: str, durable: bool, password: str | None
+) -> list[str]:
+    keep = ["--appendonly", "yes", "--appendfsync", "always"] if durable else ["--appendonly", "no"]
+    return [
+        server,
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--save",
+        "",
+        *keep,
+        "--dir",
+        workdir,
+        *(["--requirepass", password] if password else []),
+    ]
+
+
 @contextmanager
 def private_redis(server: str = "redis-server", password: str | None = None) -> Iterator[str]:
     """A throwaway redis-server on a free loopback port that keeps nothing on disk, asking for
@@ -63,22 +83,49 @@ def private_redis(server: str = "redis-server", password: str | None = None) -> 
     port = free_port()
     url = f"redis://{f':{password}@' if password else ''}127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="deploybot-redis-") as workdir:
-        argv = [
-            server,
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-            *(["--requirepass", password] if password else []),
-        ]
+        argv = _redis_argv(server, port, workdir, False, password)
         with process_until_ready(argv, lambda: redis_answers(url)):
             yield f"{url}/0"
+
+
+class RestartableRedis:
+    """A redis-server on a free loopback port that writes every change to its append-only file
+    before answering, so it can be killed (SIGKILL) and started again holding what it held: a
+    Redis restart as a host's crash or an upgrade makes one."""
+
+    def __init__(self, workdir: str, server: str = "redis-server") -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._argv = _redis_argv(server, self.port, workdir, True, None)
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start it, and return once it answers (its data loaded)."""
+        self._proc = subprocess.Popen(self._argv, stdout=subprocess.DEVNULL)  # noqa: S603
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not redis_answers(self.url):
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start within {START_TIMEOUT_S:.0f} s")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL: every client's connection drops at once, and nothing answers on the port."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait(timeout=10)
+            self._proc = None
+
+
+@contextmanager
+def restartable_redis(server: str = "redis-server") -> Iterator[RestartableRedis]:
+    """A RestartableRedis, started, and killed when the block ends."""
+    with tempfile.TemporaryDirectory(prefix="deploybot-redis-") as workdir:
+        found = RestartableRedis(workdir, server)
+        found.start()
+        try:
+            yield found
+        finally:
+            found.kill()
 
 
 def _keep_open_handler() -> type:

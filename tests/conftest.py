@@ -156,11 +156,13 @@ def settings(redis_url: str, github: FakeGitHub, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def celery_app(settings: Settings, redis_client: redis.Redis) -> Celery:
+def celery_app(settings: Settings, redis_client: redis.Redis) -> Iterator[Celery]:
     # Registers the `celery.ping` task the worker's start-up check sends.
     import celery.contrib.testing.tasks  # noqa: F401
 
-    return make_celery(settings, name="deploybot-test")
+    app = make_celery(settings, name="deploybot-test")
+    yield app
+    app.close()  # the broker connections a test's sends opened
 
 
 WorkerFactory = Callable[..., AbstractContextManager[Any]]

@@ -12,8 +12,8 @@ from celery.signals import worker_ready
 from core import contract
 from core.celery_app import configure
 from core.settings import Settings
-from workers import progress
-from workers.tasks import ci, commands, records, recover, release, schedule
+from workers import run_state
+from workers.tasks import ci, comments, deploys, records, recover, schedule, tags
 from workers.worker import Handler, WorkerApp, register
 
 RECOVER_EVERY_S: Final = 60.0
@@ -22,15 +22,13 @@ RECOVER_EVERY_S: Final = 60.0
 TASKS: Final[dict[type[contract.Message], Handler[Any]]] = {
     contract.RunPipeline: ci.run_pipeline,
     contract.Rerun: ci.rerun,
-    contract.RunRelease: release.run_release,
-    contract.RunCommand: commands.run_command,
-    contract.CommandHelp: commands.post_help,
-    contract.CheckRunAction: commands.check_run_action,
-    contract.RunDeploy: commands.run_deploy,
-    contract.FailedOver: commands.failed_over,
-    contract.RecordMerge: records.merge,
+    contract.RunRelease: tags.run_release,
+    contract.RunCommand: comments.run_command,
+    contract.CommandHelp: comments.post_help,
+    contract.CheckRunAction: deploys.roll_back_button,
+    contract.RunDeploy: deploys.run,
+    contract.FailedOver: deploys.failed_over,
     contract.RecordPush: records.push,
-    contract.RecordInstallation: records.installation,
     contract.Recover: recover.recover,
     contract.Scheduled: schedule.fan_out,
     contract.ScheduledRepo: schedule.run_repo,
@@ -79,7 +77,7 @@ def create_worker_app(settings: Settings | None = None) -> WorkerApp:
         # A run whose worker died just before this one started still holds its lease for up to
         # LEASE_TTL_S: look once it has lapsed.
         if getattr(sender, "app", None) is app:
-            app.send(contract.Recover(), countdown=progress.LEASE_TTL_S + 1)
+            app.send(contract.Recover(), countdown=run_state.LEASE_TTL_S + 1)
 
     return app
 

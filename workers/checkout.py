@@ -17,8 +17,10 @@ import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlparse
 
 from core.errors import CheckoutError
+from core.settings import Settings
 from workers.scrub import scrub
 
 FETCH_DEPTH = 50
@@ -198,3 +200,19 @@ class Workspace:
             except CheckoutError:
                 raise FileNotFoundError(f"{path} does not exist at {ref}") from None
             return self._git("cat-file", "blob", f"{commit}:{path}")
+
+
+def clone_url(settings: Settings, repo: str) -> str:
+    """The git URL of `repo` ("owner/name"): DEPLOYBOT_GIT_URL, else the API host's web host."""
+    if settings.git_url is not None:
+        return settings.git_url.format(repo=repo)
+    api = urlparse(settings.github_api_url)
+    if api.hostname == "api.github.com":
+        return f"https://github.com/{repo}.git"
+    # GitHub Enterprise Server serves the API under /api/v3 and git at the host's root.
+    return f"{api.scheme}://{api.netloc}/{repo}.git"
+
+
+def workspace_root(settings: Settings) -> Path:
+    """Where every repository's git workspace lives (one directory each)."""
+    return settings.data_dir / "workspaces"

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from workers import messages, progress
-from workers.check_output import CHECK_PREFIX, Output, completion_bodies, in_progress_body
+from core.names import CHECK_PREFIX
+from workers import messages, run_state
+from workers.check_output import Output, completion_bodies, in_progress_body
 from workers.github import RepoGitHub
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class CheckRuns:
     """The check runs of one run (one RunRecord) on one commit, by stage name."""
 
     def __init__(
-        self, gh: RepoGitHub, record: progress.RunRecord, sha: str, delivery_id: str
+        self, gh: RepoGitHub, record: run_state.RunRecord, sha: str, delivery_id: str
     ) -> None:
         self.gh = gh
         self.record = record
@@ -47,11 +48,11 @@ class CheckRuns:
     def external_id(self, stage: str) -> str:
         return f"{self.delivery_id}:{stage}"
 
-    async def create(self, stage: str, body: dict[str, Any]) -> progress.CreatedStage:
+    async def create(self, stage: str, body: dict[str, Any]) -> run_state.CreatedStage:
         """The stage's check run, created from `body` unless this run made it already."""
         known = await self.record.stage(stage)
         if known.run_id is not None:
-            return progress.CreatedStage(stage, known.run_id, known.url, known.state)
+            return run_state.CreatedStage(stage, known.run_id, known.url, known.state)
         found = None
         if known.creating:
             found = await self.gh.find_check_run(
@@ -61,13 +62,13 @@ class CheckRuns:
             await self.record.creating(stage)
             found = await self.gh.create_check_run(body)
         await self.record.created(stage, int(found["id"]), str(found["html_url"]))
-        return progress.CreatedStage(stage, int(found["id"]), str(found["html_url"]), "queued")
+        return run_state.CreatedStage(stage, int(found["id"]), str(found["html_url"]), "queued")
 
-    async def created(self, stage: str) -> progress.CreatedStage:
+    async def created(self, stage: str) -> run_state.CreatedStage:
         known = await self.record.stage(stage)
         if known.run_id is None:
             raise RuntimeError(f"stage {stage} of {self.record.key} has no check run")
-        return progress.CreatedStage(stage, known.run_id, known.url, known.state)
+        return run_state.CreatedStage(stage, known.run_id, known.url, known.state)
 
     async def start(self, stage: str) -> Ended | None:
         """Mark the stage in progress and return None: it may run now. Otherwise the state it
@@ -81,7 +82,7 @@ class CheckRuns:
                 await self.record.set_state(stage, state)
                 return Ended(state)
         attempts = await self.record.attempt(stage)
-        if attempts > progress.MAX_STAGE_ATTEMPTS:
+        if attempts > run_state.MAX_STAGE_ATTEMPTS:
             lost = Output(messages.WORKER_LOST_TITLE, messages.worker_lost(attempts - 1))
             return Ended(await self.complete(stage, "failure", lost), WORKER_LOST)
         await self.gh.update_check_run(known.run_id, in_progress_body(now_iso()))

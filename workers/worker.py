@@ -12,12 +12,13 @@ import typing
 from collections.abc import Callable, Coroutine
 from typing import Any, Final, TypeVar
 
+import redis
 from celery import Celery, Task
 from redis import Redis
 
 from core import contract
 from core.contract import Message
-from core.errors import LeaseHeld, TransientError, WaitingTurn
+from core.errors import LeaseHeld, RedisUnavailable, TransientError, WaitingTurn
 from core.github_app import backoff_s
 from core.settings import Settings
 from workers.metrics import worker_metrics
@@ -26,9 +27,20 @@ log = logging.getLogger(__name__)
 
 MAX_TASK_RETRIES: Final = 8
 TASK_BACKOFF_BASE_S: Final = 15.0
+# The retry of a task goes through the broker, which may be the Redis that did not answer: the
+# send keeps trying for about ten minutes rather than lose the task (kombu's retry policy).
+BROKER_PATIENCE: Final = {
+    "max_retries": 300,
+    "interval_start": 0.5,
+    "interval_step": 0.5,
+    "interval_max": 2.0,
+}
 
 M = TypeVar("M", bound=Message)
-Handler = Callable[[Task[Any, Any], M], None]
+# Quoted: Celery's Task is generic to the type checker only.
+Handler = Callable[["Task[Any, Any]", M], None]
+# Queues a message (the worker app's send).
+Send = Callable[[Message], None]
 
 
 class WorkerApp(Celery):
@@ -102,17 +114,26 @@ def run(task: Task[Any, Any], work: Coroutine[Any, Any, None]) -> None:
     dies and this copy takes over once the lease lapses); and while a queued deploy waits its
     turn (asked again shortly, holding no worker slot meanwhile)."""
     try:
-        asyncio.run(work)
+        _run(work)
     except (LeaseHeld, WaitingTurn) as exc:
         # A wait is no failure: the task is asked again later as the same try (its retries
         # count only errors, so a long wait never uses up the retries a GitHub 5xx needs).
         log.info("%s: %s; asking again in %s s", task.name, exc, exc.retry_after)
         task.signature_from_request(
             countdown=exc.retry_after, retries=task.request.retries
-        ).apply_async()
+        ).apply_async(retry_policy=BROKER_PATIENCE)
     except TransientError as exc:
         delay = retry_delay(exc, task.request.retries)
         if delay is None or last_try(task):
             raise
         log.warning("%s: %s; retrying in %s s", task.name, exc, delay)
-        raise task.retry(exc=exc, countdown=delay) from exc
+        raise task.retry(exc=exc, countdown=delay, retry_policy=BROKER_PATIENCE) from exc
+
+
+def _run(work: Coroutine[Any, Any, None]) -> None:
+    """The coroutine, with Redis not answering (restarted, unreachable, loading its data) raised
+    as the transient error it is, whichever client met it."""
+    try:
+        asyncio.run(work)
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        raise RedisUnavailable(f"Redis did not answer ({exc.__class__.__name__}: {exc})") from exc

@@ -9,13 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Protocol
 
-from core.errors import DeploybotError
+from core.errors import BackendError
 
 LABEL_PREFIX: Final = "io.deploybot"
-
-
-class BackendError(DeploybotError):
-    """What serves a release could not be started or stopped."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from deploy.backends.base import LABEL_PREFIX, Artifact, BackendError, Served
+from core.errors import BackendError
+from deploy.backends.base import LABEL_PREFIX, Artifact, Served
 
 MEMORY_LIMIT: Final = "512m"
 CPUS: Final = 1.0

@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 from typing import Any, Final
 
-from deploy.backends.base import Artifact, BackendError, Served
+from core.errors import BackendError
+from deploy.backends.base import Artifact, Served
 
 STOP_TIMEOUT_S: Final = 10.0
 MODULE_TIMEOUT_S: Final = 300.0

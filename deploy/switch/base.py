@@ -8,13 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from core.errors import DeploybotError
-
-
-class SwitchError(DeploybotError):
-    """The switch could not be reached or refused a command; the message says which and how to
-    bring it back."""
-
 
 @dataclass(frozen=True)
 class Counters:

@@ -20,8 +20,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Final
 
+from core.errors import SwitchError
 from deploy.config import Address, DeployConfig, Environment
-from deploy.switch.base import Counters, Server, SwitchError
+from deploy.switch.base import Counters, Server
 
 CONNECT_TIMEOUT_S: Final = 5.0
 BUFFER: Final = 65536

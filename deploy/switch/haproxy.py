@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from deploy.switch.base import Counters, Server, SwitchError
+from core.errors import SwitchError
+from deploy.switch.base import Counters, Server
 from deploy.switch.render import backend_name
 
 TIMEOUT_S: Final = 5.0

@@ -73,13 +73,22 @@ def queued_messages(client: redis.Redis) -> list[Message]:
     return found
 
 
+BARRIER = "tests.barrier"
+
+
 class Recorder:
     """Recording tasks registered under every task name the receiver sends."""
 
     def __init__(self, app: Celery) -> None:
         self.ran: queue.Queue[Message] = queue.Queue()
+        self._app = app
+        self._barriers: set[str] = set()
         for name in contract.BY_NAME:
             self._register(app, name)
+
+        @app.task(name=BARRIER, bind=True, shared=False)
+        def barrier(task: Task[Any, Any], /) -> None:
+            self._barriers.add(str(task.request.id))
 
     def _register(self, app: Celery, name: str) -> None:
         @app.task(name=name, bind=True, shared=False)
@@ -97,12 +106,16 @@ class Recorder:
                 pytest.fail(f"the worker ran {len(got)} of {count} expected jobs")
         return got
 
-    def drained(self, client: redis.Redis, timeout_s: float = 30) -> list[Message]:
-        """Every further job, once the broker holds no waiting or unacknowledged message."""
+    def settle(self, timeout_s: float = 30) -> list[Message]:
+        """Every further job the worker runs before a barrier sent now on each queue. The worker
+        must have one slot (`concurrency=1`): it takes one message at a time and acknowledges it
+        when done, and each queue gives its messages in the order sent, so once every barrier
+        has run, so has everything queued before it."""
+        sent = {self._app.send_task(BARRIER, queue=name).id for name in QUEUES}
         deadline = time.monotonic() + timeout_s
-        while any(client.llen(q) for q in QUEUES) or client.hlen("unacked"):
+        while not sent <= self._barriers:
             if time.monotonic() > deadline:
-                pytest.fail("the broker still holds messages")
+                pytest.fail("the barrier jobs did not run: is the worker's concurrency 1?")
             time.sleep(0.02)
         rest: list[Message] = []
         while not self.ran.empty():

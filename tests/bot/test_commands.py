@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import Command, Dropped, Parsed, Reply, command_lines, parse_comment
+from bot.command_parser import Command, Dropped, Parsed, Reply, command_lines, parse_comment
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import hypothesis.strategies as st
 from hypothesis import HealthCheck, given, settings
 from starlette.testclient import TestClient
 
-from bot.commands import Dropped, Reply, command_lines, parse_comment
+from bot.command_parser import Dropped, Reply, command_lines, parse_comment
 from tests.bot.conftest import WEBHOOKS, headers_for
 
 # Examples of every event family the router handles, to be mutated one value at a time.

@@ -13,6 +13,7 @@ import redis
 from starlette.testclient import TestClient
 
 from core import contract
+from core.names import DEPLOY_CHECK, ROLLBACK_ACTION
 from core.settings import Settings
 from tests.bot.conftest import Message, encode, example, headers_for, queued_messages
 
@@ -69,14 +70,19 @@ def test_other_pushes_are_ignored(
     assert queued_messages(redis_client) == []
 
 
-def test_a_merged_pull_request_is_recorded(client: TestClient, redis_client: redis.Redis) -> None:
+def test_a_merged_pull_request_queues_nothing(
+    client: TestClient, redis_client: redis.Redis
+) -> None:
+    """/deploy asks GitHub for the merge commit when it runs: the merge itself needs no job."""
     payload = copy.deepcopy(example("pull_request/closed.payload.json"))
     payload["pull_request"]["merged"] = True
-    assert post(client, "pull_request", payload)[0] == 202
-    job = only_job(redis_client)
-    assert job.task == contract.RecordMerge.NAME
-    assert job.kwargs["merge_commit_sha"] == payload["pull_request"]["merge_commit_sha"]
-    assert job.kwargs["pr_number"] == payload["pull_request"]["number"]
+    status, said = post(client, "pull_request", payload)
+    assert status == 202
+    assert (
+        said
+        == "ignored: a closed pull request needs nothing: /deploy asks GitHub for its merge commit"
+    )
+    assert queued_messages(redis_client) == []
 
 
 @pytest.mark.parametrize(("run_on_draft", "jobs"), [(True, 1), (False, 0)])
@@ -122,8 +128,8 @@ def test_the_rollback_button_asks_for_a_rollback_once(
     client: TestClient, redis_client: redis.Redis
 ) -> None:
     payload = copy.deepcopy(example("check_run/requested_action.payload.json"))
-    payload["check_run"]["name"] = "deploybot/deploy"
-    payload["requested_action"]["identifier"] = "rollback"
+    payload["check_run"]["name"] = DEPLOY_CHECK
+    payload["requested_action"]["identifier"] = ROLLBACK_ACTION
     assert post(client, "check_run", payload)[0] == 202
     assert post(client, "check_run", payload) == (200, "duplicate event")
     job = only_job(redis_client)

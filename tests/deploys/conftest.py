@@ -31,7 +31,7 @@ from deploy.ledger import Ledger
 from deploy.manifest import Override
 from deploy.proxy import haproxy_binary
 from deploy.registry import Registry
-from deploy.release import Request, Staging, release
+from deploy.release import ReleaseRequest, Staging, release
 from deploy.switch.haproxy import HAProxy, Paths
 from testkit.gitrepo import GitRepo
 from testkit.loopback import free_port
@@ -86,7 +86,7 @@ def _stage(root: Path, staging: Staging) -> Staged:
     workspace = Workspace(root / "workspaces", repo.url)
     for sha, override in ((first, FIRST), (second, None)):
         source = workspace.checkout(sha, root / "checkouts" / sha)
-        wanted = Request("octo/tutor", sha, source, "cli", "tester", override=override)
+        wanted = ReleaseRequest("octo/tutor", sha, source, "cli", "tester", override=override)
         release(staging, wanted, lambda _: None)
     return Staged(staging.data_dir, repo, (first, second))
 

@@ -13,6 +13,7 @@ from typing import Any
 import redis
 
 from bot.app import create_app
+from core.names import DEPLOY_CHECK, DEPLOY_SUMMARY_MARKER, ROLLBACK_ACTION
 from core.settings import Settings
 from testkit.fakegithub import webhooks
 from testkit.fakegithub.server import FakeGitHub
@@ -22,7 +23,6 @@ from testkit.serving import serve_in_thread
 from tests.conftest import WEBHOOK_SECRET
 from tests.deploys.conftest import LEASE_S, Deployment, Staged
 from tests.workers.harness import wait_for, worker_app
-from workers.oncall import MARKER
 
 REPO = "octo/tutor"
 INSTALLATION = 11
@@ -71,7 +71,7 @@ class GitHubWorld:
     def press(self, check_run: dict[str, Any], sender: str = MAINTAINER) -> None:
         """The check run's Roll back button, pressed: its delivery sent to the receiver."""
         payload = webhooks.requested_action(
-            self.github, REPO, int(check_run["id"]), sender, "rollback"
+            self.github, REPO, int(check_run["id"]), sender, ROLLBACK_ACTION
         )
         self._deliver("check_run", payload)
 
@@ -81,7 +81,7 @@ class GitHubWorld:
         assert status == 202, said
 
     def deploy_runs(self) -> list[dict[str, Any]]:
-        return [r for r in self.github.check_runs() if r["name"] == "deploybot/deploy"]
+        return [r for r in self.github.check_runs() if r["name"] == DEPLOY_CHECK]
 
     def reactions(self, comment_id: int) -> list[str]:
         return [r["content"] for r in self.github.state.reactions.get(comment_id, [])]
@@ -105,7 +105,7 @@ class GitHubWorld:
 
     def summary(self, number: int) -> str:
         """The pull request's on-call summary comment, as it reads now."""
-        return next(c for c in self.bot_comments(number) if c.startswith(MARKER))
+        return next(c for c in self.bot_comments(number) if c.startswith(DEPLOY_SUMMARY_MARKER))
 
     def answered(self, number: int, count: int) -> list[str]:
         wait_for(f"{count} answers on #{number}", lambda: len(self.bot_comments(number)) >= count)

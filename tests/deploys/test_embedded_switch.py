@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import SwitchError
 from deploy.config import DeployConfig, load_config
-from deploy.switch.base import SwitchError
 from deploy.switch.embedded import EmbeddedSwitch, serving
 from deploy.switch.render import render
 from testkit.loopback import free_port

@@ -15,6 +15,7 @@ from PIL import Image
 from starlette.testclient import TestClient
 
 from core import contract
+from core.names import ROLLBACK_ACTION
 from core.settings import Settings
 from deploy.lock import Locks, holder_now
 from deploybot.status_page import web_app
@@ -34,7 +35,7 @@ from tests.deploys.github_world import (
     make_world,
     receiving,
 )
-from tests.workers.harness import drained, wait_for
+from tests.workers.harness import jobs_ended, wait_for
 
 
 @pytest.fixture(params=["process", pytest.param("docker", marks=pytest.mark.docker)])
@@ -112,7 +113,7 @@ def test_deploy_button_rollback_and_status_from_pull_requests(world: GitHubWorld
     run = world.wait_for_run(1)
     assert (run["head_sha"], run["conclusion"]) == (first, "success")
     assert world.env.front_serves() == first
-    assert [a["identifier"] for a in run["actions"]] == ["rollback"]
+    assert [a["identifier"] for a in run["actions"]] == [ROLLBACK_ACTION]
     steps = run["output"]["summary"]
     for step in ("resolve", "start", "health", "smoke", "flip", "bake"):
         assert f"| {step} | done |" in steps
@@ -280,6 +281,7 @@ def test_a_merge_commit_with_no_release_is_built_staged_and_gated_first(
 ) -> None:
     merge = world.remote.git("rev-parse", "HEAD")  # the commit that added data/deploy.yaml
     world.merged(4, merge)
+    before = worker_samples()
 
     world.command(4, "/deploy")
     run = world.wait_for_run(1)
@@ -294,7 +296,7 @@ def test_a_merge_commit_with_no_release_is_built_staged_and_gated_first(
     # The same task delivered again (the broker's redelivery after a lost ack): nothing new.
     # (Once the first copy has finished: its last posts, the on-call issue's included, follow
     # the check run's completion.)
-    wait_for("the first copy to finish", lambda: drained(world.redis))
+    wait_for("the first copy to finish", lambda: jobs_ended(before, contract.RunDeploy.NAME) == 1)
     comments = world.github.comments()
     delivery = run["external_id"].removeprefix("deploy:")
     again = contract.RunDeploy(
@@ -309,7 +311,7 @@ def test_a_merge_commit_with_no_release_is_built_staged_and_gated_first(
         default_branch="main",
     )
     contract.send(world.app, again)
-    wait_for("the redelivery to be taken", lambda: drained(world.redis))
+    wait_for("the redelivered copy", lambda: jobs_ended(before, contract.RunDeploy.NAME) == 2)
     assert len(world.deploy_runs()) == 1
     assert len(world.github.deployments()) == 1
     assert world.github.comments() == comments

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from deploy.ledger import END, Entry, Ledger, LedgerError, parse, read
+from core.errors import LedgerError
+from deploy.ledger import END, Entry, Ledger, parse, read
 from tests.conftest import IN_CI, run_deploybot
 from tests.deploys.conftest import Deployment, Staged
 

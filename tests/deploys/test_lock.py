@@ -14,7 +14,8 @@ from collections.abc import Callable
 import pytest
 import redis
 
-from deploy.lock import Holder, Lease, LockBusy, Locks, LockUnavailable, holder_now
+from core.errors import LockUnavailable
+from deploy.lock import Holder, Lease, LockBusy, Locks, holder_now
 from testkit.loopback import free_port
 from tests.deploys.conftest import LEASE_S, Deployment, Staged
 

@@ -1,4 +1,4 @@
-"""The `deploybot` command: its help lists every operator subcommand the design names."""
+"""The `deploybot` command: its help lists every operator subcommand the README names."""
 
 from __future__ import annotations
 

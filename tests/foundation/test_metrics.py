@@ -24,7 +24,7 @@ import redis
 from prometheus_client import CollectorRegistry
 
 from core import telemetry
-from core.contract import RecordInstallation
+from core.contract import RecordPush
 from core.settings import Settings
 from deploy.ledger import END, FINISH, Entry, Ledger
 from testkit.loopback import free_port
@@ -51,7 +51,7 @@ def serving(url: str) -> bool:
 
 
 def jobs(url: str) -> float | None:
-    return sample(scrape(url), JOBS, task=RecordInstallation.NAME, outcome="succeeded")
+    return sample(scrape(url), JOBS, task=RecordPush.NAME, outcome="succeeded")
 
 
 def wait_for(what: str, ready: Callable[[], bool], log: Path, timeout_s: float = 60) -> None:
@@ -62,11 +62,12 @@ def wait_for(what: str, ready: Callable[[], bool], log: Path, timeout_s: float =
         time.sleep(0.2)
 
 
-def deliver(url: str, installation: int) -> None:
-    payload = example("installation/created.payload.json")
-    payload["installation"]["id"] = installation
+def deliver(url: str, push: int) -> None:
+    """A push to the default branch (each `push` a new commit): one cheap job for a worker."""
+    payload = example("push/with-new-branch.payload.json")
+    payload["after"] = f"{push:040x}"
     body = encode(payload)
-    headers = headers_for("installation", body, str(uuid.uuid4()))
+    headers = headers_for("push", body, str(uuid.uuid4()))
     answer = httpx.post(f"{url}/webhook", content=body, headers=headers, timeout=10)
     assert answer.status_code == 202, answer.text
 
@@ -106,14 +107,9 @@ def test_serve_adds_up_the_worker_processes_and_the_ledgers(
                 log,
             )
         found = scrape(url)
-    assert (
-        sample(found, "deploybot_webhook_deliveries_total", event="installation", outcome="queued")
-        == 3
-    )
+    assert sample(found, "deploybot_webhook_deliveries_total", event="push", outcome="queued") == 3
     assert sample(found, "deploybot_webhook_enqueue_seconds_count") == 3
-    assert (
-        sample(found, "deploybot_job_seconds_bucket", task=RecordInstallation.NAME, le="+Inf") == 3
-    )
+    assert sample(found, "deploybot_job_seconds_bucket", task=RecordPush.NAME, le="+Inf") == 3
     week = {"environment": "production", "window": "7d"}
     assert sample(found, "deploybot_dora_deploys", **week) == 1
     assert sample(found, "deploybot_dora_change_failure_ratio", **week) == 0

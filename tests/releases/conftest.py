@@ -11,7 +11,7 @@ import pytest
 
 from deploy.progress import Step
 from deploy.registry import Registry
-from deploy.release import Request, Staging
+from deploy.release import ReleaseRequest, Staging
 from testkit.gitrepo import GitRepo
 from testkit.tutor import tutor_repository
 from workers.checkout import Workspace
@@ -48,5 +48,5 @@ class Steps:
         return [s.name for s in self.seen if s.state == state]
 
 
-def request(repo: GitRepo, sha: str, source: Path, **extra: Any) -> Request:
-    return Request("octo/tutor", sha, source, "cli", "maintainer", **extra)
+def request(repo: GitRepo, sha: str, source: Path, **extra: Any) -> ReleaseRequest:
+    return ReleaseRequest("octo/tutor", sha, source, "cli", "maintainer", **extra)

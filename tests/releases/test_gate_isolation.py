@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from deploy.backends.base import Artifact, BackendError
+from core.errors import BackendError
+from deploy.backends.base import Artifact
 from deploy.gate import Policy
 from deploy.gate_run import gather
 from tests.deploys.conftest import NothingServes

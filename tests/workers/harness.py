@@ -23,7 +23,8 @@ from core.settings import Settings
 from testkit.fakegithub.server import FakeGitHub
 from testkit.fakegithub.state import Pull
 from testkit.gitrepo import GitRepo
-from workers import progress
+from tests.conftest import Samples, counted, worker_samples
+from workers import run_state
 from workers.app import create_worker_app
 
 REPO = "octo/app"
@@ -129,12 +130,19 @@ def runs_for(github: FakeGitHub, sha: str) -> dict[str, dict[str, Any]]:
 
 def idle(client: redis.Redis) -> bool:
     """No pipeline is running or waiting to be resumed."""
-    return not client.hlen(progress.ACTIVE) and not any(client.llen(q) for q in contract.QUEUES)
+    return not client.hlen(run_state.ACTIVE) and not any(client.llen(q) for q in contract.QUEUES)
 
 
-def drained(client: redis.Redis) -> bool:
-    """Idle, and every task the worker took has finished (acknowledged, with acks_late)."""
-    return idle(client) and not client.hlen("unacked")
+def jobs_ended(before: Samples, task: str) -> int:
+    """How many jobs of `task` this process's workers ended (succeeded or failed; a retry is no
+    end) since `before` (worker_samples() then): what a step that needs a job done waits for."""
+    after = worker_samples()
+    return int(
+        sum(
+            counted(before, after, "deploybot_jobs_total", task=task, outcome=outcome)
+            for outcome in ("succeeded", "failed")
+        )
+    )
 
 
 def settled(github: FakeGitHub, client: redis.Redis, sha: str, count: int) -> Callable[[], bool]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workers.annotations import MAX_MESSAGE, Annotation, parse
+from workers.ci.annotations import MAX_MESSAGE, Annotation, parse
 
 LINT_ME = 'import os\nx: int = "a"\n\n\ndef f():\n    return undefined_name\n'
 TESTS = """\

@@ -11,24 +11,21 @@ from gidgethub import apps
 from gidgethub.httpx import GitHubAPI
 
 from testkit.fakegithub.server import FakeGitHub
-from workers.annotations import Annotation
 from workers.check_output import (
     MAX_ANNOTATIONS_PER_REQUEST,
     MAX_TEXT,
     Output,
     cancelled,
     completion_bodies,
-    conclusion,
     in_progress_body,
     queued_body,
     skipped,
-    stage_output,
-    summary,
-    title,
 )
-from workers.matrix import Stage
+from workers.ci.annotations import Annotation
+from workers.ci.matrix import Stage
+from workers.ci.stage_output import conclusion, stage_output, summary, title
+from workers.ci.stage_runner import StageResult
 from workers.scrub import scrub_json
-from workers.stage_runner import StageResult
 
 LINT = Stage("lint", ("just", "lint"), frozenset({"pr"}), True, (), 120, 10, False)
 DOCS = Stage("docs", ("just", "docs"), frozenset({"pr"}), False, ("docs/",), 120, 20, True)

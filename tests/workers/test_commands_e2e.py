@@ -14,9 +14,10 @@ from celery import Celery
 
 from core import contract, heads
 from core.commands import help_text
+from core.names import CI_SUMMARY_MARKER
 from core.settings import Settings
 from testkit.fakegithub.server import FakeGitHub
-from tests.conftest import WorkerFactory
+from tests.conftest import WorkerFactory, worker_samples
 from tests.workers.harness import (
     INSTALLATION,
     PYTHON,
@@ -24,8 +25,8 @@ from tests.workers.harness import (
     Remote,
     add_pull,
     connected,
-    drained,
     idle,
+    jobs_ended,
     matrix,
     python_stage,
     runs_for,
@@ -34,8 +35,8 @@ from tests.workers.harness import (
     stage,
     wait_for,
 )
-from workers import messages
-from workers.summary import MARKER
+from workers.ci import messages
+from workers.ci.branch_records import default_branch
 
 TWO_STAGES = matrix(
     python_stage("greet", "print('hello')", 0),
@@ -113,7 +114,7 @@ def test_fork_waits_for_ok_to_test_from_a_writer(world: World) -> None:
     wait_for("the summary comment", lambda: bool(world.bot_comments()) and idle(world.redis))
     assert runs_for(world.github, sha) == {}
     [summary] = world.bot_comments()
-    assert summary.startswith(MARKER)
+    assert summary.startswith(CI_SUMMARY_MARKER)
     assert "/ok-to-test" in summary
 
     world.command(4, "ok-to-test", OUTSIDER)
@@ -290,7 +291,7 @@ def test_nightly_run_tests_the_default_branch_and_tells_oncall(
             installation_id=INSTALLATION, repo=REPO, branch="main", sha=sha, delivery_id=delivery()
         )
         contract.send(app, push)
-        wait_for("the push to be recorded", lambda: drained(redis_client))
+        wait_for("the push to be recorded", lambda: default_branch(redis_client, REPO) == "main")
         contract.send(app, contract.Scheduled(trigger="nightly"))
         wait_for("the nightly run", settled(github, redis_client, sha, 1))
         wait_for("the on-call comment", lambda: bool(github.comments()))
@@ -305,6 +306,7 @@ def test_nightly_run_tests_the_default_branch_and_tells_oncall(
 
 def test_did_you_mean_help_is_posted_only_for_those_who_may_run_commands(world: World) -> None:
     add_pull(world.github, 12, "c" * 40, [])
+    before = worker_samples()
     for sender in (OUTSIDER, MAINTAINER):
         comment_id = world.comment(12, "/delpoy", sender)
         help_job = contract.CommandHelp(
@@ -317,7 +319,7 @@ def test_did_you_mean_help_is_posted_only_for_those_who_may_run_commands(world: 
             delivery_id=delivery(),
         )
         contract.send(world.app, help_job)
-    wait_for("both help jobs", lambda: drained(world.redis))
+    wait_for("both help jobs", lambda: jobs_ended(before, contract.CommandHelp.NAME) == 2)
     assert world.bot_comments() == [
         f"`/delpoy` is not a command. Did you mean `/deploy`? ({MAINTAINER})"
     ]
@@ -327,11 +329,13 @@ def test_a_redelivered_command_answers_once(world: World) -> None:
     add_pull(world.github, 13, "d" * 40, [])
     comment_id = world.comment(13, "/help", MAINTAINER)
     job = command_message(13, comment_id, MAINTAINER, "help", delivery_id="delivery-13")
+    before = worker_samples()
     contract.send(world.app, job)
-    # Answered and acknowledged: a redelivery comes after that (a lost ack, a broker restore).
-    wait_for("the answer", lambda: len(world.bot_comments()) == 1 and drained(world.redis))
+    # Answered and ended: a redelivery comes after that (a lost ack, a broker restore).
+    wait_for("the answer", lambda: jobs_ended(before, contract.RunCommand.NAME) == 1)
+    assert len(world.bot_comments()) == 1
     contract.send(world.app, job)
-    wait_for("the redelivered job", lambda: drained(world.redis))
+    wait_for("the redelivered job", lambda: jobs_ended(before, contract.RunCommand.NAME) == 2)
     assert world.bot_comments() == [help_text()]
 
 
@@ -342,9 +346,9 @@ def test_a_reply_and_reaction_github_applied_but_answered_502_for_are_not_double
     add_pull(world.github, 14, sha, [])
     world.github.fail_next("POST", r"/reactions$", 502, applied=True)
     world.github.fail_next("POST", r"/issues/14/comments$", 502, applied=True)
+    before = worker_samples()
     world.command(14, "help", MAINTAINER)
-    wait_for("the help", lambda: len(world.bot_comments()) == 1)
-    wait_for("the command job", lambda: drained(world.redis))
+    wait_for("the command job", lambda: jobs_ended(before, contract.RunCommand.NAME) == 1)
 
     assert world.bot_comments() == [help_text()]
     [reaction] = world.github.reactions()

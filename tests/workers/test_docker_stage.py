@@ -18,7 +18,6 @@ from tests.workers.harness import (
     REPO,
     add_pull,
     connected,
-    drained,
     matrix,
     runs_for,
     send_pipeline,
@@ -26,8 +25,10 @@ from tests.workers.harness import (
     stage,
     wait_for,
 )
-from workers import messages, progress
-from workers.planner import FORK_NEEDS_DOCKER
+from workers import run_state
+from workers.ci import messages
+from workers.ci.branch_records import default_branch
+from workers.ci.planner import FORK_NEEDS_DOCKER
 
 ENGINE = matrix(
     stage(
@@ -81,7 +82,7 @@ def test_a_docker_stage_never_runs_for_a_fork_even_when_approved(
     engine = runs_for(github, sha)["deploybot/engine"]
     assert engine["conclusion"] == "skipped"
     assert engine["output"]["summary"] == FORK_NEEDS_DOCKER
-    assert not redis_client.hlen(progress.ACTIVE)
+    assert not redis_client.hlen(run_state.ACTIVE)
 
 
 def test_a_checks_page_rerun_of_a_commit_no_pull_request_names_does_not_run(
@@ -116,7 +117,7 @@ def test_a_checks_page_rerun_of_a_commit_no_pull_request_names_does_not_run(
 
     with start_worker(app):
         contract.send(app, push)
-        wait_for("the push record", lambda: drained(redis_client))
+        wait_for("the push record", lambda: default_branch(redis_client, REPO) == "main")
         contract.send(app, rerun(elsewhere))
         wait_for("the refused re-run", settled(github, redis_client, elsewhere, 2))
         contract.send(app, rerun(on_main))

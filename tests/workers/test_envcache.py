@@ -17,9 +17,9 @@ import pytest
 from core.errors import EnvError
 from core.settings import Settings
 from testkit.loopback import private_redis
-from workers.envcache import activate, ensure_env, env_key, read_inputs, requirements
-from workers.sandbox import Host
-from workers.sources import sandbox_host
+from workers.ci.envcache import activate, ensure_env, env_key, read_inputs, requirements
+from workers.ci.sandbox import Host
+from workers.ci.stage_env import sandbox_host
 
 PYPROJECT = """\
 [project]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from workers.matrix import TRIGGERS, MatrixError, Stage, load_matrix
+from workers.ci.matrix import TRIGGERS, MatrixError, Stage, load_matrix
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_MATRIX = ROOT / "data" / "ci-matrix.yaml"

@@ -17,24 +17,25 @@ from celery import Celery
 from starlette.testclient import TestClient
 
 from bot.app import create_app
+from core.contract import RunCommand, RunPipeline
 from core.settings import Settings
 from testkit.fakegithub.server import FakeGitHub
 from tests.bot.conftest import encode, example, headers_for
-from tests.conftest import WorkerFactory
+from tests.conftest import WorkerFactory, worker_samples
 from tests.workers.harness import (
     INSTALLATION,
     REPO,
     Remote,
     add_pull,
     connected,
-    drained,
+    jobs_ended,
     matrix,
     python_stage,
     runs_for,
     settled,
     wait_for,
 )
-from workers import messages
+from workers.ci import messages
 
 MAINTAINER = "boss"
 FORKER = "outsider"
@@ -97,9 +98,11 @@ def test_a_push_that_races_ok_to_test_is_not_approved_by_it(
     scene: Scene, start_worker: WorkerFactory
 ) -> None:
     s1 = scene.remote.commit({"data/ci-matrix.yaml": STAGES, "x.py": "A = 1\n"})
+    before = worker_samples()
     assert scene.push(s1, "opened").startswith("queued")
     with start_worker(scene.app):
-        wait_for("the fork's note", lambda: bool(scene.bot_comments()) and drained(scene.redis))
+        wait_for("the fork's pipeline", lambda: jobs_ended(before, RunPipeline.NAME) == 1)
+    assert any(messages.OK_TO_TEST_NOTE in body for body in scene.bot_comments())
     assert runs_for(scene.github, s1) == {}
 
     # The maintainer reviews S1 and comments; S2 is pushed before any worker reads the comment.
@@ -107,8 +110,9 @@ def test_a_push_that_races_ok_to_test_is_not_approved_by_it(
     s2 = scene.remote.commit({"x.py": "A = 'pushed after the approval'\n"})
     assert scene.push(s2, "synchronize").startswith("queued")
     with start_worker(scene.app):
-        wait_for("the refusal", lambda: messages.ok_to_test_moved(s2) in scene.bot_comments())
-        wait_for("the queue to drain", lambda: drained(scene.redis))
+        wait_for("the command", lambda: jobs_ended(before, RunCommand.NAME) == 1)
+        wait_for("the new head's pipeline", lambda: jobs_ended(before, RunPipeline.NAME) == 2)
+    assert messages.ok_to_test_moved(s2) in scene.bot_comments()
     assert runs_for(scene.github, s1) == runs_for(scene.github, s2) == {}
 
     # S2 runs once it is approved itself.
@@ -123,9 +127,10 @@ def test_ok_to_test_with_a_sha_approves_that_head_only(
     scene: Scene, start_worker: WorkerFactory
 ) -> None:
     s1 = scene.remote.commit({"data/ci-matrix.yaml": STAGES, "x.py": "A = 1\n"})
+    before = worker_samples()
     scene.push(s1, "opened")
     with start_worker(scene.app):
-        wait_for("the fork's note", lambda: bool(scene.bot_comments()) and drained(scene.redis))
+        wait_for("the fork's pipeline", lambda: jobs_ended(before, RunPipeline.NAME) == 1)
         scene.comment("/ok-to-test 1234567")
         wait_for("the refusal", lambda: len(scene.bot_comments()) == 2)
         assert messages.ok_to_test_not_head("1234567", s1) in scene.bot_comments()

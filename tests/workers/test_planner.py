@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from workers.matrix import Matrix, load_matrix
-from workers.planner import PlannedStage, after_failure, path_matches, plan
+from workers.ci.matrix import Matrix, load_matrix
+from workers.ci.planner import PlannedStage, after_failure, path_matches, plan
 
 REAL = load_matrix(
     (Path(__file__).resolve().parents[2] / "data" / "ci-matrix.yaml").read_text(encoding="utf-8")

@@ -12,11 +12,13 @@ from gidgethub import BadRequest, GitHubBroken
 from core import contract
 from core.errors import ConfigError, GitHubRefused, GitHubUnavailable
 from core.github_app import backoff_s, translate
+from core.names import CI_SUMMARY_MARKER
 from core.settings import Settings
-from workers import messages, summary
 from workers.app import beat_schedule
 from workers.check_output import Output, completion_bodies
-from workers.sources import clone_url, stage_env
+from workers.checkout import clone_url
+from workers.ci import messages, summary
+from workers.ci.stage_env import stage_env
 from workers.worker import retry_delay
 
 
@@ -27,7 +29,7 @@ def test_summary_lists_stages_in_matrix_order_with_links() -> None:
         "greet": summary.row("success", None, 0),
     }
     body = summary.render("a" * 40, rows)
-    assert body.startswith(summary.MARKER + "\n")
+    assert body.startswith(CI_SUMMARY_MARKER + "\n")
     assert "`aaaaaaaaaa`: failed" in body
     lines = [line for line in body.splitlines() if line.startswith("| ") and "stage |" not in line]
     assert lines == [

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from workers import sandbox
-from workers.matrix import Stage
-from workers.sandbox import Sandbox
-from workers.stage_runner import MAX_LOG_BYTES, run_stage
+from workers.ci import sandbox
+from workers.ci.matrix import Stage
+from workers.ci.sandbox import Sandbox
+from workers.ci.stage_runner import MAX_LOG_BYTES, run_stage
 
 pytestmark = pytest.mark.skipif(
     sandbox.unavailable() is not None and os.environ.get("CI") != "true",

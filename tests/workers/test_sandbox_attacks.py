@@ -32,9 +32,8 @@ from tests.workers.harness import (
     stage,
     wait_for,
 )
-from workers import sandbox
-from workers.checkout import Workspace
-from workers.sources import clone_url, workspace_root
+from workers.checkout import Workspace, clone_url, workspace_root
+from workers.ci import sandbox
 
 pytestmark = pytest.mark.skipif(
     sandbox.unavailable() is not None and os.environ.get("CI") != "true",

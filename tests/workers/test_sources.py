@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workers.envcache import read_inputs
-from workers.sources import ci_extras
+from workers.ci.envcache import read_inputs
+from workers.ci.stage_env import ci_extras
 
 PROJECT = '[project]\nname = "x"\nversion = "1"\n[project.optional-dependencies]\n'
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from workers.matrix import Stage
-from workers.stage_runner import EXIT_NOT_FOUND, TAIL_LINES, run_stage
+from workers.ci.matrix import Stage
+from workers.ci.stage_runner import EXIT_NOT_FOUND, TAIL_LINES, run_stage
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8"}
@@ -172,8 +172,8 @@ def test_a_stage_left_running_by_a_killed_worker_is_stopped_by_the_next_run(
     worker_code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from workers.matrix import Stage\n"
-        "from workers.stage_runner import run_stage\n"
+        "from workers.ci.matrix import Stage\n"
+        "from workers.ci.stage_runner import run_stage\n"
         f"code = {SPAWN_SLEEPER + 'import time; time.sleep(300)'!r}\n"
         "stage = Stage('test', (sys.executable, '-c', code), frozenset({'pr'}), True, (), 600, 0,"
         " False)\n"

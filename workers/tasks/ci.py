@@ -7,9 +7,10 @@ from typing import Any
 from celery import Task
 
 from core.contract import Rerun, RunPipeline
-from workers import records, worker
-from workers.release import RELEASE_STAGE
-from workers.stages import MATRIX_STAGE, Request
+from workers import worker
+from workers.ci import branch_records
+from workers.ci.stages import MATRIX_STAGE, Request
+from workers.ci.tag_release import RELEASE_STAGE
 from workers.tasks.runs import start, start_release
 
 
@@ -26,7 +27,7 @@ def rerun(task: Task[Any, Any], message: Rerun) -> None:
     check run's tries the whole pipeline again; any other stage's runs that stage."""
     redis = worker.app_of(task).redis
     if message.scope == "stage" and message.stage == RELEASE_STAGE:
-        released = records.release_of(redis, message.repo, message.sha)
+        released = branch_records.release_of(redis, message.repo, message.sha)
         if released is not None:
             tag, branch = released
             start_release(task, message, tag, branch)
@@ -41,7 +42,9 @@ def rerun(task: Task[Any, Any], message: Rerun) -> None:
         only=message.stage if one_stage else None,
         # Without a pull request to say which branch is the default, use the recorded one.
         default_branch=(
-            records.default_branch(redis, message.repo) if message.pr_number is None else None
+            branch_records.default_branch(redis, message.repo)
+            if message.pr_number is None
+            else None
         ),
     )
     start(task, message, request)

@@ -9,7 +9,7 @@ from celery import Task
 from redis.asyncio import Redis
 
 from core.contract import Recover
-from workers import progress, worker
+from workers import run_state, worker
 from workers.worker import WorkerApp
 
 log = logging.getLogger(__name__)
@@ -24,8 +24,8 @@ def recover(task: Task[Any, Any], message: Recover) -> None:
 async def _recover(app: WorkerApp) -> None:
     redis = Redis.from_url(app.settings.redis_url)
     try:
-        for key, lost in await progress.orphans(redis):
-            if await progress.claim_resume(redis, key):
+        for key, lost in await run_state.orphans(redis):
+            if await run_state.claim_resume(redis, key):
                 log.warning("run %s lost its worker; starting it again", key)
                 app.send(lost)
     finally:

@@ -10,11 +10,12 @@ from redis.asyncio import Redis
 
 from core.contract import Message, Rerun, RunRelease
 from core.settings import Settings
-from workers import pipeline, records, worker
+from workers import worker
+from workers.ci import branch_records, pipeline
+from workers.ci.pipeline import Make, Pipeline
+from workers.ci.stages import Request
+from workers.ci.tag_release import Release
 from workers.github import RepoGitHub
-from workers.pipeline import Make, Pipeline
-from workers.release import Release
-from workers.stages import Request
 
 
 def start(task: Task[Any, Any], message: Message, request: Request, make: Make = Pipeline) -> None:
@@ -29,8 +30,8 @@ def start_release(
 ) -> None:
     """Release `tag` on the message's commit (a tag push, or the release check run's Re-run)."""
     redis = worker.app_of(task).redis
-    branch = default_branch or records.default_branch(redis, message.repo)
-    records.record_release(redis, message.repo, message.sha, tag, branch)
+    branch = default_branch or branch_records.default_branch(redis, message.repo)
+    branch_records.record_release(redis, message.repo, message.sha, tag, branch)
     request = Request(
         message.installation_id,
         message.repo,

@@ -8,8 +8,9 @@ from typing import Any
 from celery import Task
 
 from core.contract import Scheduled, ScheduledRepo
-from workers import records, worker
-from workers.stages import Request
+from workers import worker
+from workers.ci import branch_records
+from workers.ci.stages import Request
 from workers.tasks.runs import start
 
 
@@ -17,7 +18,7 @@ def fan_out(task: Task[Any, Any], message: Scheduled) -> None:
     """A beat tick: one run per repository whose default branch moved."""
     app = worker.app_of(task)
     tick = f"{message.trigger}-{datetime.now(UTC):%Y%m%dT%H%M}"
-    for repo, head in records.default_heads(app.redis).items():
+    for repo, head in branch_records.default_heads(app.redis).items():
         app.send(
             ScheduledRepo(
                 installation_id=int(head["installation_id"]),

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from workers.ci.matrix import TRIGGERS, Matrix, Stage
 from workers.conclusions import is_failed
-from workers.matrix import TRIGGERS, Matrix, Stage
 
 
 @dataclass(frozen=True)

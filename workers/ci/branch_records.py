@@ -1,4 +1,5 @@
-"""Facts the receiver hands over for later: merges, default-branch heads, installations."""
+"""What CI remembers of a repository in Redis: its default branch's newest commit (what the nightly
+and weekly runs test) and what each release check run was for."""
 
 from __future__ import annotations
 
@@ -7,21 +8,14 @@ from typing import Any, Final
 
 from redis import Redis
 
-from workers.progress import PREFIX
+from workers.run_state import PREFIX
 
-MERGES: Final = f"{PREFIX}:merges"
 DEFAULT_HEADS: Final = f"{PREFIX}:default-heads"
-INSTALLATIONS: Final = f"{PREFIX}:installations"
 RELEASES: Final = f"{PREFIX}:releases"
 
 
 def _put(redis: Redis, key: str, field: str, value: dict[str, Any]) -> None:
     redis.hset(key, field, json.dumps(value, sort_keys=True))
-
-
-def record_merge(redis: Redis, repo: str, pr_number: int, sha: str, base_ref: str) -> None:
-    """The merge commit of a PR, which a later /deploy on that PR deploys."""
-    _put(redis, MERGES, f"{repo}#{pr_number}", {"sha": sha, "base_ref": base_ref})
 
 
 def record_push(redis: Redis, installation_id: int, repo: str, branch: str, sha: str) -> None:
@@ -32,10 +26,6 @@ def record_push(redis: Redis, installation_id: int, repo: str, branch: str, sha:
         repo,
         {"installation_id": installation_id, "branch": branch, "sha": sha},
     )
-
-
-def record_installation(redis: Redis, installation_id: int, action: str, account: str) -> None:
-    _put(redis, INSTALLATIONS, str(installation_id), {"action": action, "account": account})
 
 
 def record_release(redis: Redis, repo: str, sha: str, tag: str, branch: str | None) -> None:

@@ -1,11 +1,8 @@
-"""PR comment commands the receiver queued: /ok-to-test, /retest, /help here; /deploy, /rollback
-and /status in workers/deploy_commands.py."""
+"""CI's PR comment commands: /ok-to-test, /retest and /help, and the parser's "did you mean"."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Coroutine
-from typing import Any
 
 from redis.asyncio import Redis
 
@@ -13,10 +10,11 @@ from core import heads
 from core.commands import help_text
 from core.contract import CommandHelp, Rerun, RunCommand
 from core.settings import Settings
-from workers import deploy_commands, messages
-from workers.deploy_commands import Send
+from workers.ci import messages
+from workers.ci.pull_state import PullState
 from workers.github import RepoGitHub, repo_github
-from workers.progress import PullState, RunRecord, text
+from workers.run_state import text
+from workers.worker import Send
 
 log = logging.getLogger(__name__)
 
@@ -36,33 +34,9 @@ def rerun_of(command: RunCommand, sha: str) -> Rerun:
     )
 
 
-async def _once(settings: Settings, delivery_id: str, work: Coroutine[Any, Any, None]) -> None:
-    """Run `work` once per delivery: a redelivered task finds it done and posts nothing."""
-    redis = Redis.from_url(settings.redis_url)
-    try:
-        done = RunRecord(redis, f"command:{delivery_id}")
-        if await done.finished():
-            work.close()
-            return
-        await work
-        await done.finish()
-    finally:
-        await redis.aclose()
-
-
-async def run(settings: Settings, command: RunCommand, send: Send) -> None:
-    await _once(settings, command.delivery_id, _act(settings, command, send))
-
-
-async def _act(settings: Settings, command: RunCommand, send: Send) -> None:
+async def answer(settings: Settings, command: RunCommand, send: Send) -> None:
+    """/ok-to-test, /retest or /help, from someone with write access."""
     async with repo_github(settings, command.installation_id, command.repo) as gh:
-        if command.command in deploy_commands.DEPLOY_COMMANDS:
-            redis = Redis.from_url(settings.redis_url)
-            try:
-                await deploy_commands.command(settings, gh, redis, command, send)
-            finally:
-                await redis.aclose()
-            return
         if not await gh.can_write(command.sender):
             reply = messages.needs_write(command.command, command.sender)
             await gh.comment(command.pr_number, reply)
@@ -106,11 +80,6 @@ async def _approve(redis: Redis, command: RunCommand, head: str) -> str | None:
 
 
 async def help_reply(settings: Settings, help_message: CommandHelp) -> None:
-    """The receiver's "did you mean" help, posted only for someone who may run commands."""
-    await _once(settings, help_message.delivery_id, _help(settings, help_message))
-
-
-async def _help(settings: Settings, help_message: CommandHelp) -> None:
     async with repo_github(settings, help_message.installation_id, help_message.repo) as gh:
         if await gh.can_write(help_message.sender):
             await gh.comment(help_message.pr_number, help_message.message)

@@ -1,7 +1,7 @@
-"""Stage a release from the worker: a checkout of the commit, then deploy/release.py's build,
-stage and gate against the engine (DOCKER_HOST) and the registry (DEPLOYBOT_REGISTRY); the
-outcome as a check run's conclusion and output. Tag releases use it, and /deploy when the merge
-commit has no release yet."""
+"""A release made from the worker: a checkout of the commit, then deploy/release.py's build,
+stage and gate against the engine (DOCKER_HOST) and the registry (DEPLOYBOT_REGISTRY), checked
+as a check run's conclusion and output. A tag's gate uses it, and /deploy when the merge commit
+has no release yet: what both CI and deploys use, so it lives in workers/ itself."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from core.errors import DeploybotError
 from core.settings import Settings
 from deploy import places
+from deploy import release as releases
 from deploy.manifest import Manifest, Override
 from deploy.progress import Step
-from deploy.release import Blocked, ReleaseFailed, Request, release
+from deploy.release import Blocked, ReleaseFailed, ReleaseRequest
 from workers import messages
 from workers.check_output import Output
 from workers.checkout import Workspace
@@ -31,15 +32,13 @@ class Wanted:
     override: Override | None = None
 
 
-async def stage(settings: Settings, workspace: Workspace, wanted: Wanted) -> tuple[str, Output]:
+async def checked(settings: Settings, workspace: Workspace, wanted: Wanted) -> tuple[str, Output]:
     """(conclusion, output) of staging the release; the manifest's summary when it is accepted."""
     if settings.registry is None:
         return "neutral", messages.NOT_STAGED
     steps: list[Step] = []
     try:
-        manifest = await asyncio.to_thread(
-            stage_release, settings, workspace, wanted, True, steps.append
-        )
+        manifest = await asyncio.to_thread(release, settings, workspace, wanted, True, steps.append)
     except Blocked as blocked:
         return "failure", messages.gate_blocked(blocked.decision.verdict, blocked.report)
     except ReleaseFailed as failed:
@@ -49,7 +48,7 @@ async def stage(settings: Settings, workspace: Workspace, wanted: Wanted) -> tup
     return "success", messages.gate_passed(manifest, steps)
 
 
-def stage_release(
+def release(
     settings: Settings,
     workspace: Workspace,
     wanted: Wanted,
@@ -66,7 +65,7 @@ def stage_release(
     source = settings.data_dir / "releasing" / f"{wanted.commit}-{uuid.uuid4().hex[:8]}"
     try:
         workspace.checkout(wanted.commit, source, token)
-        request = Request(
+        request = ReleaseRequest(
             wanted.repository,
             wanted.commit,
             source,
@@ -74,6 +73,6 @@ def stage_release(
             wanted.requested_by,
             override=wanted.override,
         )
-        return release(where, request, progress)
+        return releases.release(where, request, progress)
     finally:
         shutil.rmtree(source, ignore_errors=True)

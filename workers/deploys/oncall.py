@@ -7,23 +7,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from core.names import DEPLOY_SUMMARY_MARKER
+from deploy.engine import Result
 from deploy.ledger import Entry
+from deploy.machine import FLIPPED_BACK, RECONCILED, UNCHANGED
 from deploy.manifest import Manifest
+from deploy.progress import Step
 from workers.check_output import Output, fence
+from workers.messages import gate_table
 
-MARKER: Final = "<!-- deploybot:deploy-summary -->"
 # GitHub's limit on a deployment status description.
 MAX_DESCRIPTION: Final = 140
 DETAIL_CHARS: Final = 120
-OK_OUTCOMES: Final = frozenset({"done", "unchanged", "reconciled"})
-
-
-@dataclass(frozen=True)
-class StepLine:
-    name: str
-    state: str  # started | done | failed
-    seconds: float | None
-    detail: str
 
 
 @dataclass(frozen=True)
@@ -36,29 +31,40 @@ class Facts:
     commit: str  # the release it puts live
     by: str
     pr: int | None  # the pull request it was asked on
-    outcome: str | None  # None while it runs; otherwise the engine's outcome, or blocked
-    detail: str  # the outcome in words (the failure, when there is one)
-    failed_step: str | None
+    ended: Result | None  # None while it runs
     live: str | None  # the release live now, per the ledger
     live_since: str | None
     live_pr: int | None  # the pull request the live release came from
     before: str | None  # the release live before this run began
-    steps: tuple[StepLine, ...]
+    steps: tuple[Step, ...]
     manifest: Manifest | None
     check_url: str | None = None
 
     @property
     def running(self) -> bool:
-        return self.outcome is None
+        return self.ended is None
+
+    @property
+    def outcome(self) -> str | None:
+        return self.ended.outcome if self.ended else None
+
+    @property
+    def detail(self) -> str:
+        """The outcome in words (the failure, when there is one)."""
+        return self.ended.detail if self.ended else ""
+
+    @property
+    def failed_step(self) -> str | None:
+        return self.ended.step if self.ended else None
 
     @property
     def ok(self) -> bool:
-        return self.outcome in OK_OUTCOMES
+        return self.ended is not None and self.ended.ok
 
     @property
     def rolled_back(self) -> bool:
         """Traffic went back to an older release: a rollback, or the bake's flip-back."""
-        return self.outcome == "flipped-back" or (self.kind == "rollback" and self.ok)
+        return self.outcome == FLIPPED_BACK or (self.kind == "rollback" and self.ok)
 
 
 def _sha(commit: str | None) -> str:
@@ -75,16 +81,16 @@ def headline(facts: Facts) -> str:
     if facts.running:
         doing = facts.steps[-1].name if facts.steps else "queued"
         return f"⏳ {facts.kind.upper()} of {_sha(facts.commit)} to {env} in progress ({doing})"
-    if facts.outcome == "flipped-back":
+    if facts.outcome == FLIPPED_BACK:
         return (
             f"**ROLLED BACK — {env} is on {live}**: {_sha(facts.commit)} raised an alert during "
             "its bake and traffic was flipped back automatically"
         )
     if facts.rolled_back:
         return f"**ROLLED BACK — {env} is on {live}**"
-    if facts.outcome == "unchanged":
+    if facts.outcome == UNCHANGED:
         return f"✅ {env} is on {live}: {facts.detail}"
-    if facts.outcome == "reconciled":
+    if facts.outcome == RECONCILED:
         return (
             f"⚠️ The {facts.kind} of {_sha(facts.commit)} was cut short (its worker died); "
             f"{env} is on {live}"
@@ -101,7 +107,7 @@ def description(facts: Facts) -> str:
     return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
 
 
-def _steps_table(steps: tuple[StepLine, ...]) -> list[str]:
+def _steps_table(steps: tuple[Step, ...]) -> list[str]:
     rows = ["| step | result | took | what was found |", "|---|---|---|---|"]
     for step in steps:
         took = f"{step.seconds:.2f} s" if step.seconds is not None else ""
@@ -111,30 +117,9 @@ def _steps_table(steps: tuple[StepLine, ...]) -> list[str]:
     return rows
 
 
-def _evidence(steps: tuple[StepLine, ...]) -> list[str]:
+def _evidence(steps: tuple[Step, ...]) -> list[str]:
     found = [s for s in steps if s.name in {"health", "smoke"} and s.state != "started"]
     return [f"- **{s.name}**: {s.detail.splitlines()[0] if s.detail else s.state}" for s in found]
-
-
-def gate_table(manifest: Manifest) -> list[str]:
-    """The staged release's gate: verdict, suites against the previous release, checks."""
-    aggregate = f"{manifest.aggregate:.4f}" if manifest.aggregate is not None else "-"
-    checks = ", ".join(f"{name} {'✅' if ok else '❌'}" for name, ok in manifest.checks.items())
-    lines = [
-        f"**Gate: {manifest.verdict.upper()}**, previous release {_sha(manifest.previous_commit)}",
-        "",
-        "| suite | score |",
-        "|---|---|",
-        *(f"| {name} | {s.score:.4f} |" for name, s in manifest.suites.items()),
-        f"| **aggregate** | {aggregate} |",
-        "",
-        f"Checks: {checks or 'none recorded'}.",
-    ]
-    if manifest.override is not None:
-        lines.append(
-            f"Accepted though inconclusive by @{manifest.override.by}: {manifest.override.reason}"
-        )
-    return lines
 
 
 def summary(facts: Facts) -> str:
@@ -147,7 +132,7 @@ def summary(facts: Facts) -> str:
         f"| {facts.kind} of | {_sha(facts.commit)}{_pr(facts.pr)} by @{facts.by} |",
         f"| front | `{facts.front}` |",
     ]
-    parts = [MARKER, headline(facts), "", *rows, ""]
+    parts = [DEPLOY_SUMMARY_MARKER, headline(facts), "", *rows, ""]
     if not facts.running and not facts.ok and facts.detail:
         closing = fence(facts.detail)
         parts += [f"{closing}text", facts.detail.strip(), closing, ""]
@@ -167,7 +152,8 @@ def summary(facts: Facts) -> str:
 
 def check_output(facts: Facts) -> Output:
     """The deploybot/deploy check run's title and summary."""
-    return Output(headline(facts).replace("**", ""), summary(facts).removeprefix(MARKER + "\n"))
+    shown = summary(facts).removeprefix(DEPLOY_SUMMARY_MARKER + "\n")
+    return Output(headline(facts).replace("**", ""), shown)
 
 
 def failover_notice(env: str, finish: Entry) -> str:

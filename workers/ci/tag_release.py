@@ -8,14 +8,16 @@ from typing import Final
 from redis.asyncio import Redis
 
 from core.settings import Settings
-from workers import messages, progress, staging
-from workers.check_output import Output, cancelled, conclusion, queued_body, stage_output
+from workers import releasing, run_state
+from workers.check_output import Output, cancelled, queued_body
 from workers.checkruns import CheckRuns
+from workers.ci import messages
+from workers.ci.matrix import Matrix
+from workers.ci.pipeline import Runner
+from workers.ci.planner import FailureCancels, plan
+from workers.ci.stage_output import conclusion, stage_output
+from workers.ci.stages import Request, Stages
 from workers.github import RepoGitHub
-from workers.matrix import Matrix
-from workers.pipeline import Runner
-from workers.planner import FailureCancels, plan
-from workers.stages import Request, Stages
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ class Release(Runner):
         self.request = request
         self.tag = tag
         self.sender = sender
-        self.record = progress.RunRecord(redis, request.key)
+        self.record = run_state.RunRecord(redis, request.key)
         self.runs = CheckRuns(gh, self.record, request.sha, request.delivery_id)
         self.stages = Stages(settings, self.runs, request)
 
@@ -61,7 +63,7 @@ class Release(Runner):
         body = queued_body(RELEASE_STAGE, self.request.sha, self.runs.external_id(RELEASE_STAGE))
         body["output"] = {"title": f"Release {self.tag}", "summary": "Waiting for a worker."}
         created = await self.runs.create(RELEASE_STAGE, body)
-        if created.state in progress.FINAL_STATES:
+        if created.state in run_state.FINAL_STATES:
             return created.state
         ended = await self.runs.start(RELEASE_STAGE)
         if ended is not None:
@@ -93,9 +95,9 @@ class Release(Runner):
         body = queued_body(GATE_STAGE, self.request.sha, self.runs.external_id(GATE_STAGE))
         body["output"] = {"title": f"Gate for {self.tag}", "summary": "Waiting for a worker."}
         created = await self.runs.create(GATE_STAGE, body)
-        if created.state in progress.FINAL_STATES or await self.runs.start(GATE_STAGE):
+        if created.state in run_state.FINAL_STATES or await self.runs.start(GATE_STAGE):
             return
-        wanted = staging.Wanted(self.request.repo, self.request.sha, "tag", self.sender)
-        state, output = await staging.stage(self.settings, self.stages.workspace, wanted)
+        wanted = releasing.Wanted(self.request.repo, self.request.sha, "tag", self.sender)
+        state, output = await releasing.checked(self.settings, self.stages.workspace, wanted)
         await self.runs.complete(GATE_STAGE, state, output)
         log.info("release %s of %s: gate %s", self.tag, self.request.repo, state)

@@ -1,6 +1,6 @@
 """Virtual environments with a commit's dependencies, built once per hash of what declares them.
 
-The install runs in a sandbox (workers/sandbox.py) that holds only the declaring files
+The install runs in a sandbox (workers/ci/sandbox.py) that holds only the declaring files
 (pyproject.toml, requirements*.txt) and the environment being built, with the stage's environment
 variables and the host's network (to reach the package index). What pip builds there is therefore
 a function of the key, so two commits with the same inputs may share the result; once built, the
@@ -25,8 +25,8 @@ from typing import Final
 from packaging.requirements import InvalidRequirement, Requirement
 
 from core.errors import EnvError
-from workers import sandbox
-from workers.sandbox import Host
+from workers.ci import sandbox
+from workers.ci.sandbox import Host
 from workers.scrub import scrub
 
 # The files that decide what gets installed; a change to any of them means a new environment.

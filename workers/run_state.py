@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
 from redis.asyncio import Redis
-from redis.asyncio.lock import Lock
 
 from core import contract, leases
 from core.contract import Message
-from core.errors import LeaseHeld, PayloadError
+from core.errors import LeaseHeld, PayloadError, WaitingTurn
 from workers.conclusions import CONCLUSIONS
 
 log = logging.getLogger(__name__)
@@ -32,10 +30,10 @@ LEASE_TTL_S: Final = 15
 HEARTBEAT_S: Final = 5
 # A stage whose worker died this many times is completed as failed rather than tried again.
 MAX_STAGE_ATTEMPTS: Final = 2
-# Longer than one edit of the summary comment, GitHub retries included.
-SUMMARY_LOCK_S: Final = 15
 
 ACTIVE: Final = f"{PREFIX}:active"
+# The lease of a run whose task waits its turn: no owner's token (those are hex).
+WAITING: Final = "waiting"
 # A stage in one of these states is over.
 FINAL_STATES: Final = CONCLUSIONS
 
@@ -140,16 +138,32 @@ class RunRecord:
         return bool(await self._redis.hexists(self._hash, "finished"))
 
 
+async def _take(redis: Redis, key: str, token: str, message: Message) -> bool:
+    """Take the run's lease (unless another owner holds it) and list the run as active."""
+    take = redis.register_script(leases.TAKE_UNLESS_HELD)
+    if not await take(keys=[f"{PREFIX}:lease:{key}"], args=[token, WAITING, LEASE_TTL_S * 1000]):
+        return False
+    entry = {"task": message.NAME, "kwargs": message.kwargs()}
+    await redis.hset(ACTIVE, key, json.dumps(entry))
+    return True
+
+
+async def waiting(redis: Redis, key: str, message: Message) -> None:
+    """List the run as active while its task waits its turn: asked again within seconds by a
+    message a worker holds (a countdown). A restart of that worker or of Redis drops such a
+    message; the run's lease then lapses, and `recover` sends the run again."""
+    await _take(redis, key, WAITING, message)
+
+
 @asynccontextmanager
 async def lease(redis: Redis, key: str, message: Message) -> AsyncIterator[None]:
     """Hold the run's lease for the block, renewed in the background, and list the run as active
-    (with the message that starts it again) while the block runs."""
+    (with the message that starts it again) while the block runs, or while it waits its turn
+    after it (see `waiting`)."""
     name = f"{PREFIX}:lease:{key}"
     token = uuid.uuid4().hex
-    if not await redis.set(name, token, nx=True, ex=LEASE_TTL_S):
+    if not await _take(redis, key, token, message):
         raise LeaseHeld(f"run {key} is held by another worker", retry_after=LEASE_TTL_S + 1)
-    entry = {"task": message.NAME, "kwargs": message.kwargs()}
-    await redis.hset(ACTIVE, key, json.dumps(entry))
     renew = redis.register_script(leases.RENEW)
 
     async def heartbeat() -> None:
@@ -160,12 +174,24 @@ async def lease(redis: Redis, key: str, message: Message) -> AsyncIterator[None]
     beating = asyncio.create_task(heartbeat())
     try:
         yield
-    finally:
+    except WaitingTurn:
+        # Still active: the lease goes to the message that asks again (see `waiting`).
+        beating.cancel()
+        hand_over = redis.register_script(leases.HAND_OVER)
+        await hand_over(keys=[name], args=[token, WAITING, LEASE_TTL_S * 1000])
+        raise
+    except BaseException:
         # Ended in this process, even by an exception (the task's retry lists it again): only
         # a worker that dies leaves its run listed for `recover`.
-        await redis.hdel(ACTIVE, key)
-        beating.cancel()
-        await redis.register_script(leases.RELEASE)(keys=[name], args=[token])
+        await _end(redis, key, name, token, beating)
+        raise
+    await _end(redis, key, name, token, beating)
+
+
+async def _end(redis: Redis, key: str, name: str, token: str, beating: asyncio.Task[None]) -> None:
+    await redis.hdel(ACTIVE, key)
+    beating.cancel()
+    await redis.register_script(leases.RELEASE)(keys=[name], args=[token])
 
 
 async def orphans(redis: Redis) -> list[tuple[str, Message]]:
@@ -190,57 +216,15 @@ async def claim_resume(redis: Redis, key: str) -> bool:
     return bool(await redis.set(f"{PREFIX}:resume:{key}", 1, nx=True, ex=LEASE_TTL_S))
 
 
-def digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-class PullState:
-    """Per pull request: the newest head SHA a pipeline started for, and /ok-to-test approvals."""
-
-    def __init__(self, redis: Redis, repo: str, number: int) -> None:
-        self._redis = redis
-        self._key = f"{PREFIX}:pull:{repo}:{number}"
-
-    async def set_head(self, sha: str) -> None:
-        await self._redis.hset(self._key, "head", sha)
-        await self._redis.expire(self._key, RECORD_TTL_S)
-
-    async def head(self) -> str | None:
-        value = await self._redis.hget(self._key, "head")
-        return text(value) if value is not None else None
-
-    async def approve(self, sha: str) -> None:
-        await self._redis.hset(self._key, f"ok-to-test:{sha}", 1)
-        await self._redis.expire(self._key, RECORD_TTL_S)
-
-    async def approved(self, sha: str) -> bool:
-        return bool(await self._redis.hexists(self._key, f"ok-to-test:{sha}"))
-
-    async def set_row(self, sha: str, stage: str, row: dict[str, Any]) -> None:
-        """The summary comment's line for one stage of `sha` (the latest run of that stage)."""
-        await self._redis.hset(f"{self._key}:rows:{sha}", stage, json.dumps(row))
-        await self._redis.expire(f"{self._key}:rows:{sha}", RECORD_TTL_S)
-
-    async def rows(self, sha: str) -> dict[str, dict[str, Any]]:
-        raw = await self._redis.hgetall(f"{self._key}:rows:{sha}")
-        return {text(k): json.loads(text(v)) for k, v in raw.items()}
-
-    async def comment(self) -> tuple[int | None, str | None]:
-        """The summary comment's id and a digest of the body last posted there."""
-        comment_id, digest = await self._redis.hmget(self._key, ["comment", "comment-digest"])
-        return (
-            int(text(comment_id)) if comment_id is not None else None,
-            text(digest) if digest is not None else None,
-        )
-
-    async def set_comment(self, comment_id: int, body: str) -> None:
-        mapping = {"comment": comment_id, "comment-digest": digest(body)}
-        await self._redis.hset(self._key, mapping=mapping)  # type: ignore[arg-type]
-        await self._redis.expire(self._key, RECORD_TTL_S)
-
-    def lock(self) -> Lock:
-        """Serialises edits of the PR's summary comment between pipelines. Short-lived, so that
-        a worker killed while holding it delays the next edit by seconds, not minutes."""
-        return self._redis.lock(
-            f"{self._key}:lock", timeout=SUMMARY_LOCK_S, blocking_timeout=SUMMARY_LOCK_S + 5
-        )
+async def once(redis_url: str, delivery_id: str, work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` once per delivery: a redelivered task finds it done and posts nothing."""
+    redis = Redis.from_url(redis_url)
+    try:
+        done = RunRecord(redis, f"command:{delivery_id}")
+        if await done.finished():
+            work.close()
+            return
+        await work
+        await done.finish()
+    finally:
+        await redis.aclose()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from core.names import CI_SUMMARY_MARKER
 from workers.conclusions import FAILED
 
-MARKER: Final = "<!-- deploybot:summary -->"
 ICONS: Final = {
     "queued": "⏳",
     "in_progress": "🔄",
@@ -39,7 +39,7 @@ def verdict(rows: Mapping[str, Mapping[str, Any]]) -> str:
 
 def render(sha: str, rows: Mapping[str, Mapping[str, Any]], note: str | None = None) -> str:
     """The comment body for the head commit `sha`; `note` explains a pipeline that cannot run."""
-    lines = [MARKER, f"### deploybot CI for `{sha[:SHORT_SHA]}`: {verdict(rows)}", ""]
+    lines = [CI_SUMMARY_MARKER, f"### deploybot CI for `{sha[:SHORT_SHA]}`: {verdict(rows)}", ""]
     if note:
         lines += [note, ""]
     if rows:

@@ -1,4 +1,4 @@
-"""Where a repository's code comes from and what a stage may see of the worker (paths, env)."""
+"""What a stage may see of the worker: its paths, its environment, pip's settings."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
-from urllib.parse import urlparse
 
 from core.settings import Settings
-from workers.sandbox import SANDBOX_HOME, Host, interpreter_paths
+from workers.ci.sandbox import SANDBOX_HOME, Host, interpreter_paths
 
 MATRIX_PATH: Final = "data/ci-matrix.yaml"
 # The worker's own pip configuration (index, mirrors, find-links), which a dependency install in
@@ -44,24 +43,8 @@ CI_EXTRAS: Final = ("dev", "test")
 INHERITED_ENV: Final = ("PATH", "LANG", "LC_ALL", "TZ")
 
 
-def clone_url(settings: Settings, repo: str) -> str:
-    """The git URL of `repo` ("owner/name"): DEPLOYBOT_GIT_URL, else the API host's web host."""
-    if settings.git_url is not None:
-        return settings.git_url.format(repo=repo)
-    api = urlparse(settings.github_api_url)
-    if api.hostname == "api.github.com":
-        return f"https://github.com/{repo}.git"
-    # GitHub Enterprise Server serves the API under /api/v3 and git at the host's root.
-    return f"{api.scheme}://{api.netloc}/{repo}.git"
-
-
 def _safe(repo: str) -> str:
     return repo.replace("/", "__")
-
-
-def workspace_root(settings: Settings) -> Path:
-    """Where every repository's git workspace lives (one directory each)."""
-    return settings.data_dir / "workspaces"
 
 
 def env_cache_root(settings: Settings) -> Path:

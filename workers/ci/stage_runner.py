@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from workers import sandbox
-from workers.annotations import Annotation, parse, strip_ansi
-from workers.matrix import Stage
-from workers.sandbox import Sandbox
+from workers.ci import sandbox
+from workers.ci.annotations import Annotation, parse, strip_ansi
+from workers.ci.matrix import Stage
+from workers.ci.sandbox import Sandbox
 
 TAIL_LINES = 60
 # Enough of the log's end to hold TAIL_LINES long lines without reading a huge log whole.
@@ -162,39 +162,10 @@ def run_stage(
     pid_path = log_dir / f"{stage.name}.pid"
     _stop_stale(pid_path)
     started = time.monotonic()
-    exit_code: int | None
     log_path.write_bytes(f"$ {shlex.join(stage.command)}\n".encode())
+    argv = sandbox.argv(box, stage.command) if box is not None else list(stage.command)
     with log_path.open("ab") as log:
-        try:
-            # argv list, no shell: nothing in the command is interpreted; its own session makes
-            # the stage and everything it spawns one process group to stop at the timeout. Its
-            # output comes through a pipe: the stage never holds the log file itself (it could
-            # truncate, preallocate or grow it without bound).
-            proc = subprocess.Popen(  # noqa: S603
-                sandbox.argv(box, stage.command) if box is not None else list(stage.command),
-                cwd=workdir,
-                env=dict(env),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        except OSError as exc:  # the command is missing or not executable
-            log.write(f"deploybot: cannot start {stage.command[0]!r}: {exc.strerror}\n".encode())
-            timed_out, exit_code = False, EXIT_NOT_FOUND
-        else:
-            assert proc.stdout is not None  # noqa: S101 - Popen was given stdout=PIPE
-            copier = threading.Thread(target=_copy, args=(proc.stdout.fileno(), log), daemon=True)
-            copier.start()
-            pid_path.write_text(f"{proc.pid} {_started(proc.pid)}\n", encoding="ascii")
-            timed_out = _wait(proc, stage.timeout_s)
-            copier.join(timeout=_GRACE_S)
-            proc.stdout.close()
-            copier.join(timeout=_GRACE_S)
-            pid_path.unlink(missing_ok=True)
-            exit_code = None if timed_out else proc.returncode
-            if timed_out:
-                log.write(f"\ndeploybot: timed out after {stage.timeout_s} s\n".encode())
+        timed_out, exit_code = _run_logged(stage, argv, workdir, env, log, pid_path)
     duration = time.monotonic() - started
     output = _read_ends(log_path, _PARSE_BYTES, _PARSE_BYTES)
     root = workdir.resolve()
@@ -208,3 +179,44 @@ def run_stage(
         log_tail=log_tail(_read_ends(log_path, 0, _TAIL_BYTES)),
         annotations=tuple(parse(output, str(root), source)),
     )
+
+
+def _run_logged(
+    stage: Stage,
+    argv: list[str],
+    workdir: Path,
+    env: Mapping[str, str],
+    log: BinaryIO,
+    pid_path: Path,
+) -> tuple[bool, int | None]:
+    """(timed out, exit code) of argv run to its end or its timeout, its output copied to log."""
+    try:
+        # argv list, no shell: nothing in the command is interpreted; its own session makes
+        # the stage and everything it spawns one process group to stop at the timeout. Its
+        # output comes through a pipe: the stage never holds the log file itself (it could
+        # truncate, preallocate or grow it without bound).
+        proc = subprocess.Popen(  # noqa: S603
+            argv,
+            cwd=workdir,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    except OSError as exc:  # the command is missing or not executable
+        log.write(f"deploybot: cannot start {stage.command[0]!r}: {exc.strerror}\n".encode())
+        return False, EXIT_NOT_FOUND
+    assert proc.stdout is not None  # noqa: S101 - Popen was given stdout=PIPE
+    copier = threading.Thread(target=_copy, args=(proc.stdout.fileno(), log), daemon=True)
+    copier.start()
+    pid_path.write_text(f"{proc.pid} {_started(proc.pid)}\n", encoding="ascii")
+    timed_out = _wait(proc, stage.timeout_s)
+    copier.join(timeout=_GRACE_S)
+    proc.stdout.close()
+    copier.join(timeout=_GRACE_S)
+    pid_path.unlink(missing_ok=True)
+    if timed_out:
+        log.write(f"\ndeploybot: timed out after {stage.timeout_s} s\n".encode())
+        return True, None
+    return False, proc.returncode

@@ -12,8 +12,8 @@ from redis.asyncio import Redis
 from core.contract import FailedOver
 from core.settings import Settings
 from deploy.ledger import FINISH, Ledger
-from workers import oncall
-from workers.deploy_records import home_of, mark_told, told
+from workers.deploys import oncall
+from workers.deploys.records import home_of, mark_told, told
 from workers.github import repo_github
 
 log = logging.getLogger(__name__)

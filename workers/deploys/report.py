@@ -3,7 +3,7 @@ failure, the one it replaced going inactive), the deploybot/deploy check run upd
 with its timing and given a "Roll back" button once the release it put live serves, and the
 on-call summary on the pull request (one comment, edited in place) and in the on-call issue.
 
-Each id is recorded (workers/deploy_records.py) as soon as GitHub answers, so a copy of the task
+Each id is recorded (workers/deploys/records.py) as soon as GitHub answers, so a copy of the task
 that runs after a worker died edits what exists instead of making it twice. A GitHub outage while
 a step is reported is logged and does not stop the deploy: the next update carries the truth."""
 
@@ -14,20 +14,20 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from core.errors import GitHubError
+from core.names import DEPLOY_CHECK, ROLLBACK_ACTION
 from deploy.manifest import Manifest
-from workers import oncall
 from workers.check_output import Output
-from workers.deploy_records import Record, Records
+from workers.deploys import oncall
+from workers.deploys.oncall import Facts
+from workers.deploys.records import Record, Records
 from workers.github import Json, RepoGitHub
-from workers.oncall import Facts
 
 log = logging.getLogger(__name__)
 
-DEPLOY_CHECK: Final = "deploybot/deploy"
-ROLLBACK_ACTION: Final = {
+ROLLBACK_BUTTON: Final = {
     "label": "Roll back",
     "description": "Flip back to the previous release",
-    "identifier": "rollback",
+    "identifier": ROLLBACK_ACTION,
 }
 
 
@@ -169,7 +169,7 @@ class Reporter:
                 "output": _output(oncall.check_output(facts)),
             }
             if live:
-                body["actions"] = [ROLLBACK_ACTION]
+                body["actions"] = [ROLLBACK_BUTTON]
             await self.gh.update_check_run(self.record.check_run_id, body)
         await self._status("success" if conclusion == "success" else "failure", facts)
         await self.summary(facts, oncall_issue)

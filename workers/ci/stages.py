@@ -11,28 +11,28 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import CheckoutError, EnvError
+from core.errors import CheckoutError, EnvError, NoEngine
+from core.names import CHECK_PREFIX
 from core.settings import Settings
-from workers import messages, sandbox
-from workers.check_output import CHECK_PREFIX, Output, conclusion
-from workers.checkout import Workspace
+from workers.check_output import Output
+from workers.checkout import Workspace, clone_url, workspace_root
 from workers.checkruns import CheckRuns
-from workers.envcache import activate, ensure_env, is_input
-from workers.matrix import Matrix, MatrixError, Stage, load_matrix
-from workers.metrics import worker_metrics
-from workers.sandbox import Sandbox
-from workers.scrub import scrub_file
-from workers.sources import (
+from workers.ci import messages, sandbox
+from workers.ci.envcache import activate, ensure_env, is_input
+from workers.ci.matrix import Matrix, MatrixError, Stage, load_matrix
+from workers.ci.sandbox import Sandbox
+from workers.ci.stage_env import (
     MATRIX_PATH,
     ci_extras,
-    clone_url,
     env_cache_root,
     log_dir,
     sandbox_host,
     sandbox_root,
-    workspace_root,
 )
-from workers.stage_runner import StageResult, run_stage
+from workers.ci.stage_output import conclusion
+from workers.ci.stage_runner import StageResult, run_stage
+from workers.metrics import worker_metrics
+from workers.scrub import scrub_file
 
 log = logging.getLogger(__name__)
 
@@ -174,10 +174,6 @@ class Stages:
                 env["DOCKER_HOST"] = f"unix://{docker}"
             return None, env
         return self.host.stage(copy, prepared.venv, docker, groups or ()), env
-
-
-class NoEngine(Exception):
-    """A stage needs the Docker engine and there is none to give it."""
 
 
 def _engine() -> tuple[Path, tuple[int, ...]]:

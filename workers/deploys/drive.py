@@ -1,6 +1,6 @@
 """/deploy, /rollback and the Roll back button, driven through deploy/'s engine.
 
-A run is keyed by the delivery that asked for it (workers/deploy_records.py). Its engine run id is
+A run is keyed by the delivery that asked for it (workers/deploys/records.py). Its engine run id is
 recorded before the engine starts, so a copy of the task started after its worker died (the
 `recover` task re-sends it) settles what the ledger says was left, under the lock, and makes
 GitHub true, instead of deploying again. The engine runs in a thread (it is synchronous and
@@ -20,29 +20,28 @@ from typing import Final
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from core.errors import DeploybotError, TransientError, WaitingTurn
+from core.errors import DeploybotError, LeaseLost, TransientError, WaitingTurn
 from core.settings import Settings
 from deploy import places
 from deploy.config import Environment
-from deploy.engine import Engine, LeaseLost, Place, Result, outcome_of, rollback_target, unfit
+from deploy.engine import Engine, Place, Result, outcome_of, rollback_target, unfit
 from deploy.lock import Busy, Holder, Lease, LockBusy, Locks, holder_now
-from deploy.machine import DONE
+from deploy.machine import BLOCKED, DONE, FAILED, REFUSED
 from deploy.manifest import Manifest
 from deploy.progress import Step
 from deploy.release import Blocked, ReleaseFailed
-from workers import messages, staging
-from workers.checkout import Workspace
-from workers.deploy_records import Home, Record, Records, remember_home
-from workers.deploy_report import Reporter
+from workers import releasing
+from workers.checkout import Workspace, clone_url, workspace_root
+from workers.deploys import messages
+from workers.deploys.oncall import Facts
+from workers.deploys.records import Home, Record, Records, remember_home
+from workers.deploys.report import Reporter
 from workers.github import RepoGitHub
+from workers.messages import gate_blocked
 from workers.metrics import worker_metrics
-from workers.oncall import Facts, StepLine
-from workers.sources import clone_url, workspace_root
 
 log = logging.getLogger(__name__)
 
-BLOCKED: Final = "blocked"
-REFUSED: Final = "refused"
 # How soon a queued deploy asks for its turn again (its ticket lives deploy.lock.TICKET_S).
 TURN_POLL_S: Final = 1.0
 
@@ -60,32 +59,26 @@ class Order:
 
 
 @dataclass
-class Ended:
-    """How the run ended, before it is read back from the ledger."""
-
-    outcome: str
-    detail: str = ""
-    step: str | None = None
-
-
-@dataclass
-class Run:
-    """One run in flight: the record, the steps so far, the release's manifest."""
+class Reported:
+    """One run as the worker reports it: its record, the steps so far, the release's manifest."""
 
     place: Place
     order: Order
     record: Record
-    steps: list[StepLine] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
     manifest: Manifest | None = None
 
     def step(self, step: Step) -> None:
-        line = StepLine(step.name, step.state, step.seconds, step.detail)
         if self.steps and self.steps[-1].name == step.name and self.steps[-1].state == "started":
-            self.steps[-1] = line
+            self.steps[-1] = step
         else:
-            self.steps.append(line)
+            self.steps.append(step)
 
-    async def facts(self, records: Records, ended: Ended | None) -> Facts:
+    def ended(self, outcome: str, detail: str, step: str | None) -> Result:
+        """This run's end, before the engine (or instead of it)."""
+        return Result(outcome, self.record.commit, detail, step)
+
+    async def facts(self, records: Records, ended: Result | None) -> Facts:
         return await _facts(
             records,
             self.place,
@@ -103,11 +96,11 @@ async def _facts(
     records: Records,
     place: Place,
     order: Order,
-    ended: Ended | None,
+    ended: Result | None,
     *,
     commit: str,
     before: str | None,
-    steps: tuple[StepLine, ...] = (),
+    steps: tuple[Step, ...] = (),
     manifest: Manifest | None = None,
     check_url: str | None = None,
 ) -> Facts:
@@ -121,9 +114,7 @@ async def _facts(
         commit=commit,
         by=order.by,
         pr=order.pr,
-        outcome=ended.outcome if ended else None,
-        detail=ended.detail if ended else "",
-        failed_step=ended.step if ended else None,
+        ended=ended,
         live=live.commit if live else None,
         live_since=live.since if live else None,
         live_pr=await records.pull_of(live.commit if live else None),
@@ -154,14 +145,14 @@ async def drive(settings: Settings, gh: RepoGitHub, redis: Redis, order: Order) 
         record = await _new_record(records, place, order)
         if record is None:
             return await _nothing_to_roll_back(records, place, order)
-    run = Run(place, order, record)
+    run = Reported(place, order, record)
     run.manifest = await asyncio.to_thread(place.staging.index(gh.repo).get, record.commit)
     if record.finished:
-        return await run.facts(records, _ended_of(record))
+        return await run.facts(records, record.ended)
     locks = places.locks(settings.redis_url, settings.deploy_lease_s)
     resumed = await asyncio.to_thread(_resumed, place, record)
     before = None if resumed else await _before_lock(gh, records, run, locks)
-    if isinstance(before, Ended):
+    if isinstance(before, Result):
         return await run.facts(records, before)
     reporter = Reporter(gh, records, run.record, str(order.env.front))
     try:
@@ -211,7 +202,7 @@ async def _nothing_to_roll_back(records: Records, place: Place, order: Order) ->
         if live
         else f"nothing is live in {order.env.name}"
     )
-    ended = Ended("failed", detail, "resolve")
+    ended = Result(FAILED, "", detail, "resolve")
     return await _facts(
         records, place, order, ended, commit="", before=live.commit if live else None
     )
@@ -226,12 +217,12 @@ async def say(gh: RepoGitHub, pr: int | None, text: str) -> None:
 
 
 async def _before_lock(
-    gh: RepoGitHub, records: Records, run: Run, locks: Locks
-) -> Lease | Ended | None:
+    gh: RepoGitHub, records: Records, run: Reported, locks: Locks
+) -> Lease | Result | None:
     """What comes before the environment's lock is taken: a queued deploy takes its turn in the
     order asked (its lease once it comes; WaitingTurn until then, the task asked again shortly
     with no worker slot held, the pull request told its place once); a run that finds the lock
-    held says by whom, and is refused (its Ended) where the environment refuses. None: go on."""
+    held says by whom, and is refused (how it ended) where the environment refuses. None: go on."""
     order = run.order
     if order.kind == "deploy" and order.env.lock == "queue":
         return await _turn(gh, records, run, locks)
@@ -242,12 +233,12 @@ async def _before_lock(
     await say(gh, order.pr, messages.deploy_locked(order.env.name, holder, busy))
     if busy != "refuse":
         return None
-    ended = Ended(REFUSED, f"locked by the {holder.describe()}", "lock")
+    ended = run.ended(REFUSED, f"locked by the {holder.describe()}", "lock")
     run.record = await records.update(run.record, finished=True, outcome=asdict(ended))
     return ended
 
 
-async def _turn(gh: RepoGitHub, records: Records, run: Run, locks: Locks) -> Lease:
+async def _turn(gh: RepoGitHub, records: Records, run: Reported, locks: Locks) -> Lease:
     order, record = run.order, run.record
     holder = _holder(order, record.commit, record.check_url)
     taken = await asyncio.to_thread(locks.take_turn, order.env.name, holder, record.run_id)
@@ -281,13 +272,8 @@ def _resumed(place: Place, record: Record) -> bool:
     return any(e.deploy == record.run_id for e in place.ledger.entries())
 
 
-def _ended_of(record: Record) -> Ended | None:
-    return Ended(**record.outcome) if record.outcome else None
-
-
-def _ended_from_ledger(place: Place, record: Record) -> Ended | None:
-    found = outcome_of(place.state(), record.run_id)
-    return Ended(found.outcome, found.detail, found.step) if found else None
+def _ended_from_ledger(place: Place, record: Record) -> Result | None:
+    return outcome_of(place.state(), record.run_id)
 
 
 class Feed:
@@ -295,7 +281,7 @@ class Feed:
     being told of one are reported together. Reporting a step is best effort: the deploy never
     waits on it, and the run's end reports the whole truth."""
 
-    def __init__(self, run: Run, reporter: Reporter, records: Records) -> None:
+    def __init__(self, run: Reported, reporter: Reporter, records: Records) -> None:
         self._run = run
         self._reporter = reporter
         self._records = records
@@ -337,13 +323,13 @@ class Feed:
 async def _execute(
     settings: Settings,
     gh: RepoGitHub,
-    run: Run,
+    run: Reported,
     reporter: Reporter,
     records: Records,
     locks: Locks,
     resumed: bool,
     taken: Lease | None,
-) -> Ended:
+) -> Result:
     """The run under the environment's lock (`taken` already, or taken here) before anything
     is staged or started."""
     async with Feed(run, reporter, records) as feed:
@@ -355,7 +341,7 @@ async def _execute(
         if run.order.kind == "rollback":
             refusal = unfit(run.manifest, run.record.commit, run.place.repository)
             if refusal is not None:  # said before the lock is taken: no deploy is stopped
-                return Ended("failed", f"{refusal}; nothing was done", "resolve")
+                return run.ended(FAILED, f"{refusal}; nothing was done", "resolve")
         holder = _holder(run.order, run.record.commit, reporter.record.check_url)
         try:
             lease = (
@@ -366,17 +352,18 @@ async def _execute(
                 )
             )
         except LockBusy as busy:
-            return Ended(REFUSED, str(busy), "lock")
+            return run.ended(REFUSED, str(busy), "lock")
         try:
             return await _locked(settings, gh, run, reporter, records, lease, feed)
         except LeaseLost as lost:
             # Taken over by a rollback, or lapsed while Redis was away: whoever holds the lock
             # next settles what this run left.
-            return Ended("failed", f"{lost}; the next holder of the lock settles this run", "lock")
+            detail = f"{lost}; the next holder of the lock settles this run"
+            return run.ended(FAILED, detail, "lock")
         except TransientError:
             raise
         except DeploybotError as exc:
-            return Ended("failed", str(exc), "resolve")
+            return run.ended(FAILED, str(exc), "resolve")
         finally:
             if taken is None:  # a lease taken here; the caller releases the one it passed
                 await asyncio.to_thread(lease.release)
@@ -385,15 +372,15 @@ async def _execute(
 async def _locked(
     settings: Settings,
     gh: RepoGitHub,
-    run: Run,
+    run: Reported,
     reporter: Reporter,
     records: Records,
     lease: Lease,
     feed: Feed,
-) -> Ended:
+) -> Result:
     if run.order.kind == "deploy" and run.manifest is None:
         staged = await _stage(settings, gh, run, feed)
-        if isinstance(staged, Ended):
+        if isinstance(staged, Result):
             return staged
         run.manifest = staged
     if run.manifest is not None:
@@ -408,7 +395,7 @@ async def _locked(
     return ended
 
 
-def _engine(run: Run, lease: Lease, on_step: Callable[[Step], None]) -> Ended:
+def _engine(run: Reported, lease: Lease, on_step: Callable[[Step], None]) -> Result:
     order, record = run.order, run.record
     engine = Engine(run.place, on_step, _by(order), lease)
     # A deploy some other holder left unfinished; a rollback to "the previous release" that
@@ -418,10 +405,10 @@ def _engine(run: Run, lease: Lease, on_step: Callable[[Step], None]) -> Ended:
         result = engine.deploy(record.commit, run_id=record.run_id)
     else:
         result = engine.rollback(record.commit, run_id=record.run_id, back=not record.named)
-    return _ended(result)
+    return result
 
 
-def _settle(run: Run, locks: Locks, on_step: Callable[[Step], None]) -> Ended:
+def _settle(run: Reported, locks: Locks, on_step: Callable[[Step], None]) -> Result:
     """The run an earlier copy of this task began and did not finish: reconciled under the lock
     (once its dead holder's lease lapsed), then read back from the ledger."""
     order, record = run.order, run.record
@@ -436,7 +423,9 @@ def _settle(run: Run, locks: Locks, on_step: Callable[[Step], None]) -> Ended:
         raise WaitingTurn(f"{order.env.name}: another run settles it", TURN_POLL_S) from None
     except LeaseLost:
         pass  # taken over in turn: the new holder settles it
-    return _ended_from_ledger(run.place, record) or Ended("failed", "no outcome in the ledger")
+    return _ended_from_ledger(run.place, record) or run.ended(
+        FAILED, "no outcome in the ledger", None
+    )
 
 
 def _by(order: Order) -> str:
@@ -444,26 +433,22 @@ def _by(order: Order) -> str:
     return f"{order.by} (#{order.pr})" if order.pr is not None else order.by
 
 
-def _ended(result: Result) -> Ended:
-    return Ended(result.outcome, result.detail, result.step)
-
-
 async def _stage(
-    settings: Settings, gh: RepoGitHub, run: Run, on_step: Callable[[Step], None]
-) -> Manifest | Ended:
+    settings: Settings, gh: RepoGitHub, run: Reported, on_step: Callable[[Step], None]
+) -> Manifest | Result:
     """Build, stage and gate the merge commit, each step reported."""
     order, record = run.order, run.record
     workspace = Workspace(workspace_root(settings), clone_url(settings, gh.repo))
-    wanted = staging.Wanted(gh.repo, record.commit, "deploy", order.by)
+    wanted = releasing.Wanted(gh.repo, record.commit, "deploy", order.by)
     docker = order.env.runtime == "docker"
     try:
         return await asyncio.to_thread(
-            staging.stage_release, settings, workspace, wanted, docker, on_step, await gh.token()
+            releasing.release, settings, workspace, wanted, docker, on_step, await gh.token()
         )
     except Blocked as blocked:
-        advice = messages.gate_blocked(blocked.decision.verdict, blocked.report).summary
-        return Ended(BLOCKED, advice, "gate")
+        advice = gate_blocked(blocked.decision.verdict, blocked.report).summary
+        return run.ended(BLOCKED, advice, "gate")
     except ReleaseFailed as failed:
-        return Ended("failed", failed.detail, failed.step)
+        return run.ended(FAILED, failed.detail, failed.step)
     except DeploybotError as exc:
-        return Ended("failed", str(exc), "release")
+        return run.ended(FAILED, str(exc), "release")

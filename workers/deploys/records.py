@@ -10,7 +10,8 @@ from typing import Any, Final
 
 from redis.asyncio import Redis
 
-from workers.progress import PREFIX, RECORD_TTL_S, text
+from deploy.engine import Result
+from workers.run_state import PREFIX, RECORD_TTL_S, text
 
 DEPLOYS: Final = f"{PREFIX}:deploys"
 
@@ -35,7 +36,13 @@ class Record:
     comment_id: int | None = None  # the pull request's summary comment
     oncall_comment_id: int | None = None  # the on-call issue's comment for this run
     finished: bool = False
-    outcome: dict[str, Any] | None = None  # how it ended (deploys.Ended), once finished
+    outcome: dict[str, Any] | None = None  # how it ended (deploy.engine.Result), once finished
+
+    @property
+    def ended(self) -> Result | None:
+        """How it ended, once finished. A record the previous version wrote has no commit in its
+        outcome (it was the record's own)."""
+        return Result(**{"commit": self.commit, **self.outcome}) if self.outcome else None
 
 
 class Records:

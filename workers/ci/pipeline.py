@@ -12,22 +12,19 @@ from redis.exceptions import LockError
 
 from core.contract import Message
 from core.errors import TransientError
+from core.names import CI_SUMMARY_MARKER
 from core.settings import Settings
-from workers import messages, progress, summary
-from workers.check_output import (
-    Output,
-    cancelled,
-    conclusion,
-    queued_body,
-    skipped,
-    stage_output,
-)
+from workers import run_state
+from workers.check_output import Output, cancelled, queued_body, skipped
 from workers.checkruns import CheckRuns
+from workers.ci import messages, summary
+from workers.ci.matrix import Matrix
+from workers.ci.planner import FailureCancels, PlannedStage, plan
+from workers.ci.pull_state import PullState, digest
+from workers.ci.stage_output import conclusion, stage_output
+from workers.ci.stages import MATRIX_STAGE, Request, Stages
 from workers.conclusions import is_failed
 from workers.github import PullInfo, RepoGitHub, repo_github
-from workers.matrix import Matrix
-from workers.planner import FailureCancels, PlannedStage, plan
-from workers.stages import MATRIX_STAGE, Request, Stages
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +53,7 @@ async def run(
     try:
         async with (
             repo_github(settings, request.installation_id, request.repo) as gh,
-            progress.lease(redis, request.key, message),
+            run_state.lease(redis, request.key, message),
         ):
             runner = make(settings, redis, gh, request)
             try:
@@ -77,11 +74,11 @@ class Pipeline(Runner):
         self.settings = settings
         self.gh = gh
         self.request = request
-        self.record = progress.RunRecord(redis, request.key)
+        self.record = run_state.RunRecord(redis, request.key)
         self.runs = CheckRuns(gh, self.record, request.sha, request.delivery_id)
         self.stages = Stages(settings, self.runs, request)
         self.pull_state = (
-            progress.PullState(redis, request.repo, request.pr_number)
+            PullState(redis, request.repo, request.pr_number)
             if request.pr_number is not None
             else None
         )
@@ -193,7 +190,7 @@ class Pipeline(Runner):
         for index, p in enumerate(planned):
             name = p.stage.name
             state = (await self.record.stage(name)).state
-            if state not in progress.FINAL_STATES:
+            if state not in run_state.FINAL_STATES:
                 newest = await self.pull_state.head() if self.pull_state else None
                 if newest is not None and newest != self.request.sha:
                     await self._cancel(planned[index:], f"superseded by {newest}")
@@ -211,7 +208,7 @@ class Pipeline(Runner):
     ) -> None:
         for p in planned:
             known = await self.record.stage(p.stage.name)
-            if known.state in progress.FINAL_STATES or (created_only and known.run_id is None):
+            if known.state in run_state.FINAL_STATES or (created_only and known.run_id is None):
                 continue
             await self._complete(p, "cancelled", cancelled(reason), reason)
 
@@ -262,12 +259,12 @@ class Pipeline(Runner):
                 "summary comment of %s#%s is busy; not edited now", self.request.repo, number
             )
 
-    async def _publish(self, state: progress.PullState, number: int, note: str | None) -> None:
+    async def _publish(self, state: PullState, number: int, note: str | None) -> None:
         """Render from Redis and post only if GitHub does not already show exactly that."""
         head = await state.head() or self.request.sha
         body = summary.render(head, await state.rows(head), note)
-        comment_id, digest = await state.comment()
-        if digest == progress.digest(body):
+        comment_id, posted = await state.comment()
+        if posted == digest(body):
             return  # GitHub already shows this; edits count against its rate limits
         comment_id = comment_id or await self._find_summary(number)
         if comment_id is None:
@@ -281,6 +278,6 @@ class Pipeline(Runner):
         """The summary comment posted before Redis knew it (e.g. Redis was flushed)."""
         async for comment in self.gh.comments(number):
             mine = comment.get("user", {}).get("type") == "Bot"
-            if mine and str(comment.get("body", "")).startswith(summary.MARKER):
+            if mine and str(comment.get("body", "")).startswith(CI_SUMMARY_MARKER):
                 return int(comment["id"])
         return None

@@ -1,36 +1,32 @@
 """/deploy, /rollback and /status, and the deploy check run's Roll back button: each checked here
 (data/deploy.yaml from the default branch, the environment, the sender's permission asked of
-GitHub now, a merged pull request, a release still live) and then run through workers/deploys.py.
-Every refusal is answered in words with 😕 and changes nothing."""
+GitHub now, a merged pull request, a release still live) and then run through
+workers/deploys/drive.py. Every refusal is answered in words with 😕 and changes nothing."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
 from core.contract import CheckRunAction, Message, RunCommand, RunDeploy
-from core.errors import CheckoutError, DeploybotError
+from core.errors import CheckoutError, DeploybotError, WaitingTurn
 from core.settings import Settings
 from deploy import places
 from deploy.config import DEFAULT_PATH, DeployConfig, Environment, load_config
-from workers import deploys, messages, progress
-from workers.checkout import Workspace
-from workers.deploy_records import Records
-from workers.deploys import Order
+from workers import run_state
+from workers.checkout import Workspace, clone_url, workspace_root
+from workers.deploys import drive, messages
+from workers.deploys.drive import Order
+from workers.deploys.oncall import Facts
+from workers.deploys.records import Records
 from workers.github import RepoGitHub, allows, repo_github
-from workers.oncall import Facts
-from workers.sources import clone_url, workspace_root
-
-# Queues a message (the worker app's send).
-Send = Callable[[Message], None]
+from workers.messages import needs_permission
+from workers.worker import Send
 
 log = logging.getLogger(__name__)
-
-DEPLOY_COMMANDS = frozenset({"deploy", "rollback", "status"})
 
 
 @dataclass(frozen=True)
@@ -61,7 +57,7 @@ async def _config(settings: Settings, gh: RepoGitHub, branch: str) -> DeployConf
 async def refuse(gh: RepoGitHub, asked: Asked, text: str) -> None:
     if asked.comment_id is not None:
         await gh.react(asked.comment_id, "confused")
-    await deploys.say(gh, asked.pr, text)
+    await drive.say(gh, asked.pr, text)
 
 
 async def _environment(
@@ -75,19 +71,19 @@ async def _environment(
     reads = what == "/status"
     least = "read" if reads else "write"
     if not allows(level, "read"):
-        await refuse(gh, asked, messages.needs_permission(what, asked.sender, least, level))
+        await refuse(gh, asked, needs_permission(what, asked.sender, least, level))
         return None
     config = await _config(settings, gh, branch)
     if isinstance(config, str):
         if allows(level, "write"):
             await refuse(gh, asked, messages.deploy_config_broken(config, branch))
         else:
-            await refuse(gh, asked, messages.needs_permission(what, asked.sender, least, level))
+            await refuse(gh, asked, needs_permission(what, asked.sender, least, level))
         return None
     env = config.environments.get(name or config.default.name)
     needed = "read" if reads else env.permission if env else "write"
     if not allows(level, needed):
-        await refuse(gh, asked, messages.needs_permission(what, asked.sender, needed, level))
+        await refuse(gh, asked, needs_permission(what, asked.sender, needed, level))
         return None
     if env is None:
         known = list(config.environments)
@@ -95,10 +91,18 @@ async def _environment(
     return env
 
 
-async def command(
+async def answer(settings: Settings, asked: RunCommand, send: Send) -> None:
+    """One of DEPLOY_COMMANDS, asked in a comment."""
+    async with (
+        repo_github(settings, asked.installation_id, asked.repo) as gh,
+        Redis.from_url(settings.redis_url) as redis,
+    ):
+        await _command(settings, gh, redis, asked, send)
+
+
+async def _command(
     settings: Settings, gh: RepoGitHub, redis: Redis, asked: RunCommand, send: Send
 ) -> None:
-    """One of DEPLOY_COMMANDS, asked in a comment."""
     who = Asked(asked.sender, asked.pr_number, asked.comment_id)
     pull = await gh.pull(asked.pr_number)
     if asked.command == "rollback" and await _resume(settings, gh, redis, who, asked):
@@ -109,7 +113,7 @@ async def command(
         return
     await gh.react(asked.comment_id, "eyes")
     if asked.command == "status":
-        where = deploys.place_of(settings, env, gh.repo)
+        where = drive.place_of(settings, env, gh.repo)
         lock = places.locks(settings.redis_url, settings.deploy_lease_s)
         found = await asyncio.to_thread(places.status, where, lock, "deploybot (/status)", False)
         await gh.comment(asked.pr_number, messages.status_reply(found))
@@ -147,7 +151,7 @@ def _target(settings: Settings, repo: str, env: Environment, prefix: str | None)
     """The staged release `to <sha>` names, None for the previous one, or why it names none."""
     if prefix is None:
         return None
-    index = deploys.place_of(settings, env, repo).staging.index(repo)
+    index = drive.place_of(settings, env, repo).staging.index(repo)
     found = [m.commit for m in index.all() if m.commit.startswith(prefix)]
     return found[0] if len(found) == 1 else messages.no_release_matches(prefix, env.name)
 
@@ -157,8 +161,8 @@ async def _rollback(
 ) -> None:
     """The rollback, listed as active while it runs: a worker that dies mid-way leaves it for
     `recover`, whose copy settles what the ledger says."""
-    async with progress.lease(redis, f"deploy:{order.delivery_id}", message):
-        facts = await deploys.drive(settings, gh, redis, order)
+    async with run_state.lease(redis, f"deploy:{order.delivery_id}", message):
+        facts = await drive.drive(settings, gh, redis, order)
     await _ended(gh, asked, facts)
 
 
@@ -194,13 +198,17 @@ async def _ended(gh: RepoGitHub, asked: Asked, facts: Facts) -> None:
     if asked.comment_id is not None:
         await gh.react(asked.comment_id, "confused")
     if not facts.commit:  # nothing was started, so no summary says why
-        await deploys.say(gh, asked.pr, f"@{asked.sender} {facts.detail}; nothing was done.")
+        await drive.say(gh, asked.pr, f"@{asked.sender} {facts.detail}; nothing was done.")
 
 
 async def run_deploy(settings: Settings, message: RunDeploy) -> None:
     """The deploy the command task accepted, listed as active while it runs (see _rollback)."""
     async with Redis.from_url(settings.redis_url) as redis:
-        await deploys.still_queued(settings, redis, message.repo, message.delivery_id)
+        try:
+            await drive.still_queued(settings, redis, message.repo, message.delivery_id)
+        except WaitingTurn:
+            await run_state.waiting(redis, f"deploy:{message.delivery_id}", message)
+            raise
     async with repo_github(settings, message.installation_id, message.repo) as gh:
         redis = Redis.from_url(settings.redis_url)
         try:
@@ -216,8 +224,8 @@ async def run_deploy(settings: Settings, message: RunDeploy) -> None:
             order = Order(
                 "deploy", env, message.sha, message.sender, message.pr_number, message.delivery_id
             )
-            async with progress.lease(redis, f"deploy:{message.delivery_id}", message):
-                facts = await deploys.drive(settings, gh, redis, order)
+            async with run_state.lease(redis, f"deploy:{message.delivery_id}", message):
+                facts = await drive.drive(settings, gh, redis, order)
             await _ended(gh, asked, facts)
         finally:
             await redis.aclose()
@@ -244,7 +252,7 @@ async def button(settings: Settings, message: CheckRunAction) -> None:
             env = await _environment(settings, gh, asked, "Roll back", record.env, branch)
             if env is None:
                 return
-            where = deploys.place_of(settings, env, gh.repo)
+            where = drive.place_of(settings, env, gh.repo)
             live = (await asyncio.to_thread(where.state)).live
             if live is None or live.commit != record.commit:
                 await refuse(
@@ -253,7 +261,7 @@ async def button(settings: Settings, message: CheckRunAction) -> None:
                     messages.button_stale(record.commit, env.name, live.commit if live else None),
                 )
                 return
-            await deploys.say(
+            await drive.say(
                 gh, record.pr, messages.button_pressed(message.sender, record.commit, env.name)
             )
             order = Order("rollback", env, None, message.sender, record.pr, message.delivery_id)
