@@ -25,16 +25,16 @@ from typing import Any, Final
 from benchmarks.deploy import MIN_REQUESTS, Environment, stage_two
 from benchmarks.report import Row, table
 from bot.app import create_app
-from core.names import DEPLOY_CHECK
+from core.names import DEPLOY_CHECK, DEPLOY_SUMMARY_MARKER
 from core.settings import Settings
 from deploy.release import Staging
 from deploybot.demo import settings_for
-from testkit.fakegithub import webhooks
 from testkit.fakegithub.server import FakeGitHub, serve
 from testkit.fakegithub.state import Pull
 from testkit.gitrepo import GitRepo
 from testkit.load import Load
 from testkit.loopback import fake_redis
+from testkit.maintainer import Maintainer
 from testkit.serving import serve_in_thread
 
 REPO: Final = "bench/tutor"
@@ -47,34 +47,19 @@ ROLLBACK_TARGET_S: Final = 2.0
 
 @dataclass
 class Bot:
-    """The receiver, a worker process and the fake GitHub, for one repository."""
+    """The maintainer's comments, timed from the moment each is delivered."""
 
-    github: FakeGitHub
-    receiver: str
+    people: Maintainer
 
     def comment(self, number: int, body: str) -> float:
         """A maintainer's comment, delivered; when the delivery was sent (monotonic)."""
-        comment_id = self.github.add_comment(REPO, number, body, MAINTAINER)
         sent = time.monotonic()
-        status, said = webhooks.deliver(
-            self.receiver,
-            SECRET,
-            "issue_comment",
-            webhooks.comment_created(self.github, REPO, comment_id),
-        )
-        if status != 202:
-            raise RuntimeError(f"the receiver answered {status}: {said}")
+        self.people.comment(number, body, MAINTAINER)
         return sent
 
     def completed(self, count: int) -> dict[str, Any]:
         """The `count`th deploybot/deploy check run, once completed."""
-        deadline = time.monotonic() + DONE_WITHIN_S
-        while time.monotonic() < deadline:
-            runs = [r for r in self.github.check_runs() if r["name"] == DEPLOY_CHECK]
-            if len(runs) >= count and runs[count - 1]["status"] == "completed":
-                return runs[count - 1]
-            time.sleep(0.05)
-        raise RuntimeError(f"deploy check run {count} did not complete in {DONE_WITHIN_S:.0f} s")
+        return self.people.wait_for_run(count, DONE_WITHIN_S)
 
 
 @contextmanager
@@ -122,7 +107,8 @@ def _measure(tmp: Path, redis_url: str, github: FakeGitHub, quick: bool) -> dict
         _worker(settings, tmp / "worker.log"),
         serve_in_thread(create_app(settings), "receiver") as receiver,
     ):
-        bot = Bot(github, receiver)
+        people = Maintainer(github, REPO, SECRET, DEPLOY_CHECK, DEPLOY_SUMMARY_MARKER, receiver)
+        bot = Bot(people)
         bot.comment(1, "/deploy")
         bot.completed(1)
         load = Load(env.front)
@@ -136,7 +122,7 @@ def _measure(tmp: Path, redis_url: str, github: FakeGitHub, quick: bool) -> dict
             by_cli = env.run("rollback", repo=repo)
             while len(load.answers) + len(load.failures) < MIN_REQUESTS:
                 time.sleep(0.1)
-        runs = [r for r in github.check_runs() if r["name"] == DEPLOY_CHECK]
+        runs = people.deploy_runs()
         return {
             "sent": len(load.answers) + len(load.failures),
             "failed": load.failures,

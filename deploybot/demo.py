@@ -44,12 +44,11 @@ from deploy.lock import holder_now
 from deploy.manifest import Override
 from deploy.release import ReleaseRequest, Staging, release
 from deploybot.dora_metrics import DoraFigures
-from testkit.fakegithub import webhooks
-from testkit.fakegithub.operations import BOT_LOGIN
 from testkit.fakegithub.server import FakeGitHub, Recorded, serve
 from testkit.fakegithub.state import Pull
 from testkit.gitrepo import GitRepo
 from testkit.loopback import fake_redis, free_port
+from testkit.maintainer import Maintainer
 from testkit.serving import serve_in_thread
 from testkit.tutor import tutor_repository
 
@@ -64,58 +63,11 @@ SWITCH_NAMES = {
     "embedded": "the embedded switch (the demo's HAProxy stand-in)",
 }
 
-SAMPLE_MATRIX = """\
-stages:
-  - name: lint
-    command: [python, sample/lint.py]
-    triggers: [pr]
-    timeout_s: 60
-    order: 10
-  - name: test
-    command: [python, -m, unittest, discover, --quiet, -s, sample]
-    triggers: [pr]
-    timeout_s: 60
-    order: 20
-    run_after_failure: true
-  - name: eval
-    command: [python, -c, "print('eval gate')"]
-    triggers: [pr]
-    paths: [tutor/]
-    timeout_s: 60
-    order: 30
-"""
-SAMPLE_LINT = '''\
-"""A line-length linter printing ruff's concise format."""
-import pathlib
-import sys
-
-problems = 0
-for path in sorted(pathlib.Path("sample").rglob("*.py")):
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if len(line) > 79:
-            print(f"{path}:{number}:80: E501 Line too long ({len(line)} > 79)")
-            problems += 1
-sys.exit(1 if problems else 0)
-'''
-SAMPLE_CODE = """\
-def greet(name):
-    return "Hola, " + name
-
-
-GREETING = greet("mundo")
-"""
-SAMPLE_TEST = """\
-import unittest
-
-from greet import greet
-
-
-class GreetTest(unittest.TestCase):
-    def test_greets(self):
-        self.assertEqual(greet("Ana"), "Hola, Ana")
-"""
+# The sample repository's own files (its CI matrix, a linter, code and a test), beside this module.
+SAMPLE = Path(__file__).with_name("demo_sample")
 LONG_LINE = "WELCOME = " + repr("¡Bienvenida al tutor de conjugación! " * 3) + "\n"
 SHORT_LINE = 'WELCOME = "¡Bienvenida al tutor de conjugación!"\n'
+GREET = "sample/greet.py"  # what the pull request changes
 
 
 @dataclass
@@ -208,16 +160,15 @@ def sample_repository(root: Path, switch: str) -> Sample:
     repo = tutor_repository(root / REPO, author="Demo Contributor")
     config_text = deploy_yaml(switch)
     files = {
-        "data/ci-matrix.yaml": SAMPLE_MATRIX,
-        "data/deploy.yaml": config_text,
-        "sample/lint.py": SAMPLE_LINT,
-        "sample/greet.py": SAMPLE_CODE,
-        "sample/test_greet.py": SAMPLE_TEST,
-        "pyproject.toml": '[project]\nname = "demo-tutor"\nversion = "0.1.0"\n',
+        str(path.relative_to(SAMPLE)): path.read_text(encoding="utf-8")
+        for path in sorted(SAMPLE.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
     }
+    files["data/deploy.yaml"] = config_text
+    files["pyproject.toml"] = '[project]\nname = "demo-tutor"\nversion = "0.1.0"\n'
     base = repo.commit(files, "The tutor with its CI matrix and deploy configuration")
     repo.git("checkout", "--quiet", "-b", "welcome")
-    head = repo.commit({"sample/greet.py": SAMPLE_CODE + LONG_LINE}, "Add a welcome line")
+    head = repo.commit({GREET: files[GREET] + LONG_LINE}, "Add a welcome line")
     repo.git("checkout", "--quiet", "main")
     return Sample(repo, base, head, load_config(config_text))
 
@@ -270,21 +221,18 @@ class Story:
     def __init__(self, github: FakeGitHub, receiver: str, secret: str, sample: Sample) -> None:
         self.github = github
         self.receiver = receiver
-        self.secret = secret
+        self.people = Maintainer(
+            github, REPO, secret, DEPLOY_CHECK, DEPLOY_SUMMARY_MARKER, receiver
+        )
         self.sample = sample
         self.env = sample.config.environments[ENVIRONMENT]
         self.merge = ""  # the merge commit, once the pull request is merged
 
     def deliver(self, event: str, payload: dict[str, Any]) -> str:
-        status, said = webhooks.deliver(self.receiver, self.secret, event, payload)
-        if status != 202:
-            raise DemoFailed(f"the receiver answered {status}: {said}")
-        return f"receiver → {status} {said}"
+        return f"receiver → 202 {self.people.deliver(event, payload)}"
 
-    def comment(self, body: str) -> str:
-        comment_id = self.github.add_comment(REPO, 1, body, MAINTAINER)
-        payload = webhooks.comment_created(self.github, REPO, comment_id)
-        return self.deliver("issue_comment", payload)
+    def comment(self, body: str) -> None:
+        self.people.comment(1, body, MAINTAINER)
 
     def pipeline_done(self, sha: str) -> dict[str, str]:
         """Each check run's conclusion on `sha`, once the pipeline settled."""
@@ -296,18 +244,10 @@ class Story:
         }
 
     def deploy_run(self, count: int) -> dict[str, Any]:
-        def done() -> bool:
-            runs = self.deploy_runs()
-            return len(runs) >= count and runs[count - 1]["status"] == "completed"
-
-        wait_for(f"deploy check run {count}", done)
-        run = self.deploy_runs()[count - 1]
+        run = self.people.wait_for_run(count, WAIT_S)
         if run["conclusion"] != "success":
             raise DemoFailed(f"{run['output']['title']}\n{run['output']['summary']}")
         return run
-
-    def deploy_runs(self) -> list[dict[str, Any]]:
-        return [r for r in self.github.check_runs() if r["name"] == DEPLOY_CHECK]
 
     def front_serves(self) -> str:
         found = health.version(f"http://{self.env.front}").get("commit")
@@ -324,12 +264,7 @@ class Story:
         return totals
 
     def summary(self) -> str:
-        found = [
-            c["body"]
-            for c in _bot_comments(self.github)
-            if c["body"].startswith(DEPLOY_SUMMARY_MARKER)
-        ]
-        return found[-1] if found else ""
+        return self.people.summary(1)
 
 
 def settings_for(
@@ -452,7 +387,8 @@ def _pull_request(timeline: Timeline, story: Story) -> None:
             timeline.say(f"      annotation {note['path']}:{note['start_line']} {note['message']}")
     with timeline.step("the contributor shortens the line and pushes; the matrix runs again") as s:
         sample.repo.git("checkout", "--quiet", "welcome")
-        fixed = sample.repo.commit({"sample/greet.py": SAMPLE_CODE + SHORT_LINE}, "Shorter")
+        greet = (SAMPLE / GREET).read_text(encoding="utf-8")
+        fixed = sample.repo.commit({GREET: greet + SHORT_LINE}, "Shorter")
         sample.repo.git("checkout", "--quiet", "main")
         story.github.add_pull(REPO, replace(pull_of(story), head_sha=fixed))
         story.deliver("pull_request", pull_request_event("synchronize", fixed))
@@ -589,10 +525,6 @@ def _sandboxed(timeline: Timeline) -> bool:
             f"  note: no stage sandbox here ({problem}); the sample's stages run without one"
         )
     return problem is None
-
-
-def _bot_comments(github: FakeGitHub) -> list[dict[str, Any]]:
-    return [c for c in github.comments() if c["user"]["login"] == BOT_LOGIN]
 
 
 def _settled(github: FakeGitHub, sha: str, count: int) -> bool:

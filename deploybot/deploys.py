@@ -22,11 +22,11 @@ from core import contract
 from core.celery_app import make_celery
 from core.errors import DeploybotError
 from core.settings import Settings
-from deploy import places, proxy
+from deploy import places, proxy, runs
 from deploy.config import DEFAULT_PATH, Environment
-from deploy.engine import Engine, Place, Result, unfit
+from deploy.engine import Place, Result
 from deploy.lock import Busy, Holder, Lease, LockBusy, Locks, holder_now
-from deploy.machine import DONE
+from deploy.manifest import Manifest
 from deploy.release import Blocked, Staging
 from deploy.retention import KEEP
 from deploy.watch import Watcher
@@ -72,10 +72,7 @@ def _commit(sha: str, staging: Staging, repository: str, repo_dir: Path) -> str:
     repo_dir says."""
     if _FULL_SHA.fullmatch(sha):
         return sha
-    matches = [m.commit for m in staging.index(repository).all() if m.commit.startswith(sha)]
-    if len(matches) == 1:
-        return matches[0]
-    return releases.commit_of(repo_dir, sha)
+    return runs.find_release(staging.index(repository), sha) or releases.commit_of(repo_dir, sha)
 
 
 def _setup(args: argparse.Namespace) -> tuple[Settings, Environment, Place]:
@@ -88,17 +85,21 @@ def _setup(args: argparse.Namespace) -> tuple[Settings, Environment, Place]:
 def run_deploy(args: argparse.Namespace) -> int:
     try:
         settings, env, where = _setup(args)
-        commit = _commit(args.sha, where.staging, where.repository, Path(args.repo_dir))
-        if where.staging.index(where.repository).get(commit) is None:
+        repo_dir = Path(args.repo_dir)
+        commit = _commit(args.sha, where.staging, where.repository, repo_dir)
+        docker = env.runtime == "docker"
+
+        def stage() -> Manifest:
             print(f"{commit[:12]} has no staged release: staging it first", flush=True)
-            docker = env.runtime == "docker"
-            releases.stage(settings, Path(args.repo_dir), commit, where.repository, None, docker)
+            return releases.stage(settings, repo_dir, commit, where.repository, None, docker)
+
+        ask = runs.Ask("deploy", commit, who())
         with _lock(settings, env, "deploy", commit, env.lock) as lease:
-            engine = Engine(where, releases.show_step, who(), lease)
-            engine.reconcile()
-            result = engine.deploy(commit)
-            if result.outcome == DONE:
-                _retain(settings, where.repository, env.runtime == "docker")
+            locked = runs.Locked(where, ask, lease, releases.show_step)
+            locked.release(stage)
+            result = locked.engine()
+            registry = settings.require_registry if docker else None
+            _said_retained(runs.retain_after(result, ask, where, registry))
             return _finish("deploy", result)
     except Blocked as blocked:
         releases.report_blocked("deploy", blocked)
@@ -111,9 +112,10 @@ def run_deploy(args: argparse.Namespace) -> int:
         return EXIT_FAILED
 
 
-def _retain(settings: Settings, repository: str, docker: bool, keep: int = KEEP) -> int:
-    registry = settings.require_registry if docker else None
-    ok, said = places.retain(settings.data_dir, repository, registry, keep)
+def _said_retained(kept: tuple[bool, str] | None) -> int:
+    if kept is None:
+        return 0
+    ok, said = kept
     print(f"… {said}", file=sys.stdout if ok else sys.stderr, flush=True)
     return 0 if ok else EXIT_FAILED
 
@@ -125,7 +127,8 @@ def run_prune(args: argparse.Namespace) -> int:
     except (DeploybotError, ImportError) as exc:
         print(f"deploybot prune: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    return _retain(settings, repository, not args.no_docker, args.keep)
+    registry = None if args.no_docker else settings.require_registry
+    return _said_retained(places.retain(settings.data_dir, repository, registry, args.keep))
 
 
 def run_rollback(args: argparse.Namespace) -> int:
@@ -133,28 +136,14 @@ def run_rollback(args: argparse.Namespace) -> int:
         settings, env, where = _setup(args)
         repo_dir = Path(args.repo_dir)
         to = _commit(args.to, where.staging, where.repository, repo_dir) if args.to else None
-        if to is not None:
-            refusal = unfit(where.staging.index(where.repository).get(to), to, where.repository)
-            if refusal is not None:
-                print(f"deploybot rollback: {refusal}; nothing was done", file=sys.stderr)
-                return EXIT_FAILED
-        with _lock(settings, env, "rollback", to or "", "preempt") as lease:
+        found = runs.target(where, to)
+        if isinstance(found, Result):  # before the lock: no deploy in progress is stopped
+            return _finish("rollback", found)
+        with _lock(settings, env, "rollback", found, "preempt") as lease:
             if lease.preempted is not None:
                 print(f"… took the lock over from {lease.preempted.describe()}", flush=True)
-            engine = Engine(where, releases.show_step, who(), lease)
-            interrupted = where.state().unfinished
-            undone = engine.reconcile(rollback=to is None)
-            # An interrupted deploy whose previous release the reconcile put back: that is
-            # what a rollback without --to asks for.
-            if (
-                undone is not None
-                and undone.ok
-                and to is None
-                and interrupted[0].kind == "deploy"
-                and undone.commit != interrupted[0].commit
-            ):
-                return _finish("rollback", undone)
-            return _finish("rollback", engine.rollback(to))
+            ask = runs.Ask("rollback", found, who(), named=to is not None)
+            return _finish("rollback", runs.Locked(where, ask, lease, releases.show_step).engine())
     except (DeploybotError, ImportError) as exc:
         print(f"deploybot rollback: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -157,9 +157,6 @@ def settings(redis_url: str, github: FakeGitHub, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def celery_app(settings: Settings, redis_client: redis.Redis) -> Iterator[Celery]:
-    # Registers the `celery.ping` task the worker's start-up check sends.
-    import celery.contrib.testing.tasks  # noqa: F401
-
     app = make_celery(settings, name="deploybot-test")
     yield app
     app.close()  # the broker connections a test's sends opened
@@ -174,9 +171,17 @@ def start_worker() -> WorkerFactory:
 
     @contextmanager
     def factory(app: Celery, **kwargs: Any) -> Iterator[Any]:
-        options: dict[str, Any] = {"pool": "threads", "concurrency": 2, "loglevel": "WARNING"}
+        # No start-up ping: its result, kept pending on the app's result backend, is collected
+        # later and would reach for a Redis the test may have stopped. Every test waits for the
+        # state its next step reads instead.
+        options: dict[str, Any] = {
+            "pool": "threads",
+            "concurrency": 2,
+            "loglevel": "WARNING",
+            "perform_ping_check": False,
+        }
         options.update(kwargs)
-        # The start-up ping is a shared task: it must resolve to this app, not the default one.
+        # The worker thread's current app is this one, not Celery's default.
         with setup_default_app(app), celery_start_worker(app, **options) as worker:
             yield worker
 

@@ -10,6 +10,7 @@ from typing import Final
 from core.names import check_name
 
 MAX_TEXT: Final = 65535
+MAX_TITLE: Final = 255
 MAX_ANNOTATIONS_PER_REQUEST: Final = 50
 _CUT_NOTE = "… ({} characters cut)\n"
 
@@ -31,7 +32,7 @@ def completion_bodies(conclusion: str, output: Output) -> list[Json]:
     step = MAX_ANNOTATIONS_PER_REQUEST
     notes = list(output.annotations)
     batches = [notes[i : i + step] for i in range(0, len(notes), step)] or [[]]
-    shown: Json = {"title": output.title, "summary": truncate_start(output.summary, MAX_TEXT)}
+    shown = output_json(output)
     bodies: list[Json] = []
     for index, batch in enumerate(batches):
         body: Json = {"output": {**shown, "annotations": batch} if batch else shown}
@@ -42,7 +43,12 @@ def completion_bodies(conclusion: str, output: Output) -> list[Json]:
 
 
 def _output(title: str, summary: str) -> dict[str, object]:
-    return {"title": title, "summary": truncate_start(summary, MAX_TEXT)}
+    return {"title": title[:MAX_TITLE], "summary": truncate_start(summary, MAX_TEXT)}
+
+
+def output_json(output: Output) -> Json:
+    """A check run's output as GitHub takes it (no annotations), within GitHub's limits."""
+    return _output(output.title, output.summary)
 
 
 def queued_body(stage_name: str, sha: str, external_id: str) -> dict[str, object]:

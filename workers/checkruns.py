@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from core.names import CHECK_PREFIX
 from workers import messages, run_state
 from workers.check_output import Output, completion_bodies, in_progress_body
 from workers.github import RepoGitHub
@@ -53,14 +52,9 @@ class CheckRuns:
         known = await self.record.stage(stage)
         if known.run_id is not None:
             return run_state.CreatedStage(stage, known.run_id, known.url, known.state)
-        found = None
-        if known.creating:
-            found = await self.gh.find_check_run(
-                self.sha, CHECK_PREFIX + stage, self.external_id(stage)
-            )
-        if found is None:
+        if not known.creating:
             await self.record.creating(stage)
-            found = await self.gh.create_check_run(body)
+        found = await self.gh.create_check_run_once(body, made_before=known.creating)
         await self.record.created(stage, int(found["id"]), str(found["html_url"]))
         return run_state.CreatedStage(stage, int(found["id"]), str(found["html_url"]), "queued")
 

@@ -137,6 +137,18 @@ class RepoGitHub:
                 return found
         return None
 
+    async def create_check_run_once(self, body: Json, made_before: bool) -> Json:
+        """The check run `body` describes, created unless an earlier try already made it: when
+        one may have (it crashed between the create and the record of it), it is looked for by
+        its external id first. The one create-once rule of every check run (stages, releases,
+        deploys)."""
+        found = None
+        if made_before:
+            found = await self.find_check_run(
+                str(body["head_sha"]), str(body["name"]), str(body["external_id"])
+            )
+        return found if found is not None else await self.create_check_run(body)
+
     # -- pull requests and permissions --------------------------------------------------------
     async def pull(self, number: int) -> PullInfo:
         gh = await self.client()

@@ -43,6 +43,7 @@ class Recorded:
     body: Any
     status: int
     operation_id: str | None
+    at: float = 0.0  # when it arrived (time.monotonic())
 
 
 @dataclass
@@ -200,7 +201,13 @@ class FakeGitHub:
         with self.lock:
             response, operation_id = self._answer(request, path, query, body)
             recorded = Recorded(
-                request.method, path, query, _json_or_text(body), response.status_code, operation_id
+                request.method,
+                path,
+                query,
+                _json_or_text(body),
+                response.status_code,
+                operation_id,
+                time.monotonic(),
             )
             self.requests.append(recorded)
         if self.on_request is not None:

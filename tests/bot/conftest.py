@@ -111,7 +111,7 @@ class Recorder:
         must have one slot (`concurrency=1`): it takes one message at a time and acknowledges it
         when done, and each queue gives its messages in the order sent, so once every barrier
         has run, so has everything queued before it."""
-        sent = {self._app.send_task(BARRIER, queue=name).id for name in QUEUES}
+        sent = {self._app.send_task(BARRIER, queue=name, ignore_result=True).id for name in QUEUES}
         deadline = time.monotonic() + timeout_s
         while not sent <= self._barriers:
             if time.monotonic() > deadline:

@@ -15,10 +15,10 @@ import redis
 from bot.app import create_app
 from core.names import DEPLOY_CHECK, DEPLOY_SUMMARY_MARKER, ROLLBACK_ACTION
 from core.settings import Settings
-from testkit.fakegithub import webhooks
 from testkit.fakegithub.server import FakeGitHub
 from testkit.fakegithub.state import Pull
 from testkit.gitrepo import GitRepo
+from testkit.maintainer import Maintainer
 from testkit.serving import serve_in_thread
 from tests.conftest import WEBHOOK_SECRET
 from tests.deploys.conftest import LEASE_S, Deployment, Staged
@@ -39,7 +39,7 @@ class GitHubWorld:
     app: Any
     env: Deployment
     remote: GitRepo
-    receiver: str | None = None  # the receiver's URL while it serves
+    people: Maintainer  # what the repository's people do on GitHub
 
     def publish_config(self, **options: Any) -> None:
         """data/deploy.yaml on the default branch: what the worker reads."""
@@ -63,49 +63,54 @@ class GitHubWorld:
 
     def command(self, number: int, command: str, sender: str = MAINTAINER) -> int:
         """A comment with the command, delivered to the receiver as GitHub would."""
-        comment_id = self.github.add_comment(REPO, number, command, sender)
-        payload = webhooks.comment_created(self.github, REPO, comment_id)
-        self._deliver("issue_comment", payload)
-        return comment_id
+        return self.people.comment(number, command, sender)
 
     def press(self, check_run: dict[str, Any], sender: str = MAINTAINER) -> None:
         """The check run's Roll back button, pressed: its delivery sent to the receiver."""
-        payload = webhooks.requested_action(
-            self.github, REPO, int(check_run["id"]), sender, ROLLBACK_ACTION
-        )
-        self._deliver("check_run", payload)
+        self.people.press(check_run, sender, ROLLBACK_ACTION)
 
-    def _deliver(self, event: str, payload: dict[str, Any]) -> None:
-        assert self.receiver is not None, "start the receiver first: `with receiving(world)`"
-        status, said = webhooks.deliver(self.receiver, WEBHOOK_SECRET, event, payload)
-        assert status == 202, said
+    def check_run_edits(self, check_run_id: int) -> list[float]:
+        """When each edit of the check run that left it in progress arrived (its end excluded)."""
+        return [
+            r.at
+            for r in self.github.requests
+            if r.method == "PATCH"
+            and r.path.endswith(f"/check-runs/{check_run_id}")
+            and r.body.get("status") == "in_progress"
+        ]
+
+    def summary_edits(self, number: int) -> list[float]:
+        """When each edit of the pull request's summary comment arrived while a run was in
+        progress (its headline says so)."""
+        summary = next(
+            c
+            for c in self.github.comments()
+            if c["issue_number"] == number and c["body"].startswith(DEPLOY_SUMMARY_MARKER)
+        )
+        return [
+            r.at
+            for r in self.github.requests
+            if r.method == "PATCH"
+            and r.path.endswith(f"/issues/comments/{summary['id']}")
+            and "in progress" in r.body.get("body", "").splitlines()[1]
+        ]
 
     def deploy_runs(self) -> list[dict[str, Any]]:
-        return [r for r in self.github.check_runs() if r["name"] == DEPLOY_CHECK]
+        return self.people.deploy_runs()
 
     def reactions(self, comment_id: int) -> list[str]:
-        return [r["content"] for r in self.github.state.reactions.get(comment_id, [])]
+        return self.people.reactions(comment_id)
 
     def bot_comments(self, number: int) -> list[str]:
-        return [
-            c["body"]
-            for c in self.github.comments()
-            if c["issue_number"] == number and c["user"]["login"].endswith("[bot]")
-        ]
+        return self.people.bot_comments(number)
 
     def wait_for_run(self, count: int, timeout_s: float = 300) -> dict[str, Any]:
         """The `count`th deploybot/deploy check run, once it completed."""
-
-        def done() -> bool:
-            runs = self.deploy_runs()
-            return len(runs) >= count and runs[count - 1]["status"] == "completed"
-
-        wait_for(f"deploy check run {count} to complete", done, timeout_s=timeout_s)
-        return self.deploy_runs()[count - 1]
+        return self.people.wait_for_run(count, timeout_s)
 
     def summary(self, number: int) -> str:
         """The pull request's on-call summary comment, as it reads now."""
-        return next(c for c in self.bot_comments(number) if c.startswith(DEPLOY_SUMMARY_MARKER))
+        return self.people.summary(number)
 
     def answered(self, number: int, count: int) -> list[str]:
         wait_for(f"{count} answers on #{number}", lambda: len(self.bot_comments(number)) >= count)
@@ -142,7 +147,8 @@ def make_world(
         deploy_lease_s=LEASE_S,
         oncall_issue=ONCALL,
     )
-    world = GitHubWorld(github, redis_client, worker_app(worker_settings), env, remote)
+    people = Maintainer(github, REPO, WEBHOOK_SECRET, DEPLOY_CHECK, DEPLOY_SUMMARY_MARKER)
+    world = GitHubWorld(github, redis_client, worker_app(worker_settings), env, remote, people)
     world.publish_config()
     return world
 
@@ -151,8 +157,8 @@ def make_world(
 def receiving(world: GitHubWorld) -> Iterator[GitHubWorld]:
     """The real receiver serving on loopback for the world's deliveries."""
     with serve_in_thread(create_app(world.app.settings), "receiver") as url:
-        world.receiver = url
+        world.people.receiver = url
         try:
             yield world
         finally:
-            world.receiver = None
+            world.people.receiver = None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,7 @@ from tests.deploys.github_world import (
     receiving,
 )
 from tests.workers.harness import jobs_ended, wait_for
+from workers.deploys.drive import REPORT_EVERY_S
 
 
 @pytest.fixture(params=["process", pytest.param("docker", marks=pytest.mark.docker)])
@@ -127,6 +129,11 @@ def test_deploy_button_rollback_and_status_from_pull_requests(world: GitHubWorld
     assert world.github.deployments()[0]["states"] == ["queued", "in_progress", "success"]
     wait_for("the summary", lambda: f"is on `{first[:12]}` (#1)" in world.summary(1))
     assert world.bot_comments(1) == [world.summary(1)]  # one comment, edited in place
+    # Its steps coalesced: the check run and the summary each edited at most once a second
+    # while it ran (seven steps), and the end written however soon it came.
+    for edits in (world.check_run_edits(int(run["id"])), world.summary_edits(1)):
+        assert 1 <= len(edits) < 7, edits
+        assert all(later - earlier >= REPORT_EVERY_S for earlier, later in pairwise(edits))
     assert world.summary(1).splitlines()[1].startswith("🚀")
     assert any(first[:12] in c for c in world.bot_comments(ONCALL))
 
@@ -211,13 +218,13 @@ def test_refusals_change_nothing_and_say_why(world: GitHubWorld) -> None:
     # Nothing to roll back from yet, then nothing earlier to roll back to.
     world.command(1, "/rollback")
     said = world.answered(1, 1)[-1]
-    assert f"nothing is live in {world.env.name}; nothing was done." in said
+    assert f"nothing is live in {world.env.name} to roll back from; nothing was done." in said
     world.command(1, "/deploy")
     run = world.wait_for_run(1)
     world.command(1, "/rollback")
     wait_for(
         "the answer",
-        lambda: any("no earlier good release was live" in c for c in world.bot_comments(1)),
+        lambda: any("no earlier release was live" in c for c in world.bot_comments(1)),
     )
     assert world.env.front_serves() == first
     entries = len(world.env.entries())

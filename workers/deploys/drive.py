@@ -22,11 +22,11 @@ from redis.exceptions import RedisError
 
 from core.errors import DeploybotError, LeaseLost, TransientError, WaitingTurn
 from core.settings import Settings
-from deploy import places
+from deploy import places, runs
 from deploy.config import Environment
-from deploy.engine import Engine, Place, Result, outcome_of, rollback_target, unfit
+from deploy.engine import Engine, Place, Result, outcome_of, unfit
 from deploy.lock import Busy, Holder, Lease, LockBusy, Locks, holder_now
-from deploy.machine import BLOCKED, DONE, FAILED, REFUSED
+from deploy.machine import BLOCKED, FAILED, REFUSED
 from deploy.manifest import Manifest
 from deploy.progress import Step
 from deploy.release import Blocked, ReleaseFailed
@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 # How soon a queued deploy asks for its turn again (its ticket lives deploy.lock.TICKET_S).
 TURN_POLL_S: Final = 1.0
+# The check run and the summary comment are each edited at most this often during a run.
+REPORT_EVERY_S: Final = 1.0
 
 
 @dataclass(frozen=True)
@@ -142,9 +144,10 @@ async def drive(settings: Settings, gh: RepoGitHub, redis: Redis, order: Order) 
     place = place_of(settings, order.env, gh.repo)
     record = await records.get(order.delivery_id)
     if record is None:
-        record = await _new_record(records, place, order)
-        if record is None:
-            return await _nothing_to_roll_back(records, place, order)
+        made = await _new_record(records, place, order)
+        if isinstance(made, Result):
+            return await _nothing_to_roll_back(records, place, order, made)
+        record = made
     run = Reported(place, order, record)
     run.manifest = await asyncio.to_thread(place.staging.index(gh.repo).get, record.commit)
     if record.finished:
@@ -172,14 +175,16 @@ async def drive(settings: Settings, gh: RepoGitHub, redis: Redis, order: Order) 
     return facts
 
 
-async def _new_record(records: Records, place: Place, order: Order) -> Record | None:
-    """The record of a new run (None: a rollback with nothing to roll back to)."""
+async def _new_record(records: Records, place: Place, order: Order) -> Record | Result:
+    """The record of a new run, or how a rollback with nothing to roll back to ended."""
     state = await asyncio.to_thread(place.state)
     commit = order.commit
     if order.kind == "rollback" and commit is None:
-        commit = rollback_target(state)
-    if commit is None:
-        return None
+        found = await asyncio.to_thread(runs.target, place, None)
+        if isinstance(found, Result):
+            return found
+        commit = found
+    assert commit is not None  # noqa: S101 - a deploy's order names its merge commit
     return await records.put(
         Record(
             delivery_id=order.delivery_id,
@@ -195,17 +200,12 @@ async def _new_record(records: Records, place: Place, order: Order) -> Record | 
     )
 
 
-async def _nothing_to_roll_back(records: Records, place: Place, order: Order) -> Facts:
+async def _nothing_to_roll_back(
+    records: Records, place: Place, order: Order, ended: Result
+) -> Facts:
     live = (await asyncio.to_thread(place.state)).live
-    detail = (
-        f"no earlier good release was live in {order.env.name} to roll back to"
-        if live
-        else f"nothing is live in {order.env.name}"
-    )
-    ended = Result(FAILED, "", detail, "resolve")
-    return await _facts(
-        records, place, order, ended, commit="", before=live.commit if live else None
-    )
+    before = live.commit if live else None
+    return await _facts(records, place, order, ended, commit="", before=before)
 
 
 async def say(gh: RepoGitHub, pr: int | None, text: str) -> None:
@@ -277,9 +277,10 @@ def _ended_from_ledger(place: Place, record: Record) -> Result | None:
 
 
 class Feed:
-    """The engine's steps, from its thread to GitHub in order; steps that arrive while GitHub is
-    being told of one are reported together. Reporting a step is best effort: the deploy never
-    waits on it, and the run's end reports the whole truth."""
+    """The engine's steps, from its thread to GitHub in order, coalesced: what arrives within a
+    second of the last report goes into the next, so the check run and the summary are each
+    edited at most once a second. Reporting a step is best effort: the deploy never waits on
+    it, and the run's end reports the whole truth, however soon it comes."""
 
     def __init__(self, run: Reported, reporter: Reporter, records: Records) -> None:
         self._run = run
@@ -288,6 +289,7 @@ class Feed:
         self._loop = asyncio.get_running_loop()
         self._steps: asyncio.Queue[Step | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._reported = -REPORT_EVERY_S  # when the last report ended (loop time)
 
     def __call__(self, step: Step) -> None:
         self._loop.call_soon_threadsafe(self._steps.put_nowait, step)
@@ -300,15 +302,32 @@ class Feed:
     async def _report(self) -> None:
         while (step := await self._steps.get()) is not None:
             self._run.step(step)
-            while not self._steps.empty():
-                more = self._steps.get_nowait()
-                if more is None:
-                    return
-                self._run.step(more)
+            if not await self._gather(until=self._reported + REPORT_EVERY_S):
+                return
             try:
                 await self._reporter.progress(await self._run.facts(self._records, None))
             except RedisError as exc:
                 log.warning("deploy %s: a step went unreported (%s)", self._run.record.run_id, exc)
+            self._reported = self._loop.time()
+
+    async def _gather(self, until: float) -> bool:
+        """Take the steps waiting and those that arrive before `until`; False at the run's end."""
+        while True:
+            while not self._steps.empty():
+                more = self._steps.get_nowait()
+                if more is None:
+                    return False
+                self._run.step(more)
+            left = until - self._loop.time()
+            if left <= 0:
+                return True
+            try:
+                more = await asyncio.wait_for(self._steps.get(), left)
+            except TimeoutError:
+                return True
+            if more is None:
+                return False
+            self._run.step(more)
 
     async def __aenter__(self) -> Feed:
         self._task = asyncio.create_task(self._report())
@@ -378,34 +397,21 @@ async def _locked(
     lease: Lease,
     feed: Feed,
 ) -> Result:
-    if run.order.kind == "deploy" and run.manifest is None:
-        staged = await _stage(settings, gh, run, feed)
-        if isinstance(staged, Result):
-            return staged
-        run.manifest = staged
-    if run.manifest is not None:
-        await reporter.deployment(await run.facts(records, None), run.manifest, run.record.run_id)
-    ended = await asyncio.to_thread(_engine, run, lease, feed)
-    if run.order.kind == "deploy" and ended.outcome == DONE:
-        registry = settings.require_registry if run.order.env.runtime == "docker" else None
-        ok, said = await asyncio.to_thread(
-            places.retain, settings.data_dir, run.place.repository, registry
-        )
-        (log.info if ok else log.warning)("deploy %s: %s", run.record.run_id, said)
-    return ended
-
-
-def _engine(run: Reported, lease: Lease, on_step: Callable[[Step], None]) -> Result:
     order, record = run.order, run.record
-    engine = Engine(run.place, on_step, _by(order), lease)
-    # A deploy some other holder left unfinished; a rollback to "the previous release" that
-    # settles it judges the release it takes out.
-    engine.reconcile(rollback=order.kind == "rollback" and not record.named)
-    if order.kind == "deploy":
-        result = engine.deploy(record.commit, run_id=record.run_id)
-    else:
-        result = engine.rollback(record.commit, run_id=record.run_id, back=not record.named)
-    return result
+    ask = runs.Ask(order.kind, record.commit, _by(order), record.named, record.run_id)
+    locked = runs.Locked(run.place, ask, lease, feed)
+    staged = await _stage(settings, gh, run, locked)
+    if isinstance(staged, Result):
+        return staged
+    run.manifest = staged
+    if run.manifest is not None:
+        await reporter.deployment(await run.facts(records, None), run.manifest, record.run_id)
+    ended = await asyncio.to_thread(locked.engine)
+    registry = settings.require_registry if order.env.runtime == "docker" else None
+    kept = await asyncio.to_thread(runs.retain_after, ended, ask, run.place, registry)
+    if kept is not None:
+        (log.info if kept[0] else log.warning)("deploy %s: %s", record.run_id, kept[1])
+    return ended
 
 
 def _settle(run: Reported, locks: Locks, on_step: Callable[[Step], None]) -> Result:
@@ -434,17 +440,23 @@ def _by(order: Order) -> str:
 
 
 async def _stage(
-    settings: Settings, gh: RepoGitHub, run: Reported, on_step: Callable[[Step], None]
-) -> Manifest | Result:
-    """Build, stage and gate the merge commit, each step reported."""
+    settings: Settings, gh: RepoGitHub, run: Reported, locked: runs.Locked
+) -> Manifest | Result | None:
+    """The release put live: a merge commit with none is built, staged and gated now, each
+    step reported."""
     order, record = run.order, run.record
+    if run.manifest is not None or order.kind != "deploy":
+        return run.manifest
     workspace = Workspace(workspace_root(settings), clone_url(settings, gh.repo))
     wanted = releasing.Wanted(gh.repo, record.commit, "deploy", order.by)
     docker = order.env.runtime == "docker"
+    token = await gh.token()
+
+    def stage() -> Manifest:
+        return releasing.release(settings, workspace, wanted, docker, locked.progress, token)
+
     try:
-        return await asyncio.to_thread(
-            releasing.release, settings, workspace, wanted, docker, on_step, await gh.token()
-        )
+        return await asyncio.to_thread(locked.release, stage)
     except Blocked as blocked:
         advice = gate_blocked(blocked.decision.verdict, blocked.report).summary
         return run.ended(BLOCKED, advice, "gate")

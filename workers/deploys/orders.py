@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from core.contract import CheckRunAction, Message, RunCommand, RunDeploy
 from core.errors import CheckoutError, DeploybotError, WaitingTurn
 from core.settings import Settings
-from deploy import places
+from deploy import places, runs
 from deploy.config import DEFAULT_PATH, DeployConfig, Environment, load_config
 from workers import run_state
 from workers.checkout import Workspace, clone_url, workspace_root
@@ -152,8 +152,7 @@ def _target(settings: Settings, repo: str, env: Environment, prefix: str | None)
     if prefix is None:
         return None
     index = drive.place_of(settings, env, repo).staging.index(repo)
-    found = [m.commit for m in index.all() if m.commit.startswith(prefix)]
-    return found[0] if len(found) == 1 else messages.no_release_matches(prefix, env.name)
+    return runs.find_release(index, prefix) or messages.no_release_matches(prefix, env.name)
 
 
 async def _rollback(

@@ -16,7 +16,7 @@ from typing import Any, Final
 from core.errors import GitHubError
 from core.names import DEPLOY_CHECK, ROLLBACK_ACTION
 from deploy.manifest import Manifest
-from workers.check_output import Output
+from workers.check_output import output_json
 from workers.deploys import oncall
 from workers.deploys.oncall import Facts
 from workers.deploys.records import Record, Records
@@ -33,10 +33,6 @@ ROLLBACK_BUTTON: Final = {
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _output(output: Output) -> Json:
-    return {"title": output.title[:255], "summary": output.summary[:65535]}
 
 
 def deployment_body(facts: Facts, manifest: Manifest, run_id: str) -> Json:
@@ -83,20 +79,16 @@ class Reporter:
     async def open(self, facts: Facts) -> None:
         """The check run (in progress) and the summary comments, where they do not exist yet."""
         if self.record.check_run_id is None:
-            external_id = f"deploy:{self.record.delivery_id}"
+            body: Json = {
+                "name": DEPLOY_CHECK,
+                "head_sha": facts.commit,
+                "external_id": f"deploy:{self.record.delivery_id}",
+                "status": "in_progress",
+                "started_at": _now(),
+                "output": output_json(oncall.check_output(facts)),
+            }
             # An earlier copy of this run may have made it and died before recording it.
-            created = await self.gh.find_check_run(facts.commit, DEPLOY_CHECK, external_id)
-            if created is None:
-                created = await self.gh.create_check_run(
-                    {
-                        "name": DEPLOY_CHECK,
-                        "head_sha": facts.commit,
-                        "external_id": external_id,
-                        "status": "in_progress",
-                        "started_at": _now(),
-                        "output": _output(oncall.check_output(facts)),
-                    }
-                )
+            created = await self.gh.create_check_run_once(body, made_before=True)
             await self._update(
                 check_run_id=int(created["id"]), check_url=str(created.get("html_url") or "")
             )
@@ -106,7 +98,7 @@ class Reporter:
         """One more step: the check run and the pull request's summary say so (best effort)."""
         try:
             if self.record.check_run_id is not None:
-                body = {"status": "in_progress", "output": _output(oncall.check_output(facts))}
+                body = {"status": "in_progress", "output": output_json(oncall.check_output(facts))}
                 await self.gh.update_check_run(self.record.check_run_id, body)
             await self.summary(facts, oncall_issue=None)
         except GitHubError as exc:
@@ -166,7 +158,7 @@ class Reporter:
                 "status": "completed",
                 "conclusion": conclusion,
                 "completed_at": _now(),
-                "output": _output(oncall.check_output(facts)),
+                "output": output_json(oncall.check_output(facts)),
             }
             if live:
                 body["actions"] = [ROLLBACK_BUTTON]

@@ -1,0 +1,5 @@
+def greet(name):
+    return "Hola, " + name
+
+
+GREETING = greet("mundo")
