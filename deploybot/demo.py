@@ -165,7 +165,6 @@ def sample_repository(root: Path, switch: str) -> Sample:
         if path.is_file() and "__pycache__" not in path.parts
     }
     files["data/deploy.yaml"] = config_text
-    files["pyproject.toml"] = '[project]\nname = "demo-tutor"\nversion = "0.1.0"\n'
     base = repo.commit(files, "The tutor with its CI matrix and deploy configuration")
     repo.git("checkout", "--quiet", "-b", "welcome")
     head = repo.commit({GREET: files[GREET] + LONG_LINE}, "Add a welcome line")

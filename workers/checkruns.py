@@ -1,8 +1,10 @@
-"""The check runs of one run, reported the same way for CI stages, releases and deploys.
+"""The check runs of one CI run (a pipeline's stages, a tag's release and gate), by stage name.
 
-Each check run is created once, even across a crash between the create and the record of it
-(found again on GitHub by its external id); completing one sends annotations 50 per request; the
-client scrubs every text of every secret; and one rule decides when a worker was lost too often.
+Each is created once, even across a crash between the create and the record of it (the one
+create-once rule of every check run, deploys' included: `RepoGitHub.create_check_run_once`);
+completing one sends annotations 50 per request; the client scrubs every text of every secret;
+and one rule decides when a worker was lost too often. A deploy's check run, which goes with its
+deployment and summaries, is reported by workers/deploys/report.py on the same rules.
 """
 
 from __future__ import annotations
