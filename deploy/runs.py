@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from deploy import machine, places
 from deploy.engine import Engine, Place, Result, rollback_target, unfit
+from deploy.ledger import State
 from deploy.lock import Lease
 from deploy.manifest import Manifest, ReleaseIndex
 from deploy.progress import Progress
@@ -45,14 +46,14 @@ def find_release(index: ReleaseIndex, prefix: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def target(place: Place, to: str | None) -> str | Result:
-    """What a rollback goes to: `to` if its release may be put live, else the previous good
-    release; or why there is none, as the run's end (nothing was done)."""
+def target(place: Place, state: State, to: str | None) -> str | Result:
+    """What a rollback goes to, as `state` (the ledger now) says: `to` if its release may be put
+    live, else the previous good release; or why there is none, as the run's end (nothing was
+    done)."""
     if to is not None:
         refusal = unfit(place.staging.index(place.repository).get(to), to, place.repository)
         failed = Result(machine.FAILED, to, f"{refusal}; nothing was done", "resolve")
         return failed if refusal else to
-    state = place.state()
     found = rollback_target(state)
     if found is not None:
         return found

@@ -313,12 +313,6 @@ def run(args: argparse.Namespace | None = None) -> int:
 
 
 def _play(timeline: Timeline, result: dict[str, Any]) -> None:
-    from celery.contrib.testing.worker import start_worker
-
-    from bot.app import create_app
-    from workers.app import create_worker_app
-    from workers.metrics import worker_metrics
-
     switch = "haproxy" if shutil.which("haproxy") else "embedded"
     with (
         tempfile.TemporaryDirectory(prefix="deploybot-demo-") as tmp,
@@ -349,30 +343,41 @@ def _play(timeline: Timeline, result: dict[str, Any]) -> None:
         with timeline.step("main's release staged (the first: accepted on record) and live") as s:
             s["detail"] = _first_release(sample, settings, root)
         github.on_request = lambda recorded: timeline.say(describe(recorded))
-        # One process plays the web and the worker here: one scrape shows what both counted.
-        computed: list[Collector] = [
-            worker_metrics().registry,
-            DoraFigures(settings.data_dir / "ledger"),
-        ]
-        receiver = running.enter_context(
-            serve_in_thread(create_app(settings, computed=computed), "receiver")
-        )
-        running.enter_context(
-            start_worker(
-                create_worker_app(settings),
-                pool="threads",
-                concurrency=2,
-                perform_ping_check=False,
-                loglevel="WARNING",
-            )
-        )
-        story = Story(github, receiver, secret, sample)
+        story = Story(github, _start_bot(settings, running), secret, sample)
         _pull_request(timeline, story)
         _deploy_and_roll_back(timeline, story, result)
         github.on_request = None
         violations = github.take_violations()
         if violations:
             raise DemoFailed("requests GitHub would have refused:\n  " + "\n  ".join(violations))
+
+
+def _start_bot(settings: Settings, running: ExitStack) -> str:
+    """The receiver and a worker, in this process until `running` closes; the receiver's URL."""
+    from celery.contrib.testing.worker import start_worker
+
+    from bot.app import create_app
+    from workers.app import create_worker_app
+    from workers.metrics import worker_metrics
+
+    # One process plays the web and the worker here: one scrape shows what both counted.
+    computed: list[Collector] = [
+        worker_metrics().registry,
+        DoraFigures(settings.data_dir / "ledger"),
+    ]
+    receiver = running.enter_context(
+        serve_in_thread(create_app(settings, computed=computed), "receiver")
+    )
+    running.enter_context(
+        start_worker(
+            create_worker_app(settings),
+            pool="threads",
+            concurrency=2,
+            perform_ping_check=False,
+            loglevel="WARNING",
+        )
+    )
+    return receiver
 
 
 def _pull_request(timeline: Timeline, story: Story) -> None:

@@ -136,7 +136,7 @@ def run_rollback(args: argparse.Namespace) -> int:
         settings, env, where = _setup(args)
         repo_dir = Path(args.repo_dir)
         to = _commit(args.to, where.staging, where.repository, repo_dir) if args.to else None
-        found = runs.target(where, to)
+        found = runs.target(where, where.state(), to)
         if isinstance(found, Result):  # before the lock: no deploy in progress is stopped
             return _finish("rollback", found)
         with _lock(settings, env, "rollback", found, "preempt") as lease:

@@ -172,26 +172,23 @@ async def lease(redis: Redis, key: str, message: Message) -> AsyncIterator[None]
             await renew(keys=[name], args=[token, LEASE_TTL_S * 1000])
 
     beating = asyncio.create_task(heartbeat())
+    waits = False
     try:
         yield
     except WaitingTurn:
-        # Still active: the lease goes to the message that asks again (see `waiting`).
+        waits = True
+        raise
+    finally:
         beating.cancel()
-        hand_over = redis.register_script(leases.HAND_OVER)
-        await hand_over(keys=[name], args=[token, WAITING, LEASE_TTL_S * 1000])
-        raise
-    except BaseException:
-        # Ended in this process, even by an exception (the task's retry lists it again): only
-        # a worker that dies leaves its run listed for `recover`.
-        await _end(redis, key, name, token, beating)
-        raise
-    await _end(redis, key, name, token, beating)
-
-
-async def _end(redis: Redis, key: str, name: str, token: str, beating: asyncio.Task[None]) -> None:
-    await redis.hdel(ACTIVE, key)
-    beating.cancel()
-    await redis.register_script(leases.RELEASE)(keys=[name], args=[token])
+        if waits:
+            # Still active: the lease goes to the message that asks again (see `waiting`).
+            hand_over = redis.register_script(leases.HAND_OVER)
+            await hand_over(keys=[name], args=[token, WAITING, LEASE_TTL_S * 1000])
+        else:
+            # Ended in this process, even by an exception (the task's retry lists it again):
+            # only a worker that dies leaves its run listed for `recover`.
+            await redis.hdel(ACTIVE, key)
+            await redis.register_script(leases.RELEASE)(keys=[name], args=[token])
 
 
 async def orphans(redis: Redis) -> list[tuple[str, Message]]:

@@ -16,8 +16,8 @@ from workers.run_state import PREFIX, RECORD_TTL_S, text
 SUMMARY_LOCK_S: Final = 15
 
 
-def digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+def digest(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 class PullState:

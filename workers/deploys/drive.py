@@ -180,7 +180,7 @@ async def _new_record(records: Records, place: Place, order: Order) -> Record | 
     state = await asyncio.to_thread(place.state)
     commit = order.commit
     if order.kind == "rollback" and commit is None:
-        found = await asyncio.to_thread(runs.target, place, None)
+        found = runs.target(place, state, None)
         if isinstance(found, Result):
             return found
         commit = found
