@@ -4,7 +4,8 @@ here, so both act on the same files, ports and lease. `status` is what both repo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -118,8 +119,14 @@ def retain(
     return True, f"retention: pruned {len(pruned)} release(s) no environment pins: {shown}"
 
 
-def locks(redis_url: str, lease_s: float) -> Locks:
-    return Locks(redis.Redis.from_url(redis_url), lease_s)
+@contextmanager
+def locks(redis_url: str, lease_s: float) -> Iterator[Locks]:
+    """The environments' locks on their own Redis client, closed on leaving."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        yield Locks(client, lease_s)
+    finally:
+        client.close()
 
 
 def status(where: Place, lock: Locks, who: str, settle: bool = True) -> dict[str, Any]:

@@ -503,8 +503,10 @@ def _first_release(sample: Sample, settings: Settings, root: Path) -> str:
     )
     env = sample.config.environments[ENVIRONMENT]
     place = places.place(settings.data_dir, env, REPO)
-    locks = places.locks(settings.redis_url, settings.deploy_lease_s)
-    with locks.acquire(env.name, holder_now("demo", "deploy", sample.base), "queue") as lease:
+    with (
+        places.locks(settings.redis_url, settings.deploy_lease_s) as locks,
+        locks.acquire(env.name, holder_now("demo", "deploy", sample.base), "queue") as lease,
+    ):
         done = Engine(place, lambda _: None, "demo", lease).deploy(sample.base)
     if not done.ok:
         raise DemoFailed(f"main's release did not go live: {done.step}: {done.detail}")

@@ -12,7 +12,8 @@ import re
 import socket
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Final
 
@@ -46,12 +47,19 @@ def _told(holder: Holder) -> None:
     print(f"… the environment is locked: {holder.describe()}", flush=True)
 
 
-def _locks(settings: Settings) -> Locks:
+def _locks(settings: Settings) -> AbstractContextManager[Locks]:
     return places.locks(settings.redis_url, settings.deploy_lease_s)
 
 
-def _lock(settings: Settings, env: Environment, kind: str, commit: str, busy: Busy) -> Lease:
-    return _locks(settings).acquire(env.name, holder_now(who(), kind, commit), busy, _told)
+@contextmanager
+def _lock(
+    settings: Settings, env: Environment, kind: str, commit: str, busy: Busy
+) -> Iterator[Lease]:
+    with (
+        _locks(settings) as locks,
+        locks.acquire(env.name, holder_now(who(), kind, commit), busy, _told) as lease,
+    ):
+        yield lease
 
 
 def _finish(command: str, result: Result) -> int:
@@ -217,13 +225,13 @@ def run_status(args: argparse.Namespace) -> int:
             [places.environment(config, args.env).name] if args.env else list(config.environments)
         )
         repository = _repository(args)
-        lock = _locks(settings)
-        found = [
-            places.status(
-                places.place(settings.data_dir, config.environments[n], repository), lock, who()
-            )
-            for n in names
-        ]
+        with _locks(settings) as lock:
+            found = [
+                places.status(
+                    places.place(settings.data_dir, config.environments[n], repository), lock, who()
+                )
+                for n in names
+            ]
     except (DeploybotError, ImportError) as exc:
         print(f"deploybot status: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -259,16 +267,15 @@ def run_proxy(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
         config = places.read_config(args.config)
-        watcher = Watcher(
-            config, settings.data_dir, _locks(settings), say=_said, tell=_teller(settings)
-        )
-        return proxy.run(
-            config,
-            places.proxy_paths(settings.data_dir),
-            settings.data_dir / "ledger",
-            say=_said,
-            watcher=watcher,
-        )
+        with _locks(settings) as locks:
+            watcher = Watcher(config, settings.data_dir, locks, say=_said, tell=_teller(settings))
+            return proxy.run(
+                config,
+                places.proxy_paths(settings.data_dir),
+                settings.data_dir / "ledger",
+                say=_said,
+                watcher=watcher,
+            )
     except DeploybotError as exc:
         print(f"deploybot proxy: {exc}", file=sys.stderr)
         return EXIT_FAILED

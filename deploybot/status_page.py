@@ -255,13 +255,15 @@ def web_app(settings: Settings) -> Starlette:
 
 
 def routes(settings: Settings) -> list[Route]:
-    lock = locks(settings.redis_url, settings.deploy_lease_s)
+    def read() -> dict[str, Any]:
+        with locks(settings.redis_url, settings.deploy_lease_s) as lock:
+            try:
+                return collect(settings.data_dir, lock)
+            except DeploybotError:  # Redis away: the page still shows the ledgers, without locks
+                return collect(settings.data_dir, None)
 
     async def gathered() -> dict[str, Any]:
-        try:
-            return await asyncio.to_thread(collect, settings.data_dir, lock)
-        except DeploybotError:  # Redis away: the page still shows the ledgers, without locks
-            return await asyncio.to_thread(collect, settings.data_dir, None)
+        return await asyncio.to_thread(read)
 
     async def page(_: Request) -> HTMLResponse:
         return HTMLResponse(render(await gathered()))

@@ -22,7 +22,8 @@ from testkit.maintainer import Maintainer
 from testkit.serving import serve_in_thread
 from tests.conftest import WEBHOOK_SECRET
 from tests.deploys.conftest import LEASE_S, Deployment, Staged
-from tests.workers.harness import wait_for, worker_app
+from tests.workers.harness import wait_for
+from workers.app import create_worker_app
 
 REPO = "octo/tutor"
 INSTALLATION = 11
@@ -148,7 +149,9 @@ def make_world(
         oncall_issue=ONCALL,
     )
     people = Maintainer(github, REPO, WEBHOOK_SECRET, DEPLOY_CHECK, DEPLOY_SUMMARY_MARKER)
-    world = GitHubWorld(github, redis_client, worker_app(worker_settings), env, remote, people)
+    world = GitHubWorld(
+        github, redis_client, create_worker_app(worker_settings), env, remote, people
+    )
     world.publish_config()
     return world
 

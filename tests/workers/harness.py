@@ -83,20 +83,13 @@ def worker_settings(settings: Settings, remotes: Path) -> Settings:
     return replace(settings, git_url=remotes.as_uri() + "/{repo}")
 
 
-def worker_app(settings: Settings) -> Celery:
-    # Registers `celery.ping`, which the test worker's start-up check sends.
-    import celery.contrib.testing.tasks  # noqa: F401
-
-    return create_worker_app(settings)
-
-
 def connected(
     github: FakeGitHub, settings: Settings, root: Path, **overrides: Any
 ) -> tuple[Remote, Celery]:
     """The repository known to GitHub, its remote under root, and a worker app fetching from it."""
     github.add_repo(REPO, INSTALLATION)
     remote = make_remote(root / "remotes")
-    app = worker_app(replace(worker_settings(settings, root / "remotes"), **overrides))
+    app = create_worker_app(replace(worker_settings(settings, root / "remotes"), **overrides))
     return remote, app
 
 

@@ -23,9 +23,9 @@ from tests.workers.harness import (
     send_pipeline,
     settled,
     wait_for,
-    worker_app,
     worker_settings,
 )
+from workers.app import create_worker_app
 
 
 @pytest.mark.slow
@@ -44,7 +44,7 @@ def test_sigkill_mid_stage_leaves_no_check_run_in_progress(
     log = tmp_path / "workers.log"
 
     with celery_worker(configured, "first@test", log) as first:
-        send_pipeline(worker_app(configured), 3, sha)
+        send_pipeline(create_worker_app(configured), 3, sha)
         wait_for(
             "the first worker to start the stage",
             lambda: runs_for(github, sha).get("deploybot/hold", {}).get("status") == "in_progress",

@@ -152,18 +152,18 @@ async def drive(settings: Settings, gh: RepoGitHub, redis: Redis, order: Order) 
     run.manifest = await asyncio.to_thread(place.staging.index(gh.repo).get, record.commit)
     if record.finished:
         return await run.facts(records, record.ended)
-    locks = places.locks(settings.redis_url, settings.deploy_lease_s)
-    resumed = await asyncio.to_thread(_resumed, place, record)
-    before = None if resumed else await _before_lock(gh, records, run, locks)
-    if isinstance(before, Result):
-        return await run.facts(records, before)
-    reporter = Reporter(gh, records, run.record, str(order.env.front))
-    try:
-        await reporter.open(await run.facts(records, None))
-        ended = await _execute(settings, gh, run, reporter, records, locks, resumed, before)
-    finally:
-        if before is not None:  # a queued deploy's turn: taken (and released) here
-            await asyncio.to_thread(before.release)
+    with places.locks(settings.redis_url, settings.deploy_lease_s) as locks:
+        resumed = await asyncio.to_thread(_resumed, place, record)
+        before = None if resumed else await _before_lock(gh, records, run, locks)
+        if isinstance(before, Result):
+            return await run.facts(records, before)
+        reporter = Reporter(gh, records, run.record, str(order.env.front))
+        try:
+            await reporter.open(await run.facts(records, None))
+            ended = await _execute(settings, gh, run, reporter, records, locks, resumed, before)
+        finally:
+            if before is not None:  # a queued deploy's turn: taken (and released) here
+                await asyncio.to_thread(before.release)
     live = (await asyncio.to_thread(place.state)).live
     deployed = order.kind == "deploy" and live is not None and live.commit == record.commit
     if deployed and order.pr is not None:
@@ -258,8 +258,9 @@ async def still_queued(settings: Settings, redis: Redis, repo: str, delivery_id:
     record = await Records(redis, repo).get(delivery_id)
     if record is None or not record.queued or record.finished:
         return
-    locks = places.locks(settings.redis_url, settings.deploy_lease_s)
-    if not await asyncio.to_thread(locks.turn_came, record.env, record.run_id):
+    with places.locks(settings.redis_url, settings.deploy_lease_s) as locks:
+        came = await asyncio.to_thread(locks.turn_came, record.env, record.run_id)
+    if not came:
         raise WaitingTurn(f"{record.env}: still waiting its turn", TURN_POLL_S)
 
 

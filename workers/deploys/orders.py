@@ -114,8 +114,9 @@ async def _command(
     await gh.react(asked.comment_id, "eyes")
     if asked.command == "status":
         where = drive.place_of(settings, env, gh.repo)
-        lock = places.locks(settings.redis_url, settings.deploy_lease_s)
-        found = await asyncio.to_thread(places.status, where, lock, "deploybot (/status)", False)
+        with places.locks(settings.redis_url, settings.deploy_lease_s) as lock:
+            asker = "deploybot (/status)"
+            found = await asyncio.to_thread(places.status, where, lock, asker, False)
         await gh.comment(asked.pr_number, messages.status_reply(found))
     elif asked.command == "deploy":
         if not pull.merged or pull.merge_commit_sha is None:
