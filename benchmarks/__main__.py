@@ -15,6 +15,7 @@ SUITES: dict[str, str] = {
     "deploy": "benchmarks.deploy",
     "github-deploy": "benchmarks.github_deploy",
     "faults": "benchmarks.faults",
+    "install": "benchmarks.install",
 }
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from benchmarks.report import Row, table
-from core.settings import unconfigured
+from core.settings import OFFLINE_BASE, unconfigured
 from deploy.manifest import Override
 from deploy.registry import Registry
 from deploy.release import ReleaseRequest, Staging, release
@@ -163,7 +163,7 @@ def _stage(tmp: Path, address: str) -> tuple[Path, str, str, Path]:
     import docker
 
     client = docker.from_env(timeout=600)
-    return stage_two(tmp, Staging(tmp / "staged", Registry(address, client), client))
+    return stage_two(tmp, Staging(tmp / "staged", Registry(address, client), client, OFFLINE_BASE))
 
 
 def print_nothing(_: Any) -> None:

@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from core.settings import OFFLINE_BASE
 from deploy.manifest import Manifest, Override
 from deploy.progress import Step
 from deploy.registry import Registry
@@ -38,7 +39,7 @@ def main(quick: bool) -> int:
         (tmp / "registry").mkdir()
         with registry(tmp / "registry") as address:
             repo = tutor_repository(tmp / "tutor", author="bench")
-            staging = Staging(tmp / "data", Registry(address, client), client)
+            staging = Staging(tmp / "data", Registry(address, client), client, OFFLINE_BASE)
             workspace = Workspace(tmp / "workspaces", repo.url)
             rows = []
             for label, override in (("cold", Override("bench", "first")), ("cached", None)):

@@ -1,4 +1,7 @@
-"""The receiver's HTTP shell: POST /webhook, health, readiness and metrics (uvicorn --factory)."""
+"""The receiver's HTTP shell, on two listeners: the one GitHub reaches (POST /webhook, health,
+readiness; `create_app` is it alone, for uvicorn --factory) and the status one (/metrics, and the
+status page deploybot adds), which shows commits, pull requests and user names and so stays off
+the internet."""
 
 from __future__ import annotations
 
@@ -128,14 +131,27 @@ async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok\n")
 
 
-def create_app(
+@dataclass(frozen=True)
+class Listeners:
+    """The receiver's two apps: `receiver` for the internet, `status` for the operator."""
+
+    receiver: Starlette
+    status: Starlette
+
+
+def create_app(settings: Settings | None = None, *, celery: Celery | None = None) -> Starlette:
+    """The receiver GitHub reaches (its /metrics is served by `create_listeners`' status app)."""
+    return create_listeners(settings, celery=celery).receiver
+
+
+def create_listeners(
     settings: Settings | None = None,
     *,
     celery: Celery | None = None,
     computed: Sequence[Collector] = (),
-) -> Starlette:
-    """The receiver; refuses to build without DEPLOYBOT_WEBHOOK_SECRET. Touches no network.
-    `computed` adds figures worked out at each scrape to /metrics."""
+) -> Listeners:
+    """The receiver and its status listener; refuses to build without DEPLOYBOT_WEBHOOK_SECRET.
+    Touches no network. `computed` adds figures worked out at each scrape to /metrics."""
     settings = settings or Settings.from_env()
     redis = Redis.from_url(
         settings.redis_url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
@@ -147,12 +163,19 @@ def create_app(
         yield
         await redis.aclose()
 
-    return Starlette(
-        routes=[
-            Route("/webhook", receiver.webhook, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", receiver.readyz, methods=["GET"]),
-            Route("/metrics", receiver.metrics_text, methods=["GET"]),
-        ],
-        lifespan=lifespan,
+    return Listeners(
+        Starlette(
+            routes=[
+                Route("/webhook", receiver.webhook, methods=["POST"]),
+                Route("/healthz", healthz, methods=["GET"]),
+                Route("/readyz", receiver.readyz, methods=["GET"]),
+            ],
+            lifespan=lifespan,
+        ),
+        Starlette(
+            routes=[
+                Route("/healthz", healthz, methods=["GET"]),
+                Route("/metrics", receiver.metrics_text, methods=["GET"]),
+            ]
+        ),
     )

@@ -16,12 +16,20 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_DATA_DIR = ".deploybot"
 DEFAULT_DEPLOY_LEASE_S = 30.0
+# The image a release's tutor is built on; OFFLINE_BASE builds a Debian one with mmdebstrap from
+# this machine's apt sources instead (for hosts that cannot pull from Docker Hub).
+DEFAULT_BASE_IMAGE = "python:3.11-slim"
+OFFLINE_BASE = "offline"
+# The status page, /api/status and /metrics: never on the webhook's (internet-facing) port.
+DEFAULT_STATUS_ADDR = "127.0.0.1:8001"
 # Shorter fragments of a secret (e.g. the last line of a PEM) are too likely to be ordinary text.
 MIN_SECRET_PART = 16
 # Scheduled matrix triggers (cron: minute hour day-of-month month day-of-week, UTC).
 DEFAULT_NIGHTLY_CRON = "0 3 * * *"
 DEFAULT_WEEKLY_CRON = "0 4 * * 0"
 _REGISTRY = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
+_IMAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@-]*")
+_ADDRESS = re.compile(r"(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(?P<port>[0-9]{1,5})")
 _BOOLEANS = {
     "1": True,
     "true": True,
@@ -70,6 +78,10 @@ class Settings:
     # How long a deploy's lock outlives its holder; a rollback waits at most this long for a
     # stuck deploy before taking the lock over.
     deploy_lease_s: float = DEFAULT_DEPLOY_LEASE_S
+    # What a release's tutor image is built on (an image the engine can pull, or OFFLINE_BASE).
+    base_image: str = DEFAULT_BASE_IMAGE
+    # host:port of the status listener (the page, /api/status, /metrics).
+    status_addr: str = DEFAULT_STATUS_ADDR
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -104,6 +116,8 @@ class Settings:
                     f"{PREFIX}GITHUB_APP_ID must be the App's numeric id (App settings → About)"
                 )
             app_id = int(app_id_text)
+        status_addr = get("STATUS_ADDR") or DEFAULT_STATUS_ADDR
+        _bind("STATUS_ADDR", status_addr)
         return cls(
             webhook_secret=get("WEBHOOK_SECRET"),
             redis_url=redis_url,
@@ -126,7 +140,14 @@ class Settings:
             deploy_lease_s=_seconds(
                 "DEPLOY_LEASE_S", get("DEPLOY_LEASE_S"), DEFAULT_DEPLOY_LEASE_S
             ),
+            base_image=_base_image(get("BASE_IMAGE") or DEFAULT_BASE_IMAGE),
+            status_addr=status_addr,
         )
+
+    @property
+    def status_bind(self) -> tuple[str, int]:
+        """(host, port) of the status listener."""
+        return _bind("STATUS_ADDR", self.status_addr)
 
     def require_registry(self) -> str:
         if self.registry is None:
@@ -194,6 +215,8 @@ class Settings:
             "STAGE_SANDBOX": str(self.stage_sandbox).lower(),
             "REGISTRY": self.registry,
             "DEPLOY_LEASE_S": repr(self.deploy_lease_s),
+            "BASE_IMAGE": self.base_image,
+            "STATUS_ADDR": self.status_addr,
         }
         return {PREFIX + name: value for name, value in given.items() if value is not None}
 
@@ -217,6 +240,8 @@ class Settings:
             (PREFIX + "ONCALL_ISSUE", str(self.oncall_issue or "unset (check runs only)")),
             (PREFIX + "REGISTRY", self.registry or "MISSING (no release can be staged)"),
             (PREFIX + "DEPLOY_LEASE_S", f"{self.deploy_lease_s:g}"),
+            (PREFIX + "BASE_IMAGE", self.base_image),
+            (PREFIX + "STATUS_ADDR", self.status_addr),
             (
                 PREFIX + "STAGE_SANDBOX",
                 "bwrap" if self.stage_sandbox else "OFF (trusted code only)",
@@ -307,6 +332,22 @@ def _registry(text: str | None) -> str | None:
             "(no scheme, no path)"
         )
     return text
+
+
+def _base_image(text: str) -> str:
+    if not _IMAGE.fullmatch(text):
+        raise ConfigError(
+            f"{PREFIX}BASE_IMAGE={text!r} must be an image reference with Python 3.11 (e.g. "
+            f"{DEFAULT_BASE_IMAGE}) or {OFFLINE_BASE!r} (a Debian base built here by mmdebstrap)"
+        )
+    return text
+
+
+def _bind(name: str, text: str) -> tuple[str, int]:
+    found = _ADDRESS.fullmatch(text)
+    if found is None or not 0 < int(found["port"]) < 65536:
+        raise ConfigError(f"{PREFIX}{name}={text!r} must be host:port, e.g. {DEFAULT_STATUS_ADDR}")
+    return found["host"].strip("[]"), int(found["port"])
 
 
 def _redact_url(url: str) -> str:

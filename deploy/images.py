@@ -1,23 +1,25 @@
-"""Container images without Docker Hub: an offline Debian base, and the tutor image on top of it.
+"""The tutor image, on the operator's base: an image the engine pulls (DEPLOYBOT_BASE_IMAGE,
+python:3.11-slim by default) or, with `offline`, a Debian base built here without Docker Hub.
 
-The base comes from `mmdebstrap` reading the machine's own apt sources (so no mirror host is written
-here) and `docker import`; the tutor image installs its Python dependencies from a wheelhouse that
-the host fills with pip, so `docker build` itself needs no network.
+The offline base comes from `mmdebstrap` reading the machine's own apt sources (so no mirror host
+is written here) and `docker import`; the tutor image installs its Python dependencies from a
+wheelhouse that the host fills with pip, so `docker build` itself needs no network.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.errors import ImageError
+from core.errors import ConfigError, ImageError
+from core.settings import DEFAULT_BASE_IMAGE, OFFLINE_BASE, Settings
 from deploy.blobs import file_digest
 
 BASE_TAG = "deploybot/base:bookworm"
@@ -98,17 +100,55 @@ def _image(client: Any, tag: str) -> BuiltImage | None:
     return BuiltImage(tag, image.id, int(image.attrs.get("Size", 0)))
 
 
+NO_MMDEBSTRAP = (
+    f"DEPLOYBOT_BASE_IMAGE={OFFLINE_BASE} builds the tutor's base with mmdebstrap, which is not "
+    "installed: apt-get install mmdebstrap, or set DEPLOYBOT_BASE_IMAGE to a Python 3.11 image "
+    f"this engine can pull (the default is {DEFAULT_BASE_IMAGE})"
+)
+
+
+def base_tag(base: str) -> str:
+    """The image a tutor is built FROM, for the configured base."""
+    return BASE_TAG if base == OFFLINE_BASE else base
+
+
+def base_readiness(base: str, client: Any) -> tuple[bool, str]:
+    """Whether a release can be built on `base` here, and what it will be built on."""
+    import docker
+
+    if base == OFFLINE_BASE:
+        if _image(client, BASE_TAG) is not None:
+            return True, f"{OFFLINE_BASE}: {BASE_TAG}, built here"
+        if shutil.which("mmdebstrap") is None:
+            return False, NO_MMDEBSTRAP
+        return True, f"{OFFLINE_BASE}: {BASE_TAG}, made by mmdebstrap at the first release"
+    if _image(client, base) is not None:
+        return True, f"{base}: in the engine"
+    try:
+        client.images.get_registry_data(base)
+    except docker.errors.DockerException as exc:
+        return False, (
+            f"{base} is not in the engine and its registry does not answer "
+            f"({exc.__class__.__name__}): pull it, or set DEPLOYBOT_BASE_IMAGE={OFFLINE_BASE} "
+            "(a Debian base made here by mmdebstrap)"
+        )
+    return True, f"{base}: pulled from its registry at the first release"
+
+
 def build_base(client: Any | None = None, *, force: bool = False) -> BuiltImage:
     """Build (or reuse) the offline Debian base image."""
     client = client or _docker()
     existing = None if force else _image(client, BASE_TAG)
     if existing is not None:
         return existing
+    if shutil.which("mmdebstrap") is None:
+        raise ImageError(NO_MMDEBSTRAP)
     ca_certs = sorted(CA_DIR.glob("*.crt")) if CA_DIR.is_dir() else []
     with tempfile.TemporaryDirectory(prefix="deploybot-base-") as tmp:
         rootfs = Path(tmp) / "rootfs.tar"
         _run(base_rootfs_command(apt_sources(), rootfs, ca_certs), "mmdebstrap")
-        _run(["docker", "import", str(rootfs), BASE_TAG], "docker import")
+        repository, tag = BASE_TAG.split(":")
+        _engine("docker import", lambda: client.images.import_image(str(rootfs), repository, tag))
     built = _image(client, BASE_TAG)
     if built is None:
         raise ImageError(f"docker import finished but {BASE_TAG} is not in the engine")
@@ -150,40 +190,32 @@ def tutor_labels(commit: str, source: Path) -> dict[str, str]:
 
 
 def build_tutor(
-    commit: str, source: Path = ROOT, *, base: str = BASE_TAG, client: Any | None = None
+    commit: str, source: Path = ROOT, *, base: str, client: Any | None = None
 ) -> BuiltImage:
     """Build `tutor:<commit>` from the tree at `source` (a checkout of that commit), with the
-    model and table inside and labelled; on the offline base, built first on a new host."""
+    model and table inside and labelled, on `base` (OFFLINE_BASE: built first on a new host)."""
     client = client or _docker()
-    if base == BASE_TAG:
+    if base == OFFLINE_BASE:
         build_base(client)
     for needed in (source / MODEL_PATH, source / TABLE_PATH):
         if not needed.is_file():
             raise ImageError(f"{needed.relative_to(source)} is missing: run `just train` first")
     fill_wheelhouse(source / "tutor" / "requirements.txt", source / "build" / "wheelhouse")
     tag = f"{TUTOR_REPOSITORY}:{commit}"
-    labels = [a for k, v in tutor_labels(commit, source).items() for a in ("--label", f"{k}={v}")]
-    _run(
-        [
-            "docker",
-            "build",
-            "--quiet",
-            "--network",
-            "none",
-            "--file",
-            "tutor/Dockerfile",
-            "--build-arg",
-            f"BASE_IMAGE={base}",
-            "--build-arg",
-            f"COMMIT={commit}",
-            *labels,
-            "--tag",
-            tag,
-            ".",
-        ],
+    # Through the engine's API, not a docker CLI (the worker's container has none); the build
+    # itself has no network: everything it installs is in the context.
+    _engine(
         "docker build",
-        cwd=source,
-        env_unset=("DOCKER_BUILDKIT",),
+        lambda: client.images.build(
+            path=str(source),
+            dockerfile="tutor/Dockerfile",
+            tag=tag,
+            buildargs={"BASE_IMAGE": base_tag(base), "COMMIT": commit},
+            labels=tutor_labels(commit, source),
+            network_mode="none",
+            rm=True,
+            forcerm=True,
+        ),
     )
     built = _image(client, tag)
     if built is None:
@@ -191,12 +223,23 @@ def build_tutor(
     return built
 
 
-def _run(
-    argv: Sequence[str], step: str, *, cwd: Path | None = None, env_unset: Sequence[str] = ()
-) -> str:
-    env = {k: v for k, v in os.environ.items() if k not in env_unset}
+def _engine(step: str, call: Callable[[], object]) -> None:
+    """`call` on the Docker engine; an ImageError with the end of its log when it fails."""
+    import docker
+
+    try:
+        call()
+    except docker.errors.BuildError as exc:
+        lines = [str(entry.get("stream") or entry.get("error") or "") for entry in exc.build_log]
+        tail = "\n".join("".join(lines).strip().splitlines()[-15:])
+        raise ImageError(f"{step} failed: {exc.msg}\n{tail}") from None
+    except docker.errors.DockerException as exc:
+        raise ImageError(f"{step} failed: {exc}") from None
+
+
+def _run(argv: Sequence[str], step: str) -> str:
     done = subprocess.run(  # noqa: S603 (argv built here, nothing from a webhook)
-        list(argv), cwd=cwd, env=env, capture_output=True, text=True, check=False
+        list(argv), capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
@@ -218,14 +261,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     base.add_argument("--force", action="store_true", help="rebuild even if it exists")
     tutor = sub.add_parser("tutor", help="build tutor:<commit> on the base image")
     tutor.add_argument("--commit", default=None, help="tag (default: git HEAD)")
-    tutor.add_argument("--base", default=BASE_TAG, help="base image (python:3.11-slim works too)")
+    tutor.add_argument(
+        "--base",
+        default=None,
+        help=f"base image, or {OFFLINE_BASE} (default: DEPLOYBOT_BASE_IMAGE, else "
+        f"{DEFAULT_BASE_IMAGE})",
+    )
     args = parser.parse_args(argv)
     try:
         if args.what == "base":
             built = build_base(force=args.force)
         else:
-            built = build_tutor(args.commit or current_commit(), base=args.base)
-    except ImageError as exc:
+            on = args.base or Settings.from_env().base_image
+            built = build_tutor(args.commit or current_commit(), base=on)
+    except (ImageError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"{built.tag} {built.image_id} {built.size_bytes / 1e6:.0f} MB")

@@ -13,6 +13,7 @@ from typing import Any
 import redis
 
 from core.errors import ConfigError, DeploybotError, SwitchError
+from core.settings import DEFAULT_BASE_IMAGE, Settings
 from deploy import health, machine, release
 from deploy.backends.base import Backend
 from deploy.config import DeployConfig, Environment, load_config
@@ -75,9 +76,9 @@ def place(data_dir: Path, env: Environment, repository: str) -> Place:
     )
 
 
-def staging(data_dir: Path, registry: str | None) -> Staging:
-    """Where releases are staged: with the Docker engine and the registry at `registry`, or
-    (None: the process runtime) the data dir alone."""
+def staging(data_dir: Path, registry: str | None, base_image: str = DEFAULT_BASE_IMAGE) -> Staging:
+    """Where releases are staged: with the Docker engine, the registry at `registry` and tutor
+    images built on `base_image`, or (registry None: the process runtime) the data dir alone."""
     if registry is None:
         return Staging(data_dir)
     import docker
@@ -85,7 +86,14 @@ def staging(data_dir: Path, registry: str | None) -> Staging:
     from deploy.registry import Registry
 
     client = docker.from_env(timeout=600)
-    return Staging(data_dir, Registry(registry, client), client)
+    return Staging(data_dir, Registry(registry, client), client, base_image)
+
+
+def release_staging(settings: Settings, docker: bool) -> Staging:
+    """Where a release is staged as configured: with the engine, the registry and the base
+    image (docker), or the data dir alone (the process runtime)."""
+    registry = settings.require_registry() if docker else None
+    return staging(settings.data_dir, registry, settings.base_image)
 
 
 def prune(data_dir: Path, repository: str, where: Staging, keep: int = KEEP) -> list[str]:

@@ -1,20 +1,29 @@
-"""Run HAProxy in the foreground with the configuration rendered from deploy.yaml, and whenever it
-(re)starts, re-assert each environment's colour from the ledger: a restarted HAProxy routes where
-the ledger says, whatever its state file held."""
+"""HAProxy with the configuration rendered from deploy.yaml, and each environment's colour
+re-asserted from the ledger whenever a new HAProxy worker answers (a start, a restart, a reload):
+HAProxy routes where the ledger says, whatever its state file held.
+
+Either this process runs HAProxy as its child (the Procfile), or HAProxy runs on its own (`attach`:
+the compose file's `proxy` service, which an upgrade of deploybot does not restart) and this one
+writes its configuration, reloads it when that changed, and watches it. HAProxy runs in
+master-worker mode either way, so a reload drops no connection.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Final
 
 from core.children import die_with_parent
-from core.errors import ConfigError, DeploybotError, SwitchError
+from core.errors import ConfigError, DeploybotError
 from deploy.config import DeployConfig
 from deploy.engine import reassert
 from deploy.ledger import Ledger, read
@@ -23,6 +32,20 @@ from deploy.switch.render import render
 from deploy.watch import Watcher
 
 READY_TIMEOUT_S: Final = 10.0
+# How often the worker answering on the admin socket is asked for (a new one is re-asserted).
+LOOK_S: Final = 0.5
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """What `deploybot proxy` runs: the environments, HAProxy's files, where the ledgers are, and
+    (attach) whether HAProxy runs on its own rather than as this process's child."""
+
+    config: DeployConfig
+    paths: Paths
+    ledgers: Path
+    attach: bool = False
+    health: str | None = None
 
 
 def haproxy_binary() -> str:
@@ -34,34 +57,55 @@ def haproxy_binary() -> str:
     return binary
 
 
-def start(config: DeployConfig, paths: Paths) -> subprocess.Popen[bytes]:
-    """HAProxy running with the rendered configuration, its admin socket answering."""
+def haproxy_argv(paths: Paths) -> list[str]:
+    """HAProxy in master-worker mode on the configuration file, in the foreground: what the
+    Procfile's proxy starts, and what the compose file's proxy service runs."""
+    return [
+        haproxy_binary(),
+        "-W",
+        "-db",
+        "-S",
+        f"{paths.master},mode,600",
+        "-f",
+        str(paths.config),
+    ]
+
+
+def write_config(proxy: Proxy) -> bool:
+    """HAProxy's configuration file as deploy.yaml renders it; True when that changed it."""
+    paths = proxy.paths
     paths.root.mkdir(parents=True, exist_ok=True)
-    paths.config.write_text(render(config, paths.socket, paths.state), encoding="utf-8")
     if not paths.state.exists():
         paths.state.write_text("1\n", encoding="utf-8")  # an empty state: nothing to restore
+    text = render(proxy.config, paths.socket, paths.state, proxy.health)
+    if paths.config.is_file() and paths.config.read_text(encoding="utf-8") == text:
+        return False
+    temporary = paths.config.with_name(f".{paths.config.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, paths.config)  # HAProxy, starting or reloading, reads it whole
+    return True
+
+
+def start(paths: Paths) -> subprocess.Popen[bytes]:
+    """HAProxy as this process's child, its admin socket answering."""
     child = subprocess.Popen(  # noqa: S603 - fixed argv: HAProxy with our configuration
-        [haproxy_binary(), "-db", "-f", str(paths.config)],
+        haproxy_argv(paths),
         stdin=subprocess.DEVNULL,
         # HAProxy goes when `deploybot proxy` goes: a restarted proxy must find the ports free.
         preexec_fn=die_with_parent,
     )
     switch = HAProxy(paths)
     deadline = time.monotonic() + READY_TIMEOUT_S
-    while True:
+    while switch.worker() is None:
         if child.poll() is not None:
             raise ConfigError(f"haproxy exited {child.returncode} at start (see its output above)")
-        try:
-            switch.command("show info")
-            return child
-        except SwitchError:
-            if time.monotonic() > deadline:
-                child.kill()
-                raise ConfigError(
-                    f"haproxy's admin socket {paths.socket} did not answer in "
-                    f"{READY_TIMEOUT_S:.0f} s"
-                ) from None
-            time.sleep(0.05)
+        if time.monotonic() > deadline:
+            child.kill()
+            raise ConfigError(
+                f"haproxy's admin socket {paths.socket} did not answer in {READY_TIMEOUT_S:.0f} s"
+            )
+        time.sleep(0.05)
+    return child
 
 
 def reassert_all(config: DeployConfig, switch: HAProxy, ledgers: Path) -> list[str]:
@@ -76,29 +120,58 @@ def reassert_all(config: DeployConfig, switch: HAProxy, ledgers: Path) -> list[s
     return said
 
 
-def run(
-    config: DeployConfig,
-    paths: Paths,
-    ledgers: Path,
-    say: Callable[[str], None] = print,
-    watcher: Watcher | None = None,
-) -> int:
-    """HAProxy in the foreground until it exits or this process is asked to stop; its exit code.
-    The watcher (when given) fails a dead live colour over to its warm spare meanwhile."""
-    child = start(config, paths)
-    for line in reassert_all(config, HAProxy(paths), ledgers):
-        say(f"deploybot proxy: {line}")
-    say(f"deploybot proxy: HAProxy {child.pid} serving; admin socket {paths.socket}")
+def run(proxy: Proxy, say: Callable[[str], None] = print, watcher: Watcher | None = None) -> int:
+    """Until HAProxy exits (its child) or this process is asked to stop; HAProxy's exit code (0
+    when attached). The watcher (when given) fails a dead live colour over to its warm spare."""
+    changed = write_config(proxy)
+    switch = HAProxy(proxy.paths)
+    child = None if proxy.attach else start(proxy.paths)
+    if child is None and changed and switch.worker() is not None:
+        new = switch.reload(READY_TIMEOUT_S)
+        say(f"deploybot proxy: configuration changed: HAProxy reloaded, worker {new}")
+    stopping = threading.Event()
 
-    def forward(signum: int, _: FrameType | None) -> None:
-        child.send_signal(signum)
+    def stop(signum: int, _: FrameType | None) -> None:
+        if child is not None:
+            child.send_signal(signum)
+        stopping.set()
 
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, forward)
-    if watcher is not None:
-        watcher.start()
+        signal.signal(signum, stop)
+    # The watcher starts once HAProxy answers (attached, it may start after this process).
+    started = watcher.start if watcher is not None else lambda: None
     try:
-        return child.wait()
+        _look(
+            proxy,
+            switch,
+            say,
+            started,
+            lambda: stopping.is_set() or (child is not None and child.poll() is not None),
+        )
+        return child.wait() if child is not None else 0
     finally:
         if watcher is not None:
             watcher.stop()
+
+
+def _look(
+    proxy: Proxy,
+    switch: HAProxy,
+    say: Callable[[str], None],
+    first: Callable[[], None],
+    done: Callable[[], bool],
+) -> None:
+    """Re-assert every environment each time another HAProxy worker answers, until done();
+    first() once the first one has been."""
+    seen: int | None = None
+    while not done():
+        worker = switch.worker()
+        if worker is not None and worker != seen:
+            for line in reassert_all(proxy.config, switch, proxy.ledgers):
+                say(f"deploybot proxy: {line}")
+            where = switch.paths.socket
+            say(f"deploybot proxy: HAProxy worker {worker} serving; admin socket {where}")
+            if seen is None:
+                first()
+            seen = worker
+        time.sleep(LOOK_S)

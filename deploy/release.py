@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from core.errors import BlobError, DeploybotError, ImageError, RegistryError
+from core.settings import DEFAULT_BASE_IMAGE
 from deploy import gate, gate_run, images, retention
 from deploy.backends.base import Artifact, Backend
 from deploy.backends.docker import DockerBackend
@@ -78,6 +79,8 @@ class Staging:
     data_dir: Path
     registry: Registry | None = None
     docker: Any = None
+    # What the tutor image is built on (DEPLOYBOT_BASE_IMAGE).
+    base_image: str = DEFAULT_BASE_IMAGE
 
     @property
     def blobs(self) -> BlobStore:
@@ -139,7 +142,9 @@ def _build(staging: Staging, request: ReleaseRequest) -> tuple[str, str]:
         model = staging.blobs.put(request.source / images.MODEL_PATH)
         staging.trees.put(request.commit, request.source, staging.blobs.verified(model))
         if staging.docker is not None:
-            images.build_tutor(request.commit, request.source, client=staging.docker)
+            images.build_tutor(
+                request.commit, request.source, base=staging.base_image, client=staging.docker
+            )
     except (ImageError, BlobError, OSError) as exc:
         raise ReleaseFailed("build", str(exc)) from exc
     return model, file_digest(request.source / images.TABLE_PATH)

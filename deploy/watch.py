@@ -52,7 +52,8 @@ class Watcher:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join()
+        if self._thread.ident is not None:  # started (HAProxy answered at least once)
+            self._thread.join()
 
     def _loop(self) -> None:
         switch = HAProxy(places.proxy_paths(self.data_dir))

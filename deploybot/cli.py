@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import socket
 import subprocess
 import sys
 from collections.abc import Sequence
 from importlib.metadata import version
+from typing import TYPE_CHECKING
 
 from core import contract, telemetry
 from core.children import die_with_parent
 from core.errors import ConfigError
 from core.settings import Settings
-from deploybot import deploys, doctor, releases, replay, reports, status_page
+from deploybot import deploys, doctor, releases, replay, reports, status_page, web
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+# How long `deploybot worker --ping` waits for both workers' answers.
+PING_S = 5.0
 
 
 def _settings(args: argparse.Namespace) -> Settings | None:
@@ -41,17 +50,21 @@ def _share_metrics(args: argparse.Namespace, settings: Settings) -> bool:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     settings = _settings(args)
     if settings is None or not _share_metrics(args, settings):
         return 1
     try:
-        app = status_page.web_app(settings)
+        listeners = status_page.web_app(settings)
+        status_host, status_port = settings.status_bind
     except ConfigError as exc:
         print(f"deploybot serve: {exc}", file=sys.stderr)
         return 1
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    asyncio.run(
+        web.serve(
+            web.Listen(listeners.receiver, args.host, args.port),
+            web.Listen(listeners.status, status_host, status_port),
+        )
+    )
     return 0
 
 
@@ -64,6 +77,8 @@ def _celery(args: argparse.Namespace) -> int:
         return 1
     scrub_logs(settings.secret_values())
     app = create_worker_app(settings)
+    if args.command == "worker" and args.ping:
+        return _ping(app)
     if args.command != "worker":
         app.start(["beat", "--loglevel", "INFO"])
         return 0
@@ -83,6 +98,29 @@ def _celery(args: argparse.Namespace) -> int:
     finally:
         rollbacks.terminate()
         rollbacks.wait()
+    return 0
+
+
+def _ping(app: Celery) -> int:
+    """0 when both of this host's workers (the main one and the rollbacks one) answer a ping
+    through the broker: what the compose file's health check of the worker asks."""
+    from kombu.exceptions import OperationalError
+    from redis import RedisError
+
+    host = socket.gethostname()
+    names = {f"celery@{host}", f"rollbacks@{host}"}
+    try:
+        replies = app.control.ping(destination=sorted(names), timeout=PING_S)
+    except (OSError, OperationalError, RedisError) as exc:
+        print(f"deploybot worker --ping: the broker does not answer ({exc})", file=sys.stderr)
+        return 1
+    finally:
+        app.close()
+    missing = ", ".join(sorted(names - {name for reply in replies or [] for name in reply}))
+    if missing:
+        print(f"deploybot worker --ping: no answer from {missing}", file=sys.stderr)
+        return 1
+    print(f"deploybot worker --ping: {', '.join(sorted(names))} answered")
     return 0
 
 
@@ -148,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--concurrency", type=int, default=2, help="parallel tasks (default 2)")
     # The rollback worker `deploybot worker` starts beside itself (not for operators).
     worker.add_argument("--rollbacks-only", action="store_true", help=argparse.SUPPRESS)
+    worker.add_argument(
+        "--ping",
+        action="store_true",
+        help=f"exit 0 when this host's workers answer a ping through the broker within "
+        f"{PING_S:g} s (a health check), 1 otherwise",
+    )
     worker.set_defaults(run=_celery)
     beat = commands.add_parser("beat", help="run the scheduler: nightly/weekly runs, recovery")
     beat.set_defaults(run=_celery)

@@ -217,9 +217,11 @@ def pull_of(story: Story) -> Pull:
 class Story:
     """The running bot and what the people in the story do to it."""
 
-    def __init__(self, github: FakeGitHub, receiver: str, secret: str, sample: Sample) -> None:
+    def __init__(
+        self, github: FakeGitHub, listening: tuple[str, str], secret: str, sample: Sample
+    ) -> None:
         self.github = github
-        self.receiver = receiver
+        receiver, self.status = listening
         self.people = Maintainer(
             github, REPO, secret, DEPLOY_CHECK, DEPLOY_SUMMARY_MARKER, receiver
         )
@@ -253,8 +255,8 @@ class Story:
         return str(found)
 
     def counted(self) -> dict[str, float]:
-        """The receiver's /metrics, each figure summed over its labels."""
-        text = httpx2.get(f"{self.receiver}/metrics", timeout=10).text
+        """The status listener's /metrics, each figure summed over its labels."""
+        text = httpx2.get(f"{self.status}/metrics", timeout=10).text
         totals: dict[str, float] = {}
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
@@ -352,11 +354,12 @@ def _play(timeline: Timeline, result: dict[str, Any]) -> None:
             raise DemoFailed("requests GitHub would have refused:\n  " + "\n  ".join(violations))
 
 
-def _start_bot(settings: Settings, running: ExitStack) -> str:
-    """The receiver and a worker, in this process until `running` closes; the receiver's URL."""
+def _start_bot(settings: Settings, running: ExitStack) -> tuple[str, str]:
+    """The receiver and a worker, in this process until `running` closes; the URLs of the
+    receiver and of its status listener."""
     from celery.contrib.testing.worker import start_worker
 
-    from bot.app import create_app
+    from bot.app import create_listeners
     from workers.app import create_worker_app
     from workers.metrics import worker_metrics
 
@@ -365,9 +368,9 @@ def _start_bot(settings: Settings, running: ExitStack) -> str:
         worker_metrics().registry,
         DoraFigures(settings.data_dir / "ledger"),
     ]
-    receiver = running.enter_context(
-        serve_in_thread(create_app(settings, computed=computed), "receiver")
-    )
+    listeners = create_listeners(settings, computed=computed)
+    receiver = running.enter_context(serve_in_thread(listeners.receiver, "receiver"))
+    status = running.enter_context(serve_in_thread(listeners.status, "status"))
     running.enter_context(
         start_worker(
             create_worker_app(settings),
@@ -377,7 +380,7 @@ def _start_bot(settings: Settings, running: ExitStack) -> str:
             loglevel="WARNING",
         )
     )
-    return receiver
+    return receiver, status
 
 
 def _pull_request(timeline: Timeline, story: Story) -> None:

@@ -267,15 +267,16 @@ def run_proxy(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
         config = places.read_config(args.config)
+        running = proxy.Proxy(
+            config,
+            places.proxy_paths(settings.data_dir),
+            settings.data_dir / "ledger",
+            attach=args.attach,
+            health=args.health_addr,
+        )
         with _locks(settings) as locks:
             watcher = Watcher(config, settings.data_dir, locks, say=_said, tell=_teller(settings))
-            return proxy.run(
-                config,
-                places.proxy_paths(settings.data_dir),
-                settings.data_dir / "ledger",
-                say=_said,
-                watcher=watcher,
-            )
+            return proxy.run(running, say=_said, watcher=watcher)
     except DeploybotError as exc:
         print(f"deploybot proxy: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -329,4 +330,16 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "proxy", help="run HAProxy in the foreground with the configuration deploy.yaml renders"
     )
     _common(proxied, env=False)
+    proxied.add_argument(
+        "--attach",
+        action="store_true",
+        help="HAProxy runs on its own (master socket in the data dir): write its configuration, "
+        "reload it when that changed, re-assert colours whenever it restarts; never stop it",
+    )
+    proxied.add_argument(
+        "--health-addr",
+        metavar="HOST:PORT",
+        default=None,
+        help="also have HAProxy answer 200 on HOST:PORT (a container health check)",
+    )
     proxied.set_defaults(run=run_proxy)

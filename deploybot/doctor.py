@@ -139,6 +139,23 @@ def probe_docker(_: Settings) -> Probe:
     return Probe("docker", True, f"engine {engine.get('Version', '?')}")
 
 
+def probe_base_image(settings: Settings) -> Probe:
+    """Which image a release's tutor is built on, and whether it can be here."""
+    import docker
+
+    from deploy import images
+
+    try:
+        client = docker.from_env(timeout=5)
+        client.ping()
+    except docker.errors.DockerException:
+        return Probe(
+            "release base", False, f"{settings.base_image}: no Docker engine to build on (docker)"
+        )
+    ok, detail = images.base_readiness(settings.base_image, client)
+    return Probe("release base", ok, detail)
+
+
 def probe_binary(name: str, fix: str) -> Callable[[Settings], Probe]:
     def probe(_: Settings) -> Probe:
         path = shutil.which(name)
@@ -156,6 +173,7 @@ PROBES: tuple[Callable[[Settings], Probe], ...] = (
     probe_sandbox,
     probe_docker,
     probe_registry,
+    probe_base_image,
     probe_binary("haproxy", "deploys switch traffic through it; apt-get install haproxy"),
     probe_binary("git", "workers check commits out with it; apt-get install git"),
 )

@@ -21,7 +21,7 @@ from core.settings import Settings
 from deploy import places
 from deploy.manifest import Manifest, Override, ReleaseIndex
 from deploy.progress import Step
-from deploy.release import Blocked, ReleaseRequest, Staging, release
+from deploy.release import Blocked, ReleaseRequest, release
 from deploybot import terminal
 from workers.checkout import Workspace
 
@@ -64,12 +64,6 @@ def show_step(step: Step) -> None:
     terminal.show(line)
 
 
-def staging(settings: Settings, docker: bool = True) -> Staging:
-    """Where releases are staged: with the Docker engine and the registry, or (docker=False,
-    the process runtime) the data dir alone."""
-    return places.staging(settings.data_dir, settings.require_registry() if docker else None)
-
-
 def commit_of(repo_dir: Path, sha: str) -> str:
     return _git(repo_dir, "rev-parse", "--verify", f"{sha}^{{commit}}")
 
@@ -84,7 +78,7 @@ def stage(
 ) -> Manifest:
     """The commit's release, staged from a fresh checkout of repo_dir (each step shown);
     Blocked, ReleaseFailed or another DeploybotError when it cannot be."""
-    where = staging(settings, docker)
+    where = places.release_staging(settings, docker)
     workspace = Workspace(settings.data_dir / "workspaces", repo_dir.resolve().as_uri())
     with tempfile.TemporaryDirectory(prefix="deploybot-release-") as tmp:
         source = workspace.checkout(commit, Path(tmp) / "checkout")

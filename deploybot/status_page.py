@@ -1,8 +1,9 @@
-"""The status page `deploybot serve` adds beside the receiver: `GET /` (HTML) and `GET /api/status`
-(the same as JSON). Per environment: what is live (commit, digests, since when, who), the warm
-spare, any lock, the recent deploys and rollbacks, and the four DORA metrics over 7 and 30 days
-with their definitions, from the deploy ledgers under DEPLOYBOT_DATA_DIR. Read-only, no secrets,
-no external assets (the chart is inline SVG).
+"""The status page `deploybot serve` adds to the receiver's status listener (DEPLOYBOT_STATUS_ADDR,
+never the webhook's port): `GET /` (HTML) and `GET /api/status` (the same as JSON). Per
+environment: what is live (commit, digests, since when, who), the warm spare, any lock, the recent
+deploys and rollbacks, and the four DORA metrics over 7 and 30 days with their definitions, from
+the deploy ledgers under DEPLOYBOT_DATA_DIR. Read-only, no secrets, no external assets (the chart
+is inline SVG).
 
 `collect` reads (the ledgers, the release index, the locks); `render` is pure."""
 
@@ -16,12 +17,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
-from bot.app import create_app
+from bot.app import Listeners, create_listeners
 from core.errors import DeploybotError
 from core.settings import Settings
 from deploy import dora
@@ -246,12 +246,12 @@ def render(status: dict[str, Any]) -> str:
     )
 
 
-def web_app(settings: Settings) -> Starlette:
-    """What `deploybot serve` runs: the receiver, with the status page beside it and the DORA
-    figures in its /metrics."""
-    app = create_app(settings, computed=[DoraFigures(settings.data_dir / "ledger")])
-    app.router.routes.extend(routes(settings))
-    return app
+def web_app(settings: Settings) -> Listeners:
+    """What `deploybot serve` runs: the receiver, and its status listener with the status page
+    and the DORA figures in its /metrics."""
+    listeners = create_listeners(settings, computed=[DoraFigures(settings.data_dir / "ledger")])
+    listeners.status.router.routes.extend(routes(settings))
+    return listeners
 
 
 def routes(settings: Settings) -> list[Route]:

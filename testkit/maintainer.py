@@ -12,6 +12,7 @@ from typing import Any
 
 from testkit.fakegithub import webhooks
 from testkit.fakegithub.server import FakeGitHub
+from testkit.fakegithub.state import Pull
 
 POLL_S = 0.05
 
@@ -39,6 +40,22 @@ class Maintainer:
         if status != 202:
             raise NotAccepted(f"the receiver answered {status}: {said}")
         return said
+
+    def merged(self, number: int, sha: str, by: str, base: str = "main") -> None:
+        """Pull request `number`, merged into `base` by `by` as the commit `sha`."""
+        self.github.add_pull(
+            self.repo,
+            Pull(
+                number=number,
+                head_sha=sha,
+                state="closed",
+                merged=True,
+                merge_commit_sha=sha,
+                merged_by=by,
+                merged_at="2026-12-01T10:00:00Z",
+                base_ref=base,
+            ),
+        )
 
     def comment(self, number: int, body: str, sender: str) -> int:
         """A comment on the pull request, delivered; its id."""

@@ -22,10 +22,10 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.celery_app import make_celery
-from core.settings import Settings
+from core.settings import OFFLINE_BASE, Settings
 from testkit.fakegithub.server import FakeGitHub, serve
 from testkit.gitrepo import GitRepo
-from testkit.loopback import private_redis, redis_answers
+from testkit.loopback import free_port, private_redis, redis_answers
 from testkit.tutor import registry, registry_binary
 from workers.metrics import worker_metrics
 
@@ -153,17 +153,17 @@ def settings(redis_url: str, github: FakeGitHub, tmp_path: Path) -> Settings:
         github_private_key=github.private_key_pem,
         github_api_url=github.url,
         data_dir=tmp_path / "data",
+        # This machine cannot pull from Docker Hub: releases build on the base made here.
+        base_image=OFFLINE_BASE,
+        status_addr=f"127.0.0.1:{free_port()}",
     )
 
 
 def shut(app: Celery) -> None:
-    """Close the connections `app` opened (its broker pool, a worker app's Redis client) now:
-    Celery's close() only forgets its pool, and a socket the garbage collector finds later fails
-    whichever test is running then (an unclosed-socket ResourceWarning)."""
-    if app._pool is not None:  # type: ignore[attr-defined]  # not made: nothing to close
-        app._pool.force_close_all()  # type: ignore[attr-defined]
-    app.close()
-    client = app.__dict__.pop("redis", None)  # WorkerApp.redis, when it was made
+    """Close the Redis client a worker app made (WorkerApp.redis) now, not when the garbage
+    collector finds it during a later test (an unclosed-socket ResourceWarning that fails that
+    one). The broker's connection pool is kombu's, shared by every app on the same URL: it stays."""
+    client = app.__dict__.pop("redis", None)
     if client is not None:
         client.close()
 

@@ -59,7 +59,7 @@ def release(
     """Check the commit out and run the release's steps on it: with an image in the registry
     when `docker`, else the served tree alone (what the process runtime deploys). Blocked,
     ReleaseFailed or another DeploybotError when it is not recorded."""
-    where = places.staging(settings.data_dir, settings.require_registry() if docker else None)
+    where = places.release_staging(settings, docker)
     # A checkout of this staging alone: another staging of the same commit at once (a tag and
     # a /deploy) checks out and removes its own.
     source = settings.data_dir / "releasing" / f"{wanted.commit}-{uuid.uuid4().hex[:8]}"

@@ -1,4 +1,4 @@
-"""The traffic switch over HAProxy's runtime API (the admin socket), never a reload.
+"""The traffic switch over HAProxy's runtime API (the admin socket): a flip is never a reload.
 
 A flip is one command line: the new colour set ready and forced up (deploybot has just checked
 its health itself; HAProxy's own checks carry on from there), then the old colour set to drain,
@@ -6,6 +6,10 @@ which takes no new requests and finishes those in flight; `wait_drained` then wa
 sessions fall to 0. After every change the servers' state is saved to the server-state file, so a
 restarted HAProxy starts where the last one was (and `deploybot proxy` re-asserts the ledger's
 colour on top, whatever the file says).
+
+HAProxy runs in master-worker mode: the master (its own socket) stays, and a reload replaces the
+worker, which takes the listening sockets over from the old one (the admin socket's `expose-fd
+listeners`) while the old one finishes its connections; no connection is refused or cut.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import socket
 import time
 from dataclasses import dataclass
@@ -30,11 +35,13 @@ _FORCED_DRAIN: Final = 0x08
 _RUNNING: Final = "2"  # srv_op_state SRV_ST_RUNNING
 # A server's responses by status class in `show stat` (its req_tot is empty for servers).
 _RESPONSE_CLASSES: Final = ("1xx", "2xx", "3xx", "4xx", "5xx", "other")
+_PID: Final = re.compile(r"^Pid: ([0-9]+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
 class Paths:
-    """Where `deploybot proxy` keeps HAProxy's files: root/haproxy.cfg, admin.sock, state."""
+    """Where `deploybot proxy` keeps HAProxy's files: root/haproxy.cfg, admin.sock (the worker's
+    runtime API), master.sock (the master's, for reloads), servers.state."""
 
     root: Path
 
@@ -50,6 +57,27 @@ class Paths:
     def state(self) -> Path:
         return self.root / "servers.state"
 
+    @property
+    def master(self) -> Path:
+        return self.root / "master.sock"
+
+
+def _ask(path: Path, line: str, whose: str) -> str:
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(TIMEOUT_S)
+            conn.connect(str(path))
+            conn.sendall(line.encode() + b"\n")
+            chunks = []
+            while chunk := conn.recv(65536):
+                chunks.append(chunk)
+    except OSError as exc:
+        raise SwitchError(
+            f"HAProxy's {whose} socket {path} does not answer ({exc}); is `deploybot proxy` "
+            "running with this data dir (and HAProxy beside it)?"
+        ) from exc
+    return b"".join(chunks).decode("utf-8", "replace")
+
 
 class HAProxy:
     def __init__(self, paths: Paths) -> None:
@@ -57,20 +85,31 @@ class HAProxy:
 
     def command(self, line: str) -> str:
         """One command line (commands separated by ';') and HAProxy's whole answer."""
+        return _ask(self.paths.socket, line, "admin")
+
+    def worker(self) -> int | None:
+        """The pid of the worker answering on the admin socket; None when none answers."""
         try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-                conn.settimeout(TIMEOUT_S)
-                conn.connect(str(self.paths.socket))
-                conn.sendall(line.encode() + b"\n")
-                chunks = []
-                while chunk := conn.recv(65536):
-                    chunks.append(chunk)
-        except OSError as exc:
-            raise SwitchError(
-                f"HAProxy's admin socket {self.paths.socket} does not answer ({exc}); "
-                "is `deploybot proxy` running with this data dir?"
-            ) from exc
-        return b"".join(chunks).decode("utf-8", "replace")
+            info = self.command("show info")
+        except SwitchError:
+            return None
+        found = _PID.search(info)
+        return int(found[1]) if found else None
+
+    def reload(self, timeout_s: float) -> int:
+        """Have the master start a new worker on the configuration file as it is now; the new
+        worker's pid once it answers (the old one finishes its connections and leaves)."""
+        old = self.worker()
+        _ask(self.paths.master, "reload", "master")
+        deadline = time.monotonic() + timeout_s
+        while (new := self.worker()) is None or new == old:
+            if time.monotonic() > deadline:
+                raise SwitchError(
+                    f"HAProxy's master did not start a new worker in {timeout_s:.0f} s after "
+                    "`reload`: is the configuration valid (`haproxy -c -f` on it)?"
+                )
+            time.sleep(0.05)
+        return new
 
     def _set(self, commands: list[str]) -> None:
         answer = self.command("; ".join(commands)).strip()

@@ -28,11 +28,14 @@ def backend_name(environment: str) -> str:
     return f"env_{environment}"
 
 
-def render(config: DeployConfig, socket: Path, state_file: Path) -> str:
+def render(config: DeployConfig, socket: Path, state_file: Path, health: str | None = None) -> str:
+    """The whole configuration; with `health` (host:port), a frontend there answering 200 to
+    anything (what a container's health check asks: HAProxy itself serves)."""
     lines = [
         "# Rendered by deploybot from deploy.yaml; every run of `deploybot proxy` writes it again.",
         "global",
-        f"    stats socket {socket} mode 600 level admin",
+        # expose-fd listeners: a reloaded worker takes the listening sockets over from this one.
+        f"    stats socket {socket} mode 600 level admin expose-fd listeners",
         f"    server-state-file {state_file}",
         "    maxconn 4096",
         "",
@@ -42,11 +45,22 @@ def render(config: DeployConfig, socket: Path, state_file: Path) -> str:
         "    timeout client 60s",
         "    timeout server 60s",
         "    timeout http-keep-alive 10s",
+        # On a reload the old worker answers the next request of each idle keep-alive
+        # connection (with Connection: close) rather than closing it under a client about to
+        # write: that request is served, never cut.
+        "    option idle-close-on-response",
         "    option redispatch 1",
         "    retries 3",
         "    retry-on conn-failure empty-response",
         "    load-server-state-from-file global",
     ]
+    if health is not None:
+        lines += [
+            "",
+            "frontend deploybot_health",
+            f"    bind {health}",
+            '    http-request return status 200 content-type text/plain string "ok"',
+        ]
     for env in config.switched_by("haproxy"):
         backend = backend_name(env.name)
         lines += [

@@ -22,7 +22,7 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _repository(github: FakeGitHub, repo: str) -> Json:
+def repository(github: FakeGitHub, repo: str) -> Json:
     known = github.state.repo(repo)
     owner, name = repo.split("/")
     return {
@@ -57,7 +57,7 @@ def comment_created(github: FakeGitHub, repo: str, comment_id: int) -> Json:
                 "updated_at": comment["updated_at"],
                 "html_url": comment["html_url"],
             },
-            "repository": _repository(github, repo),
+            "repository": repository(github, repo),
             "sender": _user(comment["user"]["login"]),
             "installation": {"id": github.state.repo(repo).installation_id},
         }
@@ -74,7 +74,7 @@ def requested_action(
             "action": "requested_action",
             "check_run": body,
             "requested_action": {"identifier": identifier},
-            "repository": _repository(github, repo),
+            "repository": repository(github, repo),
             "sender": _user(sender),
             "installation": {"id": github.state.repo(repo).installation_id},
         }

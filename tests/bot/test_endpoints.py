@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from celery import Celery
 from starlette.testclient import TestClient
 
-from bot.app import create_app
+from bot.app import create_app, create_listeners
 from core.errors import ConfigError
 from core.settings import Settings
 from tests.bot.conftest import WEBHOOKS, headers_for
@@ -24,7 +25,16 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert (client.get("/readyz").status_code, client.get("/readyz").text) == (200, "ready\n")
 
 
-def test_metrics_count_deliveries_by_event_and_outcome(client: TestClient) -> None:
+def test_metrics_count_deliveries_by_event_and_outcome_on_the_status_listener_only(
+    settings: Settings, celery_app: Celery
+) -> None:
+    listeners = create_listeners(settings, celery=celery_app)
+    with TestClient(listeners.receiver) as client, TestClient(listeners.status) as status:
+        _metrics_counted(client, status)
+
+
+def _metrics_counted(client: TestClient, status: TestClient) -> None:
+    assert client.get("/metrics").status_code == 404  # the webhook's port faces the internet
     body = (WEBHOOKS / "pull_request/synchronize.payload.json").read_bytes()
     headers = headers_for("pull_request", body)
     client.post("/webhook", content=body, headers=headers)
@@ -33,7 +43,7 @@ def test_metrics_count_deliveries_by_event_and_outcome(client: TestClient) -> No
     ping = (WEBHOOKS / "ping/payload.json").read_bytes()
     client.post("/webhook", content=ping, headers=headers_for("ping", ping))
 
-    response = client.get("/metrics")
+    response = status.get("/metrics")
 
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     found = metric_samples(response.text)

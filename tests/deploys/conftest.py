@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from core.settings import unconfigured
+from core.settings import OFFLINE_BASE, unconfigured
 from deploy import dora, health
 from deploy.backends.base import Artifact, Backend, Served
 from deploy.backends.docker import DockerBackend
@@ -102,7 +102,9 @@ def docker_releases(
     tmp_path_factory: pytest.TempPathFactory, docker_client: Any, registry_address: str
 ) -> Staged:
     root = tmp_path_factory.mktemp("docker-releases")
-    staging = Staging(root / "data", Registry(registry_address, docker_client), docker_client)
+    staging = Staging(
+        root / "data", Registry(registry_address, docker_client), docker_client, OFFLINE_BASE
+    )
     return _stage(root, staging)
 
 

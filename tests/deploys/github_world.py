@@ -16,7 +16,6 @@ from bot.app import create_app
 from core.names import DEPLOY_CHECK, DEPLOY_SUMMARY_MARKER, ROLLBACK_ACTION
 from core.settings import Settings
 from testkit.fakegithub.server import FakeGitHub
-from testkit.fakegithub.state import Pull
 from testkit.gitrepo import GitRepo
 from testkit.maintainer import Maintainer
 from testkit.serving import serve_in_thread
@@ -48,19 +47,7 @@ class GitHubWorld:
         self.remote.commit({"data/deploy.yaml": self.env.config.read_text()}, "deploy config")
 
     def merged(self, number: int, sha: str, base: str = "main") -> None:
-        self.github.add_pull(
-            REPO,
-            Pull(
-                number=number,
-                head_sha=sha,
-                state="closed",
-                merged=True,
-                merge_commit_sha=sha,
-                merged_by=MAINTAINER,
-                merged_at="2026-12-01T10:00:00Z",
-                base_ref=base,
-            ),
-        )
+        self.people.merged(number, sha, MAINTAINER, base)
 
     def command(self, number: int, command: str, sender: str = MAINTAINER) -> int:
         """A comment with the command, delivered to the receiver as GitHub would."""

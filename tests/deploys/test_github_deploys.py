@@ -64,7 +64,7 @@ def screenshot(settings: Settings, out: Path) -> Image.Image:
     browser = shutil.which("chromium")
     if browser is None:
         pytest.fail("Debian's chromium is not installed (.ci/run installs it)")
-    with serve_in_thread(web_app(settings), "status-page") as url:
+    with serve_in_thread(web_app(settings).status, "status-page") as url:
         done = subprocess.run(
             [
                 browser,
@@ -183,7 +183,7 @@ def test_deploy_button_rollback_and_status_from_pull_requests(world: GitHubWorld
     assert counted(before, after, timed, environment=env_name, step="bake", result="done") == 3
 
     # The status page, from this live data.
-    with TestClient(web_app(world.app.settings)) as client:
+    with TestClient(web_app(world.app.settings).status) as client:
         found = client.get("/api/status").json()
         page = client.get("/")
     [env] = [e for e in found["environments"] if e["name"] == world.env.name]

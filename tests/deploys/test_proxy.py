@@ -3,17 +3,21 @@ re-asserted whenever it starts, whatever HAProxy's own state file says."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from deploy.config import load_config
-from deploy.proxy import haproxy_binary
+from deploy.proxy import haproxy_argv, haproxy_binary
 from deploy.switch.render import render
+from testkit.load import Load
+from testkit.loopback import free_port
 from testkit.tutor import ROOT
 from tests.deploys.conftest import Deployment, Staged
 
@@ -64,3 +68,86 @@ def test_haproxy_killed_and_restarted_routes_where_the_ledger_says(
     assert env.front_serves() is None
     env.start_proxy()
     assert env.front_serves() == first
+
+
+def _attached(env: Deployment, log: Path, *extra: str) -> subprocess.Popen[bytes]:
+    """`deploybot proxy --attach`, as the compose file's `switch` service runs it."""
+    with log.open("a") as out:
+        return subprocess.Popen(
+            [*env.argv("proxy")[:4], "--attach", "--config", str(env.config), *extra],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env.env,
+        )
+
+
+def _said(log: Path, text: str, count: int = 1) -> None:
+    deadline = time.monotonic() + 30
+    while log.read_text().count(text) < count:
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_haproxy_on_its_own_outlives_the_bot_and_reloads_without_failing_a_request(
+    process_releases: Staged, deployment: Callable[..., Deployment], tmp_path: Path
+) -> None:
+    first, _ = process_releases.commits
+    env = deployment(process_releases, "process")
+    env.stop_proxy()  # from here on HAProxy runs on its own, as the compose file's proxy service
+    paths = env.switch.paths
+    log = tmp_path / "switch.log"
+    switch = _attached(env, log)
+    haproxy = None
+    try:
+        deadline = time.monotonic() + 30
+        while not paths.config.is_file():  # written before HAProxy starts, for it to start on
+            assert switch.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        haproxy = subprocess.Popen(haproxy_argv(paths), stdin=subprocess.DEVNULL)
+        _said(log, "deploybot proxy: HAProxy worker")
+        env.deploy(first)
+        assert env.front_serves() == first
+        worker = env.haproxy_pid()
+        assert env.switch.servers(env.name)["blue"].admin == "ready"
+
+        load = Load(env.front)
+        with load.running():
+            # An upgrade of the bot: its switch stops (killed outright) and a new one starts,
+            # with a configuration that differs (a health frontend): HAProxy reloads.
+            switch.kill()
+            switch.wait()
+            time.sleep(0.5)
+            assert env.front_serves() == first  # HAProxy did not go with the bot
+            health = free_port()
+            switch = _attached(env, log, "--health-addr", f"127.0.0.1:{health}")
+            _said(log, "configuration changed: HAProxy reloaded")
+            _said(log, "deploybot proxy: HAProxy worker", 2)
+            time.sleep(0.5)
+        sent = len(load.answers) + len(load.failures)
+        print(f"requests sent {sent}, failed {len(load.failures)}")
+        assert load.answers
+        assert load.failures == []
+        assert haproxy.poll() is None  # the same master
+        assert env.haproxy_pid() != worker  # a new worker, on the new configuration
+        assert health_answers(health)
+        assert env.front_serves() == first
+        # The new worker routes where the ledger says (its state file, then the re-assert).
+        servers = env.switch.servers(env.name)
+        assert (servers["blue"].admin, servers["green"].admin) == ("ready", "maint")
+    finally:
+        switch.terminate()
+        switch.wait(timeout=30)
+        if haproxy is not None:
+            haproxy.terminate()
+            haproxy.wait(timeout=30)
+
+
+def health_answers(port: int) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status == 200
+    finally:
+        connection.close()

@@ -112,7 +112,7 @@ def test_a_damaged_ledger_line_breaks_no_page_and_no_other_environment(
     lines[0] = lines[0][:5] + b"\xff" + lines[0][6:]
     (ledgers / "production.jsonl").write_bytes(b"\n".join(lines))
 
-    with TestClient(web_app(settings)) as client:
+    with TestClient(web_app(settings).status) as client:
         for path in ("/", "/api/status", "/metrics"):
             assert client.get(path).status_code == 200, path
         found = {env["name"]: env for env in client.get("/api/status").json()["environments"]}

@@ -50,6 +50,7 @@ def test_with_nothing_configured_every_missing_piece_is_named_with_its_fix() -> 
         "github api": "set the App id and key first",
         "docker": "start dockerd or point DOCKER_HOST at it",
         "registry": "set it to an OCI registry's host:port",
+        "release base": "python:3.11-slim: no Docker engine to build on",
     }
     for name, fix in expected.items():
         assert found[name].startswith("NO"), (name, found[name])
@@ -69,5 +70,6 @@ def test_with_the_test_services_up_every_one_answers(
     assert code == 0, err
     for name in ("webhook secret", "redis", "github app", "docker", "registry", "haproxy", "git"):
         assert found[name].startswith("ok"), (name, found[name])
+    assert found["release base"].startswith("ok offline: deploybot/base:bookworm"), found
     assert "authenticated as deploybot" in found["github api"]
     assert github.private_key_pem.splitlines()[1] not in str(found)  # the key never shows

@@ -1,6 +1,6 @@
-"""`/metrics` of a real `deploybot serve` adds up its own deliveries, the jobs of a real
-`deploybot worker` (its prefork pool processes), and the DORA figures of the ledgers; a worker
-killed outright loses none of what it counted."""
+"""`/metrics` of a real `deploybot serve`, on its status listener (never the webhook's port), adds
+up its own deliveries, the jobs of a real `deploybot worker` (its prefork pool processes), and the
+DORA figures of the ledgers; a worker killed outright loses none of what it counted."""
 
 from __future__ import annotations
 
@@ -85,28 +85,33 @@ def test_serve_adds_up_the_worker_processes_and_the_ledgers(
         ledger.append(entry)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    status = f"http://{settings.status_addr}"
     log = tmp_path / "processes.log"
     with deploybot(settings, log, "serve", "--port", str(port)):
         with deploybot(settings, log, "worker", "--concurrency", "2") as worker:
-            wait_for("serve did not start", lambda: serving(url), log)
+            wait_for("serve did not start", lambda: serving(url) and serving(status), log)
             deliver(url, 1)
             deliver(url, 2)
             wait_for(
                 "the worker's two jobs never reached serve's /metrics",
-                lambda: jobs(url) == 2,
+                lambda: jobs(status) == 2,
                 log,
             )
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
-        assert jobs(url) == 2  # what the dead worker counted stays counted
+        assert jobs(status) == 2  # what the dead worker counted stays counted
         with deploybot(settings, log, "worker", "--concurrency", "1"):
             deliver(url, 3)
             wait_for(
                 "a new worker's job did not add to the dead one's",
-                lambda: jobs(url) == 3,
+                lambda: jobs(status) == 3,
                 log,
             )
-        found = scrape(url)
+        found = scrape(status)
+        # The webhook's port faces the internet: nothing there tells commits or people.
+        for path in ("/metrics", "/", "/api/status"):
+            assert httpx.get(f"{url}{path}", timeout=10).status_code == 404, path
+        assert httpx.get(f"{status}/api/status", timeout=10).json()["environments"]
     assert sample(found, "deploybot_webhook_deliveries_total", event="push", outcome="queued") == 3
     assert sample(found, "deploybot_webhook_enqueue_seconds_count") == 3
     assert sample(found, "deploybot_job_seconds_bucket", task=RecordPush.NAME, le="+Inf") == 3

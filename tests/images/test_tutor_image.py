@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from core.settings import OFFLINE_BASE
 from deploy import images
 from testkit.loopback import free_port
 
@@ -29,7 +30,7 @@ def _request(url: str, body: dict[str, str] | None = None) -> tuple[int, Any]:
 
 
 def test_image_builds_serves_and_reports_its_digests(docker_client: Any) -> None:
-    built = images.build_tutor("citest", client=docker_client)
+    built = images.build_tutor("citest", base=OFFLINE_BASE, client=docker_client)
     print(f"tutor image {built.tag}: {built.size_bytes / 1e6:.0f} MB")
     assert built.size_bytes <= MAX_IMAGE_BYTES
 

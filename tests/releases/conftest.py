@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from core.settings import OFFLINE_BASE
 from deploy.progress import Step
 from deploy.registry import Registry
 from deploy.release import ReleaseRequest, Staging
@@ -25,7 +26,9 @@ def tutor_repo(tmp_path: Path) -> GitRepo:
 
 @pytest.fixture
 def staging(docker_client: Any, registry_address: str, tmp_path: Path) -> Staging:
-    return Staging(tmp_path / "data", Registry(registry_address, docker_client), docker_client)
+    return Staging(
+        tmp_path / "data", Registry(registry_address, docker_client), docker_client, OFFLINE_BASE
+    )
 
 
 @pytest.fixture

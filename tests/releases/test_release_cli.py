@@ -28,6 +28,7 @@ def test_release_shows_each_step_says_what_blocks_it_and_releases_lists_it(
         **unconfigured(os.environ),
         "DEPLOYBOT_REGISTRY": registry_address,
         "DEPLOYBOT_DATA_DIR": str(tmp_path / "data"),
+        "DEPLOYBOT_BASE_IMAGE": "offline",
     }
     where = ["--repo-dir", str(tutor_repo.path), "--repository", "octo/tutor"]
     blocked = release_cli("release", "HEAD", *where, env=env)
