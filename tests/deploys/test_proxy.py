@@ -136,6 +136,16 @@ def test_haproxy_on_its_own_outlives_the_bot_and_reloads_without_failing_a_reque
         # The new worker routes where the ledger says (its state file, then the re-assert).
         servers = env.switch.servers(env.name)
         assert (servers["blue"].admin, servers["green"].admin) == ("ready", "maint")
+
+        # HAProxy itself dies and its supervisor starts it again with its state file lost:
+        # the attached keeper sees the new worker and routes where the ledger says.
+        haproxy.kill()
+        haproxy.wait()
+        paths.state.write_text("1\n")
+        haproxy = subprocess.Popen(haproxy_argv(paths), stdin=subprocess.DEVNULL)
+        _said(log, "deploybot proxy: HAProxy worker", 3)
+        _said(log, f"routed to blue ({first})", 2)
+        assert env.front_serves() == first
     finally:
         switch.terminate()
         switch.wait(timeout=30)
