@@ -24,10 +24,12 @@ COPY tutor tutor
 COPY data data
 # A virtualenv of its own: Debian's python3 (the offline base) refuses installs beside its own.
 # The data directory belongs to the web's user: the web writes its metrics there beside the
-# worker's (the worker runs as root, for the sandbox). A new named volume takes this ownership.
+# worker's (the worker and the switch run as root), and HAProxy (as this uid) makes its sockets
+# in haproxy/. A new named volume takes this ownership.
 RUN python3 -m venv /opt/deploybot && /opt/deploybot/bin/pip install --no-cache-dir . \
     && chown -R deploybot /app \
-    && install -d -o deploybot /var/lib/deploybot /var/lib/deploybot/metrics
+    && install -d -o deploybot /var/lib/deploybot /var/lib/deploybot/metrics \
+        /var/lib/deploybot/haproxy
 USER deploybot
 ENV DEPLOYBOT_DATA_DIR=/var/lib/deploybot
 CMD ["deploybot", "serve", "--host", "127.0.0.1", "--port", "8000"]

@@ -126,7 +126,7 @@ def base_readiness(base: str, client: Any) -> tuple[bool, str]:
         return True, f"{base}: in the engine"
     try:
         client.images.get_registry_data(base)
-    except docker.errors.DockerException as exc:
+    except (docker.errors.DockerException, OSError) as exc:  # OSError: the engine timed out
         return False, (
             f"{base} is not in the engine and its registry does not answer "
             f"({exc.__class__.__name__}): pull it, or set DEPLOYBOT_BASE_IMAGE={OFFLINE_BASE} "
@@ -147,11 +147,20 @@ def build_base(client: Any | None = None, *, force: bool = False) -> BuiltImage:
     with tempfile.TemporaryDirectory(prefix="deploybot-base-") as tmp:
         rootfs = Path(tmp) / "rootfs.tar"
         _run(base_rootfs_command(apt_sources(), rootfs, ca_certs), "mmdebstrap")
-        repository, tag = BASE_TAG.split(":")
-        _engine("docker import", lambda: client.images.import_image(str(rootfs), repository, tag))
-    built = _image(client, BASE_TAG)
+        return import_rootfs(client, rootfs, BASE_TAG)
+
+
+def import_rootfs(client: Any, rootfs: Path, tag: str) -> BuiltImage:
+    """A root file system's tar made the image `tag` (`docker import`, through the engine's
+    API: the worker's container has no docker CLI)."""
+    repository, version = tag.rsplit(":", 1)
+    _engine(
+        "docker import",
+        lambda: client.api.import_image(src=str(rootfs), repository=repository, tag=version),
+    )
+    built = _image(client, tag)
     if built is None:
-        raise ImageError(f"docker import finished but {BASE_TAG} is not in the engine")
+        raise ImageError(f"docker import finished but {tag} is not in the engine")
     return built
 
 
@@ -233,7 +242,7 @@ def _engine(step: str, call: Callable[[], object]) -> None:
         lines = [str(entry.get("stream") or entry.get("error") or "") for entry in exc.build_log]
         tail = "\n".join("".join(lines).strip().splitlines()[-15:])
         raise ImageError(f"{step} failed: {exc.msg}\n{tail}") from None
-    except docker.errors.DockerException as exc:
+    except (docker.errors.DockerException, OSError) as exc:
         raise ImageError(f"{step} failed: {exc}") from None
 
 

@@ -4,7 +4,7 @@ HAProxy routes where the ledger says, whatever its state file held.
 
 Either this process runs HAProxy as its child (the Procfile), or HAProxy runs on its own (`attach`:
 the compose file's `proxy` service, which an upgrade of deploybot does not restart) and this one
-writes its configuration, reloads it when that changed, and watches it. HAProxy runs in
+writes its configuration, reloads it, and watches it. HAProxy runs in
 master-worker mode either way, so a reload drops no connection.
 """
 
@@ -27,7 +27,7 @@ from core.errors import ConfigError, DeploybotError
 from deploy.config import DeployConfig
 from deploy.engine import reassert
 from deploy.ledger import Ledger, read
-from deploy.switch.haproxy import HAProxy, Paths
+from deploy.switch.haproxy import HAProxy, Paths, Worker
 from deploy.switch.render import render
 from deploy.watch import Watcher
 
@@ -72,7 +72,9 @@ def haproxy_argv(paths: Paths) -> list[str]:
 
 
 def write_config(proxy: Proxy) -> bool:
-    """HAProxy's configuration file as deploy.yaml renders it; True when that changed it."""
+    """HAProxy's configuration file as deploy.yaml renders it, once HAProxy itself accepts it
+    (a file it would refuse is never put where a start or a reload reads it); True when that
+    changed it."""
     paths = proxy.paths
     paths.root.mkdir(parents=True, exist_ok=True)
     if not paths.state.exists():
@@ -82,6 +84,16 @@ def write_config(proxy: Proxy) -> bool:
         return False
     temporary = paths.config.with_name(f".{paths.config.name}.tmp")
     temporary.write_text(text, encoding="utf-8")
+    checked = subprocess.run(  # noqa: S603 - fixed argv: HAProxy checking our file
+        [haproxy_binary(), "-c", "-q", "-f", str(temporary)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if checked.returncode != 0:
+        temporary.unlink()
+        said = (checked.stderr or checked.stdout).strip()
+        raise ConfigError(f"HAProxy refuses the configuration deploy.yaml renders:\n{said}")
     os.replace(temporary, paths.config)  # HAProxy, starting or reloading, reads it whole
     return True
 
@@ -126,9 +138,13 @@ def run(proxy: Proxy, say: Callable[[str], None] = print, watcher: Watcher | Non
     changed = write_config(proxy)
     switch = HAProxy(proxy.paths)
     child = None if proxy.attach else start(proxy.paths)
-    if child is None and changed and switch.worker() is not None:
+    if child is None and switch.worker() is not None:
+        # Attached, a running HAProxy is reloaded every time this starts: whether its worker
+        # read the file as it is now (a keeper killed between writing and reloading) is not
+        # known, and a reload costs no connection.
         new = switch.reload(READY_TIMEOUT_S)
-        say(f"deploybot proxy: configuration changed: HAProxy reloaded, worker {new}")
+        why = "configuration changed" if changed else "configuration as written"
+        say(f"deploybot proxy: HAProxy reloaded ({why}), worker {new.pid}")
     stopping = threading.Event()
 
     def stop(signum: int, _: FrameType | None) -> None:
@@ -163,14 +179,14 @@ def _look(
 ) -> None:
     """Re-assert every environment each time another HAProxy worker answers, until done();
     first() once the first one has been."""
-    seen: int | None = None
+    seen: Worker | None = None
     while not done():
         worker = switch.worker()
-        if worker is not None and worker != seen:
+        if worker is not None and not worker.same(seen):
             for line in reassert_all(proxy.config, switch, proxy.ledgers):
                 say(f"deploybot proxy: {line}")
             where = switch.paths.socket
-            say(f"deploybot proxy: HAProxy worker {worker} serving; admin socket {where}")
+            say(f"deploybot proxy: HAProxy worker {worker.pid} serving; admin socket {where}")
             if seen is None:
                 first()
             seen = worker

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from core.errors import LockUnavailable
+from core.errors import LockUnavailable, SwitchError
 from deploy import machine, places
 from deploy.config import DeployConfig, Environment
 from deploy.engine import Engine
@@ -63,8 +63,18 @@ class Watcher:
                     found = machine.failover(switch.servers(env.name))
                     if found is not None:
                         self.fail_over(env, *found)
+                except (
+                    SwitchError
+                ) as exc:  # HAProxy away (restarting): said once, not 4 times a second
+                    self._say_once(env.name, f"deploybot proxy: {env.name}: not watched: {exc}")
                 except Exception:  # whatever a runtime raises: the watch goes on, said in the log
                     log.exception("watcher: %s", env.name)
+
+    def _say_once(self, environment: str, said: str) -> None:
+        """`said`, unless it is what was last said of this environment."""
+        if self._said.get(environment) != said:
+            self.say(said)
+            self._said[environment] = said
 
     def fail_over(self, env: Environment, failed: str, spare: str) -> None:
         """`failed`, the colour HAProxy routes to, is down and `spare` is up: the spare serves,
@@ -91,10 +101,10 @@ class Watcher:
         finally:
             if lease is not None:
                 lease.release()
-        said = f"deploybot proxy: {env.name}: failover {result.outcome}: {result.detail}"
-        if self._said.get(env.name) != said:  # a failover it cannot make is said once
-            self.say(said)
-            self._said[env.name] = said
+        # A failover it cannot make is said once.
+        self._say_once(
+            env.name, f"deploybot proxy: {env.name}: failover {result.outcome}: {result.detail}"
+        )
         last = where.state().deploys
         if result.outcome == machine.DONE and last and last[-1][0].kind == "failover":
             self.tell(env.name, last[-1][0].deploy)

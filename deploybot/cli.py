@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import socket
 import subprocess
 import sys
@@ -59,12 +60,14 @@ def _serve(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"deploybot serve: {exc}", file=sys.stderr)
         return 1
-    asyncio.run(
-        web.serve(
-            web.Listen(listeners.receiver, args.host, args.port),
-            web.Listen(listeners.status, status_host, status_port),
+    # Ctrl-C at a terminal: both listeners stopped, as asked; no traceback.
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(
+            web.serve(
+                web.Listen(listeners.receiver, args.host, args.port),
+                web.Listen(listeners.status, status_host, status_port),
+            )
         )
-    )
     return 0
 
 

@@ -145,12 +145,13 @@ def make_stack(
         "DOCKER_SOCKET": _engine_socket(),
         **settings,
     }
+    # As the README says: the deploybot image's user (uid 10001) reads it, nobody else.
     secrets = root / "secrets"
-    secrets.mkdir()
+    secrets.mkdir(mode=0o700)
+    os.chown(secrets, 10001, 10001)
     if key is not None:
         env["DEPLOYBOT_GITHUB_PRIVATE_KEY_PATH"] = "/run/secrets/app.pem"
         (secrets / "app.pem").write_text(key)
-        # The deploybot image's user reads it (uid 10001), nobody else.
         os.chown(secrets / "app.pem", 10001, 10001)
         (secrets / "app.pem").chmod(0o600)
     (root / ".env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))

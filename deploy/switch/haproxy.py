@@ -36,6 +36,7 @@ _RUNNING: Final = "2"  # srv_op_state SRV_ST_RUNNING
 # A server's responses by status class in `show stat` (its req_tot is empty for servers).
 _RESPONSE_CLASSES: Final = ("1xx", "2xx", "3xx", "4xx", "5xx", "other")
 _PID: Final = re.compile(r"^Pid: ([0-9]+)$", re.MULTILINE)
+_UPTIME: Final = re.compile(r"^Uptime_sec: ([0-9]+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,20 @@ def _ask(path: Path, line: str, whose: str) -> str:
     return b"".join(chunks).decode("utf-8", "replace")
 
 
+@dataclass(frozen=True)
+class Worker:
+    """One HAProxy worker process: its pid, and when it started (seconds since the epoch)."""
+
+    pid: int
+    started: int
+
+    def same(self, other: Worker | None) -> bool:
+        # The start time comes from an uptime in whole seconds read at some moment: a second off.
+        return (
+            other is not None and other.pid == self.pid and abs(other.started - self.started) <= 2
+        )
+
+
 class HAProxy:
     def __init__(self, paths: Paths) -> None:
         self.paths = paths
@@ -87,22 +102,25 @@ class HAProxy:
         """One command line (commands separated by ';') and HAProxy's whole answer."""
         return _ask(self.paths.socket, line, "admin")
 
-    def worker(self) -> int | None:
-        """The pid of the worker answering on the admin socket; None when none answers."""
+    def worker(self) -> Worker | None:
+        """The worker answering on the admin socket; None when none answers."""
         try:
             info = self.command("show info")
         except SwitchError:
             return None
-        found = _PID.search(info)
-        return int(found[1]) if found else None
+        pid, uptime = _PID.search(info), _UPTIME.search(info)
+        if pid is None or uptime is None:
+            return None
+        # A restarted container numbers its processes afresh: the pid alone may come back.
+        return Worker(int(pid[1]), round(time.time()) - int(uptime[1]))
 
-    def reload(self, timeout_s: float) -> int:
+    def reload(self, timeout_s: float) -> Worker:
         """Have the master start a new worker on the configuration file as it is now; the new
-        worker's pid once it answers (the old one finishes its connections and leaves)."""
+        worker once it answers (the old one finishes its connections and leaves)."""
         old = self.worker()
         _ask(self.paths.master, "reload", "master")
         deadline = time.monotonic() + timeout_s
-        while (new := self.worker()) is None or new == old:
+        while (new := self.worker()) is None or new.same(old):
             if time.monotonic() > deadline:
                 raise SwitchError(
                     f"HAProxy's master did not start a new worker in {timeout_s:.0f} s after "

@@ -13,13 +13,28 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ConfigError
 from deploy.config import load_config
-from deploy.proxy import haproxy_argv, haproxy_binary
+from deploy.proxy import Proxy, haproxy_argv, haproxy_binary, write_config
+from deploy.switch.haproxy import Paths
 from deploy.switch.render import render
 from testkit.load import Load
 from testkit.loopback import free_port
 from testkit.tutor import ROOT
 from tests.deploys.conftest import Deployment, Staged
+
+
+def test_a_configuration_haproxy_refuses_is_never_put_where_it_reads_it(
+    haproxy: str, tmp_path: Path
+) -> None:
+    config = load_config((ROOT / "data" / "deploy.yaml").read_text(), "data/deploy.yaml")
+    paths = Paths(tmp_path / "haproxy")
+    assert write_config(Proxy(config, paths, tmp_path / "ledger"))
+    good = paths.config.read_text()
+    with pytest.raises(ConfigError, match="HAProxy refuses the configuration"):
+        write_config(Proxy(config, paths, tmp_path / "ledger", health="127.0.0.1:99999"))
+    assert paths.config.read_text() == good  # what a start or a reload reads is still sound
+    assert not write_config(Proxy(config, paths, tmp_path / "ledger"))  # nothing changed
 
 
 def test_the_rendered_configuration_is_valid_haproxy(haproxy: str, tmp_path: Path) -> None:
@@ -122,7 +137,7 @@ def test_haproxy_on_its_own_outlives_the_bot_and_reloads_without_failing_a_reque
             assert env.front_serves() == first  # HAProxy did not go with the bot
             health = free_port()
             switch = _attached(env, log, "--health-addr", f"127.0.0.1:{health}")
-            _said(log, "configuration changed: HAProxy reloaded")
+            _said(log, "HAProxy reloaded (configuration changed)")
             _said(log, "deploybot proxy: HAProxy worker", 2)
             time.sleep(0.5)
         sent = len(load.answers) + len(load.failures)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tarfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +63,26 @@ def test_a_base_image_that_is_not_an_image_reference_is_a_configuration_error() 
     )
     assert done.returncode == 1
     assert "DEPLOYBOT_BASE_IMAGE='python 3.11' must be an image reference" in done.stderr
+
+
+def test_a_root_file_system_is_imported_through_the_engine_api(
+    docker_client: Any, tmp_path: Path
+) -> None:
+    """What the offline base's last step does (the worker's container has no docker CLI), on a
+    root file system of one static busybox."""
+    busybox = shutil.which("busybox")
+    if busybox is None:
+        pytest.fail("busybox (a static build: apt-get install busybox-static) is needed")
+    rootfs = tmp_path / "rootfs.tar"
+    with tarfile.open(rootfs, "w") as tar:
+        tar.add(busybox, arcname="bin/busybox")
+    tag = f"deploybot-test/rootfs:{uuid.uuid4().hex[:8]}"
+    try:
+        built = images.import_rootfs(docker_client, rootfs, tag)
+        said = docker_client.containers.run(
+            tag, ["/bin/busybox", "echo", "imported"], network_mode="none", remove=True
+        )
+        assert said.strip() == b"imported"
+        assert built.tag == tag
+    finally:
+        docker_client.images.remove(tag, force=True)

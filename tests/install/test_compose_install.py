@@ -8,6 +8,8 @@ user's request."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import time
 import urllib.request
@@ -243,12 +245,12 @@ def _stage_two(install: Install) -> tuple[str, str]:
     return first, second
 
 
-def _live(install: Install) -> str:
-    """The live commit the status listener reports (the ledger's word)."""
+def _live(install: Install, field: str = "commit") -> str:
+    """What the status listener reports live (the ledger's word): its commit, or its colour."""
     status = f"http://127.0.0.1:{install.stack.ports['STATUS_PORT']}/api/status"
     with urllib.request.urlopen(status, timeout=10) as answer:
         [env] = [e for e in json.load(answer)["environments"] if e["name"] == ENV]
-    return str(env["live"]["commit"])
+    return str(env["live"][field])
 
 
 def _started(install: Install, count: int) -> None:
@@ -326,12 +328,26 @@ def test_faults_through_compose_lose_nothing_and_fail_no_request(install: Instal
     with load.running():
         install.people.comment(2, "/rollback", MAINTAINER)
         _started(install, 3)
-        docker("kill", stack.containers()["redis"])
+        redis = stack.containers()["redis"]
+        os.kill(int(docker("inspect", "--format", "{{.State.Pid}}", redis)), signal.SIGKILL)
         run = install.people.wait_for_run(3, WAIT_S)
     _said("Redis killed mid-rollback", load)
     assert load.failures == []
     assert (run["head_sha"], run["conclusion"]) == (first, "success"), run["output"]
     assert install.serves() == first == _live(install)
+    restarts = docker("inspect", "--format", "{{.RestartCount}}", redis).strip()
+    assert int(restarts) >= 1  # a crash, which compose's restart policy answered
+    _wait(lambda: stack.health()["redis"] == "healthy", "Redis healthy again")
+
+    # The live colour's container killed outside any run: the switch fails over to the spare.
+    load = Load(install.front)
+    with load.running():
+        docker("kill", f"deploybot-{ENV}-{_live(install, 'colour')}")
+        _wait(lambda: install.serves() == second, "the front to serve the warm spare")
+        time.sleep(1)
+    _said("the live colour killed", load)  # those in flight when it died may fail
+    assert _live(install) == second
+    assert "failover done" in stack.logs("switch")
 
 
 def _wait(ready: Callable[[], bool], what: str) -> None:
