@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from gidgethub import routing, sansio
 
@@ -16,7 +16,8 @@ router = routing.Router()
 # GitHub's own limit on a comment body.
 MAX_COMMENT_CHARS = 65536
 # GitHub delivers within seconds; a command delivery older than this by its own created_at is a
-# replay (a redelivery by hand, a captured delivery sent again) and is not acted on.
+# replay (a redelivery by hand, a captured delivery sent again) and is not acted on: its author
+# is told so once (the comment's key is claimed like any command's, so a replay is a duplicate).
 STALE_AFTER = timedelta(minutes=5)
 
 
@@ -33,11 +34,6 @@ def comment(event: sansio.Event, context: Context) -> Decision:
     if isinstance(parsed, Dropped):
         return Ignore(parsed.reason)
     created = payload.timestamp(data, "comment", "created_at")
-    if context.received_at - created > STALE_AFTER:
-        return Ignore(
-            f"stale command: the comment was created at {created:%Y-%m-%dT%H:%M:%SZ}, more "
-            f"than {STALE_AFTER.seconds // 60} minutes before it arrived (a replay?); comment again"
-        )
     comment_id = payload.number(data, "comment", "id")
     where = {
         "installation_id": payload.installation_id(data),
@@ -48,6 +44,8 @@ def comment(event: sansio.Event, context: Context) -> Decision:
         "delivery_id": event.delivery_id,
     }
     key = f"comment:{payload.number(data, 'repository', 'id')}:{comment_id}"
+    if context.received_at - created > STALE_AFTER:
+        return Job(CommandHelp.from_kwargs({**where, "message": stale(created)}), key)
     if isinstance(parsed, Reply):
         # The job posts it only if the author may run commands.
         return Job(CommandHelp.from_kwargs({**where, "message": parsed.message}), key)
@@ -62,6 +60,15 @@ def comment(event: sansio.Event, context: Context) -> Decision:
         }
     )
     return Job(command, key)
+
+
+def stale(created: datetime) -> str:
+    """The reply to a command that arrived too late to be trusted."""
+    return (
+        f"This command was not run: its comment was created at {created:%Y-%m-%dT%H:%M:%SZ}, "
+        f"more than {STALE_AFTER.seconds // 60} minutes before it reached deploybot (a delayed "
+        "or replayed delivery). Comment the command again to run it."
+    )
 
 
 on(router, comment, "issue_comment", action="created")

@@ -154,6 +154,10 @@ def test_deploy_button_rollback_and_status_from_pull_requests(world: GitHubWorld
     assert world.env.front_serves() == first
     rolled_back = f"ROLLED BACK — {world.env.name} is on `{first[:12]}` (#1)"
     wait_for("the summary's first line", lambda: rolled_back in world.summary(2).splitlines()[1])
+    # On-call reads what it rolled back from, and what is live now.
+    rows = world.summary(2).splitlines()
+    assert any(row.startswith(f"| live now | `{first[:12]}` (#1) since") for row in rows), rows
+    assert f"| rollback of | `{second[:12]}` (#2), by @{MAINTAINER} on #2 |" in rows
     assert any("pressed Roll back" in c for c in world.bot_comments(2))
     # The rollback took the warm spare: no start step. Its own run has no button: rolling a
     # rollback back would put back what was just rolled back from.

@@ -17,7 +17,8 @@ from celery import Celery
 from starlette.testclient import TestClient
 
 from bot.app import create_app
-from core.contract import RunCommand, RunPipeline
+from bot.comments import stale as stale_reply
+from core.contract import CommandHelp, RunCommand, RunPipeline
 from core.settings import Settings
 from testkit.fakegithub.server import FakeGitHub
 from tests.bot.conftest import encode, example, headers_for
@@ -69,6 +70,10 @@ class Scene:
         return self.deliver("pull_request", payload)
 
     def comment(self, body: str, created_at: datetime | None = None) -> str:
+        return self.deliver("issue_comment", self.commented(body, created_at))
+
+    def commented(self, body: str, created_at: datetime | None = None) -> dict[str, Any]:
+        """A new comment by the maintainer, and its issue_comment delivery's payload."""
         comment_id = self.github.add_comment(REPO, NUMBER, body, MAINTAINER)
         payload = copy.deepcopy(example("issue_comment/created.with-installation.payload.json"))
         payload["issue"].update(number=NUMBER, pull_request={"url": "https://x/pulls/4"})
@@ -78,7 +83,7 @@ class Scene:
         payload["comment"]["created_at"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
         payload["repository"]["full_name"] = REPO
         payload["installation"] = {"id": INSTALLATION}
-        return self.deliver("issue_comment", payload)
+        return payload
 
     def bot_comments(self) -> list[str]:
         return [c["body"] for c in self.github.comments() if c["user"]["login"].endswith("[bot]")]
@@ -138,7 +143,21 @@ def test_ok_to_test_with_a_sha_approves_that_head_only(
         wait_for("the approved pipeline", settled(scene.github, scene.redis, s1, 2))
 
 
-def test_a_command_replayed_later_is_refused_as_stale(scene: Scene) -> None:
+def test_a_command_replayed_later_is_not_run_and_answered_once(
+    scene: Scene, start_worker: WorkerFactory
+) -> None:
+    s1 = scene.remote.commit({"data/ci-matrix.yaml": STAGES, "x.py": "A = 1\n"})
+    before = worker_samples()
+    scene.push(s1, "opened")
     old = datetime.now(UTC) - timedelta(minutes=10)
-    answer = scene.comment("/ok-to-test", created_at=old)
-    assert answer.startswith("ignored: stale command: the comment was created at")
+    stale = scene.commented("/ok-to-test", created_at=old)
+    assert scene.deliver("issue_comment", stale).startswith("queued")
+    # The same comment again, under a new delivery id: a duplicate, no second reply.
+    assert scene.deliver("issue_comment", stale) == "duplicate event"
+    with start_worker(scene.app):
+        wait_for("the reply", lambda: jobs_ended(before, CommandHelp.NAME) == 1)
+        wait_for("the fork's pipeline", lambda: jobs_ended(before, RunPipeline.NAME) == 1)
+    said = [c for c in scene.bot_comments() if "was not run" in c]
+    assert said == [stale_reply(old.replace(microsecond=0))]
+    assert "Comment the command again" in said[0]
+    assert runs_for(scene.github, s1) == {}  # not approved

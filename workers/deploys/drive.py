@@ -121,6 +121,7 @@ async def _facts(
         live_since=live.since if live else None,
         live_pr=await records.pull_of(live.commit if live else None),
         before=before,
+        before_pr=await records.pull_of(before),
         steps=steps,
         manifest=manifest,
         check_url=check_url,

@@ -36,6 +36,7 @@ class Facts:
     live_since: str | None
     live_pr: int | None  # the pull request the live release came from
     before: str | None  # the release live before this run began
+    before_pr: int | None  # the pull request that release came from
     steps: tuple[Step, ...]
     manifest: Manifest | None
     check_url: str | None = None
@@ -122,14 +123,24 @@ def _evidence(steps: tuple[Step, ...]) -> list[str]:
     return [f"- **{s.name}**: {s.detail.splitlines()[0] if s.detail else s.state}" for s in found]
 
 
+def _what(facts: Facts) -> str:
+    """The run's own row: a deploy names the release it puts live; a rollback the release it
+    rolls back from (what on-call looks for), and where it was asked."""
+    if facts.kind == "rollback":
+        asked = f" on #{facts.pr}" if facts.pr is not None else ""
+        rolled = f"{_sha(facts.before)}{_pr(facts.before_pr)}"
+        return f"| rollback of | {rolled}, by @{facts.by}{asked} |"
+    return f"| {facts.kind} of | {_sha(facts.commit)}{_pr(facts.pr)} by @{facts.by} |"
+
+
 def summary(facts: Facts) -> str:
     """The on-call summary comment (edited in place as the run goes)."""
     rows = [
         "| | |",
         "|---|---|",
         f"| live now | {_sha(facts.live)}{_pr(facts.live_pr)} since {facts.live_since or '-'} |",
-        f"| live before | {_sha(facts.before)} |",
-        f"| {facts.kind} of | {_sha(facts.commit)}{_pr(facts.pr)} by @{facts.by} |",
+        f"| live before | {_sha(facts.before)}{_pr(facts.before_pr)} |",
+        _what(facts),
         f"| front | `{facts.front}` |",
     ]
     parts = [DEPLOY_SUMMARY_MARKER, headline(facts), "", *rows, ""]
