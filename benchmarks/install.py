@@ -15,14 +15,14 @@ from pathlib import Path
 from benchmarks.report import Row, table
 from deploy import images
 from testkit.compose import Stack, make_stack
-from testkit.loopback import free_port
+from testkit.loopback import free_ports
 
 # The receiver starts only with a webhook secret; nothing is delivered to it here.
 SECRET = "install-benchmark-secret"  # noqa: S105 - a throwaway value, not a credential
 
 
 def _deploy_yaml() -> str:
-    front, blue, green = free_port(), free_port(), free_port()
+    front, blue, green = free_ports(3)
     return (
         "environments:\n"
         "  bench:\n"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from testkit.loopback import free_port
+from testkit.loopback import free_ports
 from testkit.tutor import ROOT, tracked
 
 # What the images are built from: the files git tracks (as a fresh clone of main has them).
@@ -136,8 +136,8 @@ def make_stack(
         shutil.copy2(ROOT / path, target)
     for name_ in COMPOSE_FILES:
         shutil.copy2(ROOT / name_, root / name_)
-    ports = {p: free_port() for p in PORTS}
-    status = free_port()
+    *picked, status = free_ports(len(PORTS) + 1)
+    ports = dict(zip(PORTS, picked, strict=True))
     env = {
         **{k: str(v) for k, v in ports.items()},
         "REDIS_PASSWORD": "install-test-redis-password",

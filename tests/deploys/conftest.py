@@ -34,7 +34,7 @@ from deploy.registry import Registry
 from deploy.release import ReleaseRequest, Staging, release
 from deploy.switch.haproxy import HAProxy, Paths
 from testkit.gitrepo import GitRepo
-from testkit.loopback import free_port
+from testkit.loopback import free_ports
 from testkit.tutor import tutor_repository
 from tests.conftest import IN_CI
 from workers.checkout import Workspace
@@ -134,7 +134,7 @@ class Deployment:
         self.data = root / "data"
         for part in ("releases", "blobs", "trees"):
             shutil.copytree(staged.data / part, self.data / part, copy_function=os.link)
-        self.front, self.blue, self.green = free_port(), free_port(), free_port()
+        self.front, self.blue, self.green = free_ports(3)
         self.config = root / "deploy.yaml"
         self.write_config(**options)
         self.env = {

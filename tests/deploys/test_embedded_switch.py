@@ -16,7 +16,7 @@ from core.errors import SwitchError
 from deploy.config import DeployConfig, load_config
 from deploy.switch.embedded import EmbeddedSwitch, serving
 from deploy.switch.render import render
-from testkit.loopback import free_port
+from testkit.loopback import free_ports
 
 
 class _Named(http.server.BaseHTTPRequestHandler):
@@ -71,7 +71,7 @@ def _fetch(port: int) -> tuple[int, str]:
 
 
 def test_routes_drains_and_retires_like_the_real_switch() -> None:
-    front, blue, green = free_port(), free_port(), free_port()
+    front, blue, green = free_ports(3)
     config = _embedded(front, blue, green)
     with _colour("blue", blue), _colour("green", green), serving(config) as switch:
         assert _fetch(front) == (503, "")  # nothing routed yet: refused, not hung
@@ -96,7 +96,7 @@ def test_routes_drains_and_retires_like_the_real_switch() -> None:
 
 
 def test_a_colour_that_refuses_connections_is_counted_as_a_connection_error() -> None:
-    front, blue, green = free_port(), free_port(), free_port()
+    front, blue, green = free_ports(3)
     config = _embedded(front, blue, green)
     with serving(config) as switch:
         switch.route("demo", "blue", "green")  # nothing listens on blue
@@ -105,7 +105,7 @@ def test_a_colour_that_refuses_connections_is_counted_as_a_connection_error() ->
 
 
 def test_haproxy_is_given_only_the_environments_it_carries(tmp_path: Path) -> None:
-    ports = [free_port() for _ in range(6)]
+    ports = free_ports(6)
     config = load_config(
         "environments:\n"
         f"  prod:\n    front: 127.0.0.1:{ports[0]}\n"

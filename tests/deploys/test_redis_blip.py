@@ -61,7 +61,10 @@ def test_a_deploy_waiting_for_the_lock_is_sent_again_after_a_redis_restart_and_d
             wait_for("the waiting deploy's lease to lapse", lambda: not client.exists(lease))
             contract.send(world.app, contract.Recover())  # beat's tick, every minute
             run = world.wait_for_run(1, timeout_s=120)
-        assert "lost its worker; starting it again" in caplog.text
+        # Which path brings the deploy back depends on when the worker's channel closed: before
+        # Redis came back, the countdown it held is lost and recover (above) sends the deploy
+        # again ("lost its worker; starting it again"); after, kombu put it back in the queue
+        # itself. Either way it is done, and once; without recover the first would time out.
         assert (run["head_sha"], run["conclusion"]) == (first, "success"), run["output"]
         assert len(world.deploy_runs()) == 1
         assert world.env.front_serves() == first

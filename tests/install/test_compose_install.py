@@ -28,7 +28,7 @@ from testkit.fakegithub.server import FakeGitHub
 from testkit.fakegithub.state import Pull
 from testkit.gitrepo import GitRepo
 from testkit.load import Load
-from testkit.loopback import free_port
+from testkit.loopback import free_ports
 from testkit.maintainer import Maintainer
 from testkit.tutor import tutor_repository
 from tests.conftest import WEBHOOK_SECRET
@@ -98,10 +98,9 @@ class Install:
 def install(github: FakeGitHub, tmp_path: Path, docker_client: Any) -> Iterator[Install]:
     images.build_base(docker_client)  # what the offline images and releases build on
     repo = tutor_repository(tmp_path / "remotes" / REPO)
-    front, blue, green = free_port(), free_port(), free_port()
+    front, blue, green, git_port = free_ports(4)
     deploy_yaml = _deploy_yaml(front, blue, green)
     repo.commit({"data/deploy.yaml": deploy_yaml, "data/ci-matrix.yaml": MATRIX}, "install")
-    git_port = free_port()
     daemon = subprocess.Popen(
         [
             "git",
@@ -306,6 +305,8 @@ def test_faults_through_compose_lose_nothing_and_fail_no_request(install: Instal
         stack.must("restart", "worker")
         run = install.people.wait_for_run(2, WAIT_S)
     _said("worker restarted mid-deploy", load)
+    after = install.serves() or "nothing"
+    print(f"worker restarted mid-deploy: served {first[:12]} before, {after[:12]} after")
     assert load.failures == []
     assert run["conclusion"] == "success", run["output"]
     assert install.serves() == second == _live(install)
