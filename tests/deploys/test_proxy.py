@@ -22,6 +22,7 @@ from testkit.load import Load
 from testkit.loopback import free_port
 from testkit.tutor import ROOT
 from tests.deploys.conftest import Deployment, Staged
+from tests.workers.harness import wait_for
 
 
 def test_a_configuration_haproxy_refuses_is_never_put_where_it_reads_it(
@@ -115,11 +116,8 @@ def test_haproxy_on_its_own_outlives_the_bot_and_reloads_without_failing_a_reque
     switch = _attached(env, log)
     haproxy = None
     try:
-        deadline = time.monotonic() + 30
-        while not paths.config.is_file():  # written before HAProxy starts, for it to start on
-            assert switch.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.05)
+        # Written before HAProxy starts, for it to start on.
+        wait_for("the keeper to write HAProxy's configuration", paths.config.is_file, 30)
         haproxy = subprocess.Popen(haproxy_argv(paths), stdin=subprocess.DEVNULL)
         _said(log, "deploybot proxy: HAProxy worker")
         env.deploy(first)

@@ -22,7 +22,7 @@ import pytest
 
 from core.names import DEPLOY_CHECK, DEPLOY_SUMMARY_MARKER
 from deploy import health, images
-from testkit.compose import Stack, as_json, docker, make_stack
+from testkit.compose import Stack, docker, make_stack
 from testkit.fakegithub import webhooks
 from testkit.fakegithub.server import FakeGitHub
 from testkit.fakegithub.state import Pull
@@ -151,7 +151,7 @@ def test_the_compose_install_runs_ci_deploys_and_rolls_back(install: Install) ->
     print(f"up -d to all healthy: {took:.1f} s")
 
     # The worker's powers, checked where they are used.
-    doctor = as_json(stack.exec("worker", "deploybot", "doctor", "--json"))
+    doctor = json.loads(stack.exec("worker", "deploybot", "doctor", "--json"))
     checks = {c["name"]: c for c in doctor["checks"]}
     assert checks["stage sandbox"]["ok"], checks["stage sandbox"]
     assert checks["docker"]["ok"], checks["docker"]
