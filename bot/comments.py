@@ -57,6 +57,10 @@ def comment(event: sansio.Event, context: Context) -> Decision:
             "env": parsed.env,
             "sha": parsed.sha,
             "stage": parsed.stage,
+            "dry_run": parsed.dry_run,
+            "accept_inconclusive": parsed.accept_inconclusive,
+            "break_glass": parsed.break_glass,
+            "reason": parsed.reason,
         }
     )
     return Job(command, key)

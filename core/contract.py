@@ -143,6 +143,11 @@ class RunCommand(OnComment):
     env: str | None = None
     sha: str | None = None
     stage: str | None = None
+    # /deploy's flags (the two reasons as given) and /lock's words.
+    dry_run: bool = False
+    accept_inconclusive: str | None = None
+    break_glass: str | None = None
+    reason: str | None = None
     # When the receiver got the comment (core.heads.stamp): /ok-to-test approves only a head it
     # had seen by then.
     received_at: str
@@ -194,6 +199,11 @@ class RunDeploy(OnComment):
     env: str
     sha: str  # the pull request's merge commit
     default_branch: str  # where data/deploy.yaml was read
+    # Nothing that changes traffic: report what a deploy would do.
+    dry_run: bool = False
+    # The reasons given by a sender allowed to override (checked by the command task).
+    accept_inconclusive: str | None = None
+    break_glass: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -15,6 +15,10 @@ errors). The one source of environment names: the first one is the default of ev
         permission: write                    # least repository permission for /deploy, /rollback
         lock: queue                          # queue | refuse a /deploy while another runs
         switch: haproxy                      # haproxy | embedded (the demo's stand-in)
+        override_permission: admin           # least permission for --accept-inconclusive and
+                                             # --break-glass from a pull request
+        freeze:                              # deploys held (rollbacks never are)
+          - {cron: "0 17 * * 5", duration: 2d15h, timezone: Europe/Madrid, reason: weekend}
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from typing import Any, Final, Literal
 
 from yaml.nodes import Node
 
+from core import commands
 from core.errors import ConfigFileError
 from core.yamlfile import Reader
+from deploy.freeze import Window, problem
 from deploy.gate import Policy
 
 DEFAULT_PATH: Final = "data/deploy.yaml"
@@ -57,6 +63,8 @@ _ENV_KEYS: Final = frozenset(
         "permission",
         "lock",
         "switch",
+        "override_permission",
+        "freeze",
     }
 )
 
@@ -116,6 +124,8 @@ class Environment:
     permission: str = "write"
     lock: Literal["queue", "refuse"] = "queue"
     switch: Literal["haproxy", "embedded"] = "haproxy"
+    override_permission: str = "admin"
+    freeze: tuple[Window, ...] = ()
 
     def other(self, colour: str) -> str:
         """The colour that is not `colour`."""
@@ -211,6 +221,8 @@ def _optional(reader: Reader, fields: dict[str, Node], what: str, env: Environme
         "health": lambda node, name: _health(reader, node, name),
         "smoke": lambda node, name: _smoke(reader, node, name),
         "gate": lambda node, name: _gate(reader, node, name),
+        "override_permission": lambda node, name: _choice(reader, node, name, PERMISSIONS),
+        "freeze": lambda node, name: _freeze(reader, node, name),
     }
     changes = {
         key: parse(fields[key], f"{what}: {key}") for key, parse in parsers.items() if key in fields
@@ -287,6 +299,32 @@ def _gate(reader: Reader, node: Node, what: str) -> Policy:
                 raise reader.fail(fields[key], f"{what}.{key} must be between 0 and 1")
             values[key] = value
     return Policy(threshold=values["threshold"], max_relative_drop=values["max_relative_drop"])
+
+
+def _freeze(reader: Reader, node: Node, what: str) -> tuple[Window, ...]:
+    entries = reader.sequence(node, f"{what} (a list of windows)")
+    windows = []
+    keys = frozenset({"cron", "duration", "timezone", "reason"})
+    for at, entry in enumerate(entries):
+        name = f"{what}[{at}]"
+        fields = reader.mapping(entry, name, keys)
+        missing = sorted(keys - set(fields))
+        if missing:
+            raise reader.fail(entry, f"{name} needs {', '.join(missing)}")
+        cron, duration, timezone, reason = (
+            reader.string(fields[key], f"{name}.{key}")
+            for key in ("cron", "duration", "timezone", "reason")
+        )
+        wrong = problem(cron, duration, timezone)
+        if wrong is not None:
+            raise reader.fail(entry, f"{name}: {wrong}")
+        said = commands.reason(reason.split())
+        if said is None:
+            raise reader.fail(
+                fields["reason"], f"{name}.reason says why deploys wait. {commands.REASON_HELP}"
+            )
+        windows.append(Window(cron, duration, timezone, said))
+    return tuple(windows)
 
 
 def _distinct_ports(reader: Reader, node: Node, environments: dict[str, Environment]) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Final
 
 from core.errors import DeploybotError, LeaseLost, StepFailed
@@ -91,6 +91,8 @@ class Run:
     # the flip's own drain window included.
     baseline: Counters | None = None
     failure: tuple[str, str] | None = None
+    # What its finish entry records beside the outcome: who overrode the gate or a freeze, why.
+    note: dict[str, object] = field(default_factory=dict)
     # A rollback asked without a target leaves the release it rolls back from as bad; one to a
     # named release (forward again, say) judges nothing.
     leaves_bad: bool = False
@@ -114,9 +116,12 @@ class Engine:
 
     # -- the two commands -------------------------------------------------------------------
 
-    def deploy(self, commit: str, run_id: str | None = None) -> Result:
+    def deploy(
+        self, commit: str, run_id: str | None = None, note: dict[str, object] | None = None
+    ) -> Result:
         """Put `commit`'s staged release live; `run_id` names the run in the ledger (a caller
-        that records it first can find the run after a crash)."""
+        that records it first can find the run after a crash); `note` goes into its finish
+        entry (a freeze's broken glass, say)."""
         state = self.place.state()
         live = state.live
         # A live release whose colour died is deployed again (onto the other colour).
@@ -124,7 +129,9 @@ class Engine:
             return Result(
                 machine.UNCHANGED, commit, f"{commit[:12]} is already live on {live.colour}"
             )
-        return self._drive(_run("deploy", commit, self.by, run_id))
+        run = _run("deploy", commit, self.by, run_id)
+        run.note.update(note or {})
+        return self._drive(run)
 
     def rollback(
         self, to: str | None = None, run_id: str | None = None, back: bool | None = None
@@ -164,7 +171,16 @@ class Engine:
         failed_step, detail = run.failure or (None, "")
         # The bake judged the release bad, whether or not the flip back could be made.
         bad = failed_step == "bake"
-        self._write(run, FINISH, END, outcome=step, detail=detail, bad=bad, left=run.leaves_bad)
+        self._write(
+            run,
+            FINISH,
+            END,
+            outcome=step,
+            detail=detail,
+            bad=bad,
+            left=run.leaves_bad,
+            note=run.note,
+        )
         return Result(step, run.commit, detail, failed_step if step != machine.DONE else None)
 
     def _step(self, run: Run, step: str) -> bool:
@@ -178,7 +194,9 @@ class Engine:
             "remove": self._remove,
             "flip-back": self._flip_back,
         }
-        self._write(run, step, BEGIN, route=self._route(run, step))
+        # The run's note is in its first entry too: a worker that dies mid-run leaves it there.
+        first = run.note if step == "resolve" else None
+        self._write(run, step, BEGIN, route=self._route(run, step), note=first)
         self.progress(Step(step, "started"))
         started = time.monotonic()
         try:
@@ -301,6 +319,8 @@ class Engine:
         judged = f"gate {manifest.verdict}"
         if manifest.override is not None:
             judged += f", accepted by {manifest.override.by}: {manifest.override.reason}"
+            if run.kind == "deploy":
+                run.note["accepted_inconclusive"] = asdict(manifest.override)
         return f"{run.commit[:12]} ({judged}) onto {run.colour}{how}{serving}{truth}"
 
     def _serving(self, run: Run, routed: str | None, state: State) -> str:

@@ -24,6 +24,7 @@ import redis
 
 from core import leases
 from core.errors import DeploybotError, LockUnavailable
+from deploy.sticky import StickyLocks, redis_call
 
 PREFIX: Final = "deploybot:deploy-lock"
 POLL_S: Final = 0.2
@@ -31,6 +32,8 @@ QUEUE_TIMEOUT_S: Final = 3600.0
 # A queued waiter asks again every second or so (a worker's retry may wait for a free slot);
 # a ticket not asked for this long is its waiter's death, and leaves the queue.
 TICKET_S: Final = 300.0
+# How long a withdrawn ticket is remembered (so its waiter, however late, never joins again).
+WITHDRAWN_S: Final = 7 * 24 * 3600.0
 Busy = Literal["queue", "refuse", "preempt"]
 
 
@@ -66,23 +69,23 @@ class Lease:
         self.environment = environment
         self.preempted = preempted
         self.lost = threading.Event()
-        self._locks = locks
+        self.locks = locks
         self._token = token
         self._stop = threading.Event()
         self._renewer = threading.Thread(target=self._renew, daemon=True, name="deploy-lease")
         self._renewer.start()
 
     def _renew(self) -> None:
-        interval = self._locks.lease_s / 3
+        interval = self.locks.lease_s / 3
         renewed = time.monotonic()
         while not self._stop.wait(interval):
             try:
-                if not self._locks.renew(self.environment, self._token):
+                if not self.locks.renew(self.environment, self._token):
                     self.lost.set()
                     return
                 renewed = time.monotonic()
             except LockUnavailable:
-                if time.monotonic() - renewed > self._locks.lease_s:
+                if time.monotonic() - renewed > self.locks.lease_s:
                     self.lost.set()
                     return
 
@@ -94,8 +97,8 @@ class Lease:
         if self.lost.is_set():
             return False
         try:
-            if self._locks.wanted(self.environment):
-                self._locks.release(self.environment, self._token)
+            if self.locks.wanted(self.environment):
+                self.locks.release(self.environment, self._token)
                 self.lost.set()
                 return False
         except LockUnavailable:
@@ -109,7 +112,7 @@ class Lease:
         if self.lost.is_set():
             return False
         try:
-            if self._locks.renew(self.environment, self._token):
+            if self.locks.renew(self.environment, self._token):
                 return True
         except LockUnavailable:
             return True  # Redis is away: the renewer decides when the lease has lapsed
@@ -120,7 +123,7 @@ class Lease:
         self._stop.set()
         self._renewer.join()
         if not self.lost.is_set():
-            self._locks.release(self.environment, self._token)
+            self.locks.release(self.environment, self._token)
 
     def __enter__(self) -> Lease:
         return self
@@ -129,26 +132,26 @@ class Lease:
         self.release()
 
 
+class Withdrawn(DeploybotError):
+    """A queued deploy withdrawn from its queue (/cancel): it never takes its turn."""
+
+
 class Locks:
     def __init__(self, client: redis.Redis, lease_s: float = 30.0) -> None:
         self.client = client
         self.lease_s = lease_s
+        # The environments maintainers hold (/lock), on the same Redis.
+        self.sticky = StickyLocks(client)
 
     def _keys(self, environment: str) -> list[str]:
         return [f"{PREFIX}:{environment}", f"{PREFIX}:{environment}:holder"]
 
     def _call(self, work: Callable[[], Any]) -> Any:
-        try:
-            return work()
-        except redis.RedisError as exc:
-            raise LockUnavailable(
-                f"Redis did not answer ({exc.__class__.__name__}: {exc}); a deploy needs its "
-                "lock: check DEPLOYBOT_REDIS_URL and that Redis is up (`deploybot doctor`)"
-            ) from exc
+        return redis_call(work, "a deploy needs its lock")
 
     def holder(self, environment: str) -> Holder | None:
         raw = self._call(lambda: self.client.get(self._keys(environment)[1]))
-        return Holder(**json.loads(raw)) if raw else None
+        return _holder(raw) if raw else None
 
     def acquire(
         self,
@@ -240,17 +243,74 @@ class Locks:
         """The lock if `ticket` is first in the environment's queue and the lock is free (and no
         rollback waits for it), else its place in the queue (1 is next). Asked again by its
         waiter while it waits (at least every TICKET_S); a ticket not asked for that long is
-        dropped as its waiter's death."""
+        dropped as its waiter's death. Withdrawn when the ticket was withdrawn (`cancel`)."""
         token = uuid.uuid4().hex
         place = self._turn(environment, holder, ticket, token, "take")
         return Lease(self, environment, token, None) if place == 0 else place
 
-    def turn_came(self, environment: str, ticket: str) -> bool:
-        """Whether `ticket` could take the lock now (taking nothing; its wait is renewed): what
-        a queued worker task asks before any other work."""
-        return self._turn(environment, holder_now("", "", ""), ticket, "", "peek") == 0
+    def join(
+        self, environment: str, holder: Holder, ticket: str, asked: float | None = None
+    ) -> int:
+        """`ticket` in the environment's queue (if not yet), taking nothing: its place (0: it
+        could take the lock now). What a /deploy is answered with at once (`asked`: when it was
+        asked, in seconds since the epoch; now if None), and what a queued worker task asks
+        (renewing its wait) before any other work. Withdrawn when withdrawn."""
+        return self._turn(environment, holder, ticket, "", "peek", asked)
 
-    def _turn(self, environment: str, holder: Holder, ticket: str, token: str, mode: str) -> int:
+    def turn_came(self, environment: str, holder: Holder, ticket: str) -> bool:
+        """Whether `ticket` waits no more: its turn came, or it was withdrawn (its task then
+        finds out which)."""
+        try:
+            return self.join(environment, holder, ticket) == 0
+        except Withdrawn:
+            return True
+
+    def cancel(self, environment: str, ticket: str) -> bool:
+        """Withdraw `ticket` from the queue for good: False when it is not waiting there (it
+        took its turn already, or never joined)."""
+        script = self.client.register_script(leases.CANCEL)
+        args: list[str | int] = [ticket, self._ticket(environment, ""), int(WITHDRAWN_S * 1000)]
+        return bool(self._call(lambda: script(keys=[self._queue(environment)], args=args)))
+
+    def keep(self, environment: str, ticket: str) -> None:
+        """`ticket`'s place kept for another TICKET_S, if it is still in the queue (what its
+        waiter's asking does, for a waiter that is alive but not running)."""
+        key = self._ticket(environment, ticket)
+        self._call(lambda: self.client.pexpire(key, int(TICKET_S * 1000)))
+
+    def withdrawn(self, environment: str, ticket: str) -> bool:
+        """Whether `ticket` was withdrawn from the environment's queue (/cancel)."""
+        key = self._ticket(environment, f"cancelled:{ticket}")
+        return bool(self._call(lambda: self.client.exists(key)))
+
+    def queue(self, environment: str) -> list[tuple[str, Holder]]:
+        """Who waits in the environment's queue, first first: (ticket, who), those whose waiter
+        died left out."""
+        queue = self._queue(environment)
+        tickets = [t.decode() for t in self._call(lambda: self.client.zrange(queue, 0, -1))]
+        if not tickets:
+            return []
+        keys = [self._ticket(environment, t) for t in tickets]
+        found = self._call(lambda: self.client.mget(keys))
+        listed = [(ticket, _waiter(raw)) for ticket, raw in zip(tickets, found, strict=True)]
+        return [(ticket, holder) for ticket, holder in listed if holder is not None]
+
+    def ahead(self, environment: str, ticket: str) -> list[Holder]:
+        """Who waits in the environment's queue before `ticket` (everyone, if it is not there)."""
+        waiting = self.queue(environment)
+        tickets = [t for t, _ in waiting]
+        before = tickets.index(ticket) if ticket in tickets else len(waiting)
+        return [holder for _, holder in waiting[:before]]
+
+    def _turn(
+        self,
+        environment: str,
+        holder: Holder,
+        ticket: str,
+        token: str,
+        mode: str,
+        asked: float | None = None,
+    ) -> int:
         lease, info = self._keys(environment)
         script = self.client.register_script(leases.TAKE_TURN)
         args: list[str | int | float] = [
@@ -258,13 +318,16 @@ class Locks:
             int(self.lease_s * 1000),
             ticket,
             json.dumps(asdict(holder)),
-            time.time(),
+            time.time() if asked is None else asked,
             self._ticket(environment, ""),
             int(TICKET_S * 1000),
             mode,
         ]
         keys = [lease, info, self._queue(environment), self._wanted(environment)]
-        return int(self._call(lambda: script(keys=keys, args=args)))
+        place = int(self._call(lambda: script(keys=keys, args=args)))
+        if place < 0:
+            raise Withdrawn(f"{environment}: this deploy was withdrawn from the queue")
+        return place
 
     def leave(self, environment: str, ticket: str) -> None:
         """`ticket` out of the environment's queue (its waiter gave up or was told no)."""
@@ -277,10 +340,6 @@ class Locks:
 
     def _wanted(self, environment: str) -> str:
         return self._keys(environment)[0] + ":wanted"
-
-    def queued(self, environment: str) -> int:
-        """How many wait in the environment's queue."""
-        return int(self._call(lambda: self.client.zcard(self._queue(environment))))
 
     def _queue(self, environment: str) -> str:
         return f"{PREFIX}:{environment}:queue"
@@ -312,6 +371,19 @@ class Locks:
         keys = self._keys(environment)
         script = self.client.register_script(leases.RELEASE)
         self._call(lambda: script(keys=keys, args=[token]))
+
+
+def _holder(raw: bytes) -> Holder:
+    return Holder(**json.loads(raw))
+
+
+def _waiter(raw: bytes | None) -> Holder | None:
+    """Who waits, from a ticket's value: None when it lapsed (its waiter died) or says nobody
+    (the previous version kept "1" there)."""
+    try:
+        return _holder(raw) if raw else None
+    except (ValueError, TypeError):
+        return None
 
 
 def holder_now(who: str, kind: str, commit: str, pr: int | None = None, link: str = "") -> Holder:

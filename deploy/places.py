@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,10 @@ import redis
 
 from core.errors import ConfigError, DeploybotError, SwitchError
 from core.settings import DEFAULT_BASE_IMAGE, Settings
-from deploy import health, machine, release
+from deploy import control, freeze, health, machine, release
 from deploy.backends.base import Backend
 from deploy.config import DeployConfig, Environment, load_config
+from deploy.control import Verdict
 from deploy.engine import Engine, Place
 from deploy.ledger import Ledger, State, environments, read
 from deploy.lock import LockBusy, Locks, holder_now
@@ -137,6 +139,13 @@ def locks(redis_url: str, lease_s: float) -> Iterator[Locks]:
         client.close()
 
 
+def verdict(lock: Locks, env: Environment, kind: str, who: str, break_glass: bool) -> Verdict:
+    """Whether the environment's sticky lock and freeze windows let a run of `kind` by `who`
+    through now (deploy/control.py decides)."""
+    found = control.control(env, lock.sticky.held(env.name), datetime.now(UTC))
+    return control.decide(kind, who, found, break_glass)
+
+
 def status(where: Place, lock: Locks, who: str, settle: bool = True) -> dict[str, Any]:
     """What is live, the spare, the lock and the last deploy's steps. With `settle` (an
     operator's or a writer's command), a deploy whose holder died is reconciled first; without
@@ -151,6 +160,9 @@ def status(where: Place, lock: Locks, who: str, settle: bool = True) -> dict[str
             pass  # someone else took it meanwhile: theirs to settle
         state = where.state()
     holder = lock.holder(env.name)
+    now = datetime.now(UTC)
+    held = control.control(env, lock.sticky.held(env.name), now)
+    coming = freeze.upcoming(env.freeze, now)
     return {
         "environment": env.name,
         "front": str(env.front),
@@ -159,7 +171,12 @@ def status(where: Place, lock: Locks, who: str, settle: bool = True) -> dict[str
         "colours": {c: _probe(where, c, state) for c in env.colours},
         "switch": _routes(where, state),
         "lock": asdict(holder) if holder else None,
-        "queued": lock.queued(env.name),
+        "queue": [asdict(waiting) for _, waiting in lock.queue(env.name)],
+        "sticky": asdict(held.hold) if held.hold else None,
+        "freeze": {
+            "now": held.frozen.to_json() if held.frozen else None,
+            "next": coming.to_json() if coming else None,
+        },
         "in_progress": bool(state.unfinished),
         "bad": sorted(state.bad),
         "last": _last_steps(state),

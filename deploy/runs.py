@@ -38,6 +38,7 @@ class Ask:
     by: str  # who, as the ledger says
     named: bool = True  # the asker named the release (a rollback without a target did not)
     run_id: str | None = None
+    note: dict[str, object] | None = None  # recorded in the ledger with its end (broken glass)
 
 
 def find_release(index: ReleaseIndex, prefix: str) -> str | None:
@@ -91,7 +92,7 @@ class Locked:
         engine = Engine(self.place, self.progress, ask.by, self.lease)
         engine.reconcile(rollback=ask.kind == "rollback" and not ask.named)
         if ask.kind == "deploy":
-            return engine.deploy(ask.commit, run_id=ask.run_id)
+            return engine.deploy(ask.commit, run_id=ask.run_id, note=ask.note)
         return engine.rollback(ask.commit, run_id=ask.run_id, back=not ask.named)
 
 

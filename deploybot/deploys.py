@@ -1,7 +1,8 @@
 """`deploybot deploy`, `rollback`, `status` and `proxy`: the deploy engine from the command line,
 no GitHub needed. Each step is shown as it happens with its duration; the exit status is 0 on
 success and otherwise non-zero with the failing step named (1 failed, 3 the gate blocked the
-release, 4 the environment is locked and configured to refuse)."""
+release, 4 the environment is locked: configured to refuse, or held by someone's sticky lock, 5 a
+freeze window holds deploys); `--dry-run` exits with the code the deploy would have."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -21,21 +23,25 @@ from rich.table import Table
 
 from core import contract
 from core.celery_app import make_celery
+from core.commands import REASON_HELP, reason
 from core.errors import DeploybotError
 from core.settings import Settings
-from deploy import places, proxy, runs
+from deploy import control, places, plan, proxy, runs
 from deploy.config import DEFAULT_PATH, Environment
+from deploy.control import Verdict
 from deploy.engine import Place, Result
 from deploy.lock import Busy, Holder, Lease, LockBusy, Locks, holder_now
 from deploy.manifest import Manifest
 from deploy.release import Blocked, Staging
 from deploy.retention import KEEP
+from deploy.sticky import Hold, hold_now
 from deploy.watch import Watcher
 from deploybot import releases, terminal
 
 EXIT_FAILED: Final = 1
 EXIT_BLOCKED: Final = 3
 EXIT_LOCKED: Final = 4
+EXIT_FROZEN: Final = 5
 _FULL_SHA: Final = re.compile(r"[0-9a-f]{40}")
 
 
@@ -101,8 +107,29 @@ def run_deploy(args: argparse.Namespace) -> int:
             print(f"{commit[:12]} has no staged release: staging it first", flush=True)
             return releases.stage(settings, repo_dir, commit, where.repository, None, docker)
 
-        ask = runs.Ask("deploy", commit, who())
+        glass = args.break_glass
+        if glass is not None and reason(glass.split()) is None:
+            print(f"deploybot deploy: --break-glass needs a reason. {REASON_HELP}", file=sys.stderr)
+            return EXIT_FAILED
+        with _locks(settings) as locks:
+            verdict = places.verdict(locks, env, "deploy", who(), glass is not None)
+            if args.dry_run:
+                return _dry_run(locks, env, where, commit, verdict, stage)
+        refused = _refused(env, verdict)
+        if refused is not None:
+            return refused
         with _lock(settings, env, "deploy", commit, env.lock) as lease:
+            # Looked at again once its turn came: a lock or freeze may have begun meanwhile.
+            verdict = places.verdict(lease.locks, env, "deploy", who(), glass is not None)
+            refused = _refused(env, verdict)
+            if refused is not None:
+                return refused
+            note: dict[str, object] | None = None
+            if verdict.broke_glass is not None and glass is not None:
+                frozen = verdict.broke_glass
+                print(f"… breaking the glass of the freeze {frozen.window.reason!r}", flush=True)
+                note = {"break_glass": control.glass(who(), glass, frozen)}
+            ask = runs.Ask("deploy", commit, who(), note=note)
             locked = runs.Locked(where, ask, lease, releases.show_step)
             locked.release(stage)
             result = locked.engine()
@@ -118,6 +145,69 @@ def run_deploy(args: argparse.Namespace) -> int:
     except (DeploybotError, ImportError) as exc:
         print(f"deploybot deploy: {exc}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _refused(env: Environment, verdict: Verdict) -> int | None:
+    """The exit status of a deploy the sticky lock or a freeze refuses, said (None: it goes)."""
+    hold, frozen = verdict.control.hold, verdict.control.frozen
+    if verdict.refused == "locked" and hold is not None:
+        print(
+            f"deploybot deploy: refused: {env.name} is locked by {hold.describe()}; ask them to "
+            f"unlock it (`deploybot unlock --env {env.name}` or `/unlock {env.name}`), then "
+            "deploy again; a rollback is never blocked by a lock",
+            file=sys.stderr,
+        )
+        return EXIT_LOCKED
+    if verdict.refused == "frozen" and frozen is not None:
+        print(
+            f"deploybot deploy: refused: {env.name} is in a freeze window: "
+            f"{frozen.describe(datetime.now(UTC))}; deploy after it ends, or now with "
+            "--break-glass REASON (recorded in the ledger); a rollback is never frozen",
+            file=sys.stderr,
+        )
+        return EXIT_FROZEN
+    return None
+
+
+def _dry_run(
+    locks: Locks,
+    env: Environment,
+    where: Place,
+    commit: str,
+    verdict: Verdict,
+    stage: Callable[[], Manifest],
+) -> int:
+    """What a deploy would do, changing no traffic: the release staged and gated if it has
+    none, the lock and queue read (never joined); the exit status the deploy would have."""
+    holder = locks.holder(env.name)
+    queue = [h for _, h in locks.queue(env.name)]
+    manifest = where.staging.index(where.repository).get(commit)
+    status, gate = _refused_code(env, verdict, holder), None
+    if manifest is None:
+        try:
+            manifest = stage()
+        except Blocked as blocked:
+            releases.report_blocked("deploy --dry-run", blocked)
+            status, gate = status or EXIT_BLOCKED, f"the gate says {blocked.decision.verdict}"
+    print(
+        f"deploybot deploy --dry-run: nothing was changed. A deploy of {commit[:12]} to "
+        f"{env.name} now would {plan.verdict_line(env, verdict, holder, queue, gate)}."
+    )
+    if manifest is not None:
+        print(f"The release: gate {manifest.verdict}, staged at {manifest.created_at}.")
+    print("What it would do:")
+    image = manifest.image if manifest is not None else ""
+    for n, line in enumerate(plan.plan(env, where.state(), commit, image), 1):
+        print(f"  {n}. {line}")
+    return status
+
+
+def _refused_code(env: Environment, verdict: Verdict, holder: Holder | None) -> int:
+    if verdict.refused == "frozen":
+        return EXIT_FROZEN
+    if verdict.refused == "locked" or (holder is not None and env.lock == "refuse"):
+        return EXIT_LOCKED
+    return 0
 
 
 def _said_retained(kept: tuple[bool, str] | None) -> int:
@@ -171,13 +261,14 @@ def _describe(found: dict[str, Any]) -> list[Table]:
             ("spare", spare["commit"][:12], spare["colour"], "warm")
             if spare
             else ("spare", "none", "", ""),
-            (
-                "lock",
-                "",
-                "",
-                (_holder(found["lock"]) if found["lock"] else "free")
-                + (f"; {found['queued']} deploy(s) queued" if found["queued"] else ""),
+            ("lock", "", "", _holder(found["lock"]) if found["lock"] else "free"),
+            *(
+                (f"queued {n}", waiting["commit"][:12], "", _holder(waiting))
+                for n, waiting in enumerate(found["queue"], 1)
             ),
+            ("held", "", "", Hold(**found["sticky"]).describe() if found["sticky"] else "no"),
+            _freeze_row("frozen", found["freeze"]["now"]),
+            _freeze_row("next freeze", found["freeze"]["next"]),
             _switch_row(found["switch"]),
             *(
                 (
@@ -206,6 +297,17 @@ def _describe(found: dict[str, Any]) -> list[Table]:
         ],
     )
     return [where, steps]
+
+
+def _freeze_row(what: str, window: dict[str, str] | None) -> tuple[str, str, str, str]:
+    if window is None:
+        return (what, "", "", "no" if what == "frozen" else "none within a year")
+    return (
+        what,
+        "",
+        window["timezone"],
+        f"{window['start']} to {window['end']}: {window['reason']}",
+    )
 
 
 def _switch_row(switch: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -282,6 +384,50 @@ def run_proxy(args: argparse.Namespace) -> int:
         return EXIT_FAILED
 
 
+def run_lock(args: argparse.Namespace) -> int:
+    said = reason(args.reason.split())
+    if said is None:
+        print(f"deploybot lock: --reason is needed. {REASON_HELP}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        settings = Settings.from_env()
+        env = places.environment(places.read_config(args.config), args.env)
+        with _locks(settings) as locks:
+            hold = locks.sticky.hold(env.name, hold_now(who(), said))
+    except DeploybotError as exc:
+        print(f"deploybot lock: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if hold.who != who():
+        print(
+            f"deploybot lock: {env.name} is already locked by {hold.describe()}; nothing was "
+            f"changed (`deploybot unlock --env {env.name}` lets it go, said to no one)",
+            file=sys.stderr,
+        )
+        return EXIT_LOCKED
+    print(
+        f"{env.name} is locked by {hold.describe()}: deploys by others are refused until "
+        f"`deploybot unlock --env {env.name}`; rollbacks always go through"
+    )
+    return 0
+
+
+def run_unlock(args: argparse.Namespace) -> int:
+    try:
+        settings = Settings.from_env()
+        env = places.environment(places.read_config(args.config), args.env)
+        with _locks(settings) as locks:
+            hold = locks.sticky.release(env.name)
+    except DeploybotError as exc:
+        print(f"deploybot unlock: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(
+        f"{env.name} is unlocked (it was locked by {hold.describe()})"
+        if hold
+        else f"{env.name} was not locked: nothing was changed"
+    )
+    return 0
+
+
 def _common(parser: argparse.ArgumentParser, env: bool = True) -> None:
     if env:
         parser.add_argument("--env", help="the environment (default: deploy.yaml's first)")
@@ -300,6 +446,17 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "deploy", help="deploy a commit's release blue/green (staging it first if needed)"
     )
     deploy.add_argument("sha", help="the commit (a staged release's prefix, or any git name)")
+    deploy.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="stage and gate the release if needed, read the locks and freezes, and say what a "
+        "deploy would do; no traffic moves, no lock is taken",
+    )
+    deploy.add_argument(
+        "--break-glass",
+        metavar="REASON",
+        help="deploy inside a freeze window, recorded in the ledger with who and why",
+    )
     _common(deploy)
     _release_source(deploy)
     deploy.set_defaults(run=run_deploy)
@@ -310,7 +467,18 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     _common(rollback)
     _release_source(rollback)
     rollback.set_defaults(run=run_rollback)
-    shown = commands.add_parser("status", help="the live release, the spare, the lock, last steps")
+    locking = commands.add_parser(
+        "lock", help="hold an environment (sticky): others' deploys are refused until unlocked"
+    )
+    locking.add_argument("--reason", required=True, help="why (shown in every refusal)")
+    _common(locking)
+    locking.set_defaults(run=run_lock)
+    unlocking = commands.add_parser("unlock", help="let go of an environment's sticky lock")
+    _common(unlocking)
+    unlocking.set_defaults(run=run_unlock)
+    shown = commands.add_parser(
+        "status", help="the live release, the spare, the locks, the queue, freezes, last steps"
+    )
     shown.add_argument("--json", action="store_true", help="one JSON object per environment")
     _common(shown)
     _release_source(shown)

@@ -24,7 +24,7 @@ from starlette.routing import Route
 from bot.app import Listeners, create_listeners
 from core.errors import DeploybotError
 from core.settings import Settings
-from deploy import dora
+from deploy import dora, freeze
 from deploy.ledger import FINISH, Entry, Ledger, environments, read
 from deploy.lock import Locks
 from deploy.places import locks
@@ -81,6 +81,10 @@ def environment(data_dir: Path, name: str, lock: Locks | None, now: datetime) ->
     spare = state.spare
     holder = lock.holder(name) if lock is not None else None
     manifest = _manifest(data_dir, live.commit) if live else {}
+    windows = lock.sticky.windows(name) if lock is not None else None
+    frozen = freeze.current(windows or (), now)
+    coming = freeze.upcoming(windows or (), now)
+    held = lock.sticky.held(name) if lock is not None else None
     return {
         "name": name,
         "live": {
@@ -92,6 +96,13 @@ def environment(data_dir: Path, name: str, lock: Locks | None, now: datetime) ->
         else None,
         "spare": {"colour": spare[0], "commit": spare[1]} if spare else None,
         "lock": asdict(holder) if holder else None,
+        "queue": [asdict(h) for _, h in lock.queue(name)] if lock is not None else [],
+        "sticky": asdict(held) if held else None,
+        "freeze": {
+            "known": windows is not None,
+            "now": frozen.to_json() if frozen else None,
+            "next": coming.to_json() if coming else None,
+        },
         "in_progress": bool(state.unfinished),
         "recent": _recent(entries),
         "daily": _daily(entries, now),
@@ -209,6 +220,38 @@ def _environment_html(env: dict[str, Any]) -> str:
             else "free"
         )
         + "</td></tr>",
+        "<tr><th>queue</th><td>"
+        + (
+            "<ol>"
+            + "".join(
+                f"<li>{_sha(q['commit'])} by {_e(q['who'])}"
+                + (f" from #{_e(q['pr'])}" if q["pr"] is not None else "")
+                + f", asked {_e(q['since'])}</li>"
+                for q in env["queue"]
+            )
+            + "</ol>"
+            if env["queue"]
+            else "empty"
+        )
+        + "</td></tr>",
+        "<tr><th>held</th><td>"
+        + (
+            f"🔒 by {_e(held['who'])} since {_e(held['since'])}: {_e(held['reason'])}"
+            if (held := env["sticky"])
+            else "no"
+        )
+        + "</td></tr>",
+        *(
+            [
+                _window_row("frozen now", env["freeze"]["now"], "no"),
+                _window_row("next freeze", env["freeze"]["next"], "none within a year"),
+            ]
+            if env["freeze"]["known"]
+            else [
+                "<tr><th>freeze windows</th><td>unknown: no deploy command has read this "
+                "environment's deploy.yaml yet</td></tr>"
+            ]
+        ),
     ]
     recent = "".join(
         f"<li>{_e(r['at'])} {_e(r['kind'])} {_sha(r['commit'])}: <b>{_e(r['outcome'])}</b> "
@@ -221,6 +264,16 @@ def _environment_html(env: dict[str, Any]) -> str:
         f"<h3>Deploys per day, last {CHART_DAYS} days</h3>{chart(env['daily'])}"
         f"<h3>Recent deploys and rollbacks</h3><ol>{recent or '<li>none yet</li>'}</ol></section>"
     )
+
+
+def _window_row(what: str, window: dict[str, str] | None, none: str) -> str:
+    shown = (
+        f"{_e(window['reason'])}: {_e(window['start'])} until {_e(window['end'])} "
+        f"({_e(window['timezone'])})"
+        if window
+        else none
+    )
+    return f"<tr><th>{_e(what)}</th><td>{shown}</td></tr>"
 
 
 STYLE: Final = (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import fcntl
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -22,6 +23,8 @@ from urllib.parse import urlparse
 from core.errors import CheckoutError
 from core.settings import Settings
 from workers.scrub import scrub
+
+log = logging.getLogger(__name__)
 
 FETCH_DEPTH = 50
 CONTAINS_DEPTH = 500
@@ -67,8 +70,10 @@ class Workspace:
     def _git(self, *args: str, cwd: Path | None = None, token: str | None = None) -> str:
         env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", **auth_env(token)}
         where = ["-C", str(cwd)] if cwd else ["--git-dir", str(self.git_dir)]
-        # No hook of any repository runs in the worker, whoever wrote it.
-        where += ["-c", "core.hooksPath=/dev/null"]
+        # No hook of any repository runs in the worker, whoever wrote it; and no git outlives
+        # its call (a detached gc or maintenance would hold locks the next call clears).
+        where += ["-c", "core.hooksPath=/dev/null", "-c", "gc.autoDetach=false"]
+        where += ["-c", "maintenance.autoDetach=false"]
         if cwd:
             # Never let git find a repository above ours (the data dir may sit in a checkout).
             env["GIT_CEILING_DIRECTORIES"] = str(cwd.parent)
@@ -97,12 +102,23 @@ class Workspace:
         with (self.base / ".lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
+                self._clear_stale_locks()
                 if not (self.git_dir / "HEAD").exists():
                     self._git("init", "--bare", "--quiet", str(self.git_dir), cwd=self.base)
                     self._git("config", "remote.origin.url", self.repo_url)
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _clear_stale_locks(self) -> None:
+        """Remove git's own lock files a git killed mid-way left (a worker SIGKILLed during a
+        fetch leaves shallow.lock, say, and every later fetch would fail on it). Only git run
+        under this workspace's lock writes here, and that lock is ours: any found is stale."""
+        if not self.git_dir.is_dir():
+            return
+        for stale in [*self.git_dir.glob("*.lock"), *(self.git_dir / "refs").rglob("*.lock")]:
+            log.warning("%s: removing %s, left by a git that was killed", self.repo_url, stale)
+            stale.unlink(missing_ok=True)
 
     def _has_commit(self, sha: str) -> bool:
         try:
@@ -180,6 +196,24 @@ class Workspace:
             except CheckoutError:
                 return False
         return True
+
+    def reverted(self, branch: str, sha: str, token: str | None = None) -> str | None:
+        """The commit of branch (as the remote has it now, within its last CONTAINS_DEPTH
+        commits) that reverts sha, by git revert's message (which GitHub's Revert button
+        keeps): "This reverts commit <sha>". None when none does."""
+        if not _REF.fullmatch(branch) or ".." in branch or not _SHA.fullmatch(sha):
+            raise ValueError(f"not a branch and a commit: {branch!r}, {sha!r}")
+        with self._locked():
+            depth = f"--depth={CONTAINS_DEPTH}"
+            self._git("fetch", "--quiet", "--no-tags", depth, "origin", branch, token=token)
+            found = self._git(
+                "log",
+                "--format=%H",
+                "--fixed-strings",
+                f"--grep=This reverts commit {sha}",
+                "FETCH_HEAD",
+            )
+        return found.split()[0] if found.strip() else None
 
     def read_file_at(self, ref: str, path: str, token: str | None = None) -> str:
         """The text of path at ref (a branch, tag or SHA) as the remote has it now.

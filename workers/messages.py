@@ -47,11 +47,16 @@ NOT_STAGED: Final = Output(
 def gate_blocked(verdict: str, report: str) -> Output:
     if verdict == "inconclusive":
         advice = (
-            "An inconclusive gate blocks until a maintainer accepts it on record: "
-            "`deploybot release <sha> --accept-inconclusive REASON`."
+            "An inconclusive gate blocks until a maintainer accepts it on record: a comment "
+            "`/deploy [env] --accept-inconclusive <reason>` on the merged pull request by someone "
+            "with the environment's `override_permission` (admin by default), or "
+            "`deploybot release <sha> --accept-inconclusive REASON` on the worker's host."
         )
     else:
-        advice = "The release is not recorded; a new commit that fixes it is staged afresh."
+        advice = (
+            "The release is not recorded; a new commit that fixes it is staged afresh (a failed "
+            "gate is never overridden)."
+        )
     return Output(f"Gate {verdict}: not deployable", f"{report}\n\n{advice}")
 
 

@@ -148,18 +148,34 @@ async def _take(redis: Redis, key: str, token: str, message: Message) -> bool:
     return True
 
 
-async def waiting(redis: Redis, key: str, message: Message) -> None:
+def waiting_value(chain: str | None) -> str:
+    """The lease's value while the chain of messages `chain` (a task id, kept by each message
+    that asks again) waits the run's turn."""
+    return f"{WAITING}:{chain}" if chain else WAITING
+
+
+async def waiting(redis: Redis, key: str, message: Message, chain: str) -> bool:
     """List the run as active while its task waits its turn: asked again within seconds by a
-    message a worker holds (a countdown). A restart of that worker or of Redis drops such a
-    message; the run's lease then lapses, and `recover` sends the run again."""
-    await _take(redis, key, WAITING, message)
+    message a worker holds (a countdown), or not yet started at all (a message in the broker).
+    A restart of that worker or of Redis drops such a message; the run's lease then lapses, and
+    `recover` sends the run again. False: another chain of messages waits or runs it (this one
+    is a copy sent by a recovery while that one still lived), and this one stops."""
+    wait = redis.register_script(leases.WAIT)
+    value = waiting_value(chain)
+    if not await wait(keys=[f"{PREFIX}:lease:{key}"], args=[value, LEASE_TTL_S * 1000]):
+        return False
+    entry = {"task": message.NAME, "kwargs": message.kwargs()}
+    await redis.hset(ACTIVE, key, json.dumps(entry))
+    return True
 
 
 @asynccontextmanager
-async def lease(redis: Redis, key: str, message: Message) -> AsyncIterator[None]:
+async def lease(
+    redis: Redis, key: str, message: Message, chain: str | None = None
+) -> AsyncIterator[None]:
     """Hold the run's lease for the block, renewed in the background, and list the run as active
     (with the message that starts it again) while the block runs, or while it waits its turn
-    after it (see `waiting`)."""
+    after it (see `waiting`: the lease goes to the chain of messages `chain`)."""
     name = f"{PREFIX}:lease:{key}"
     token = uuid.uuid4().hex
     if not await _take(redis, key, token, message):
@@ -183,7 +199,8 @@ async def lease(redis: Redis, key: str, message: Message) -> AsyncIterator[None]
         if waits:
             # Still active: the lease goes to the message that asks again (see `waiting`).
             hand_over = redis.register_script(leases.HAND_OVER)
-            await hand_over(keys=[name], args=[token, WAITING, LEASE_TTL_S * 1000])
+            args: list[str | int] = [token, waiting_value(chain), LEASE_TTL_S * 1000]
+            await hand_over(keys=[name], args=args)
         else:
             # Ended in this process, even by an exception (the task's retry lists it again):
             # only a worker that dies leaves its run listed for `recover`.
@@ -191,20 +208,21 @@ async def lease(redis: Redis, key: str, message: Message) -> AsyncIterator[None]
             await redis.register_script(leases.RELEASE)(keys=[name], args=[token])
 
 
-async def orphans(redis: Redis) -> list[tuple[str, Message]]:
-    """(key, message that starts it) of every active run whose lease has lapsed: its worker
-    died."""
+async def listed(redis: Redis) -> list[tuple[str, Message, bool]]:
+    """(key, message that starts it, whether its lease has lapsed: its worker died) of every
+    run listed as active."""
     found = []
     for raw_key, raw in (await redis.hgetall(ACTIVE)).items():
         key = text(raw_key)
-        if not await redis.exists(f"{PREFIX}:lease:{key}"):
-            entry = json.loads(text(raw))
-            try:
-                found.append((key, contract.parse(str(entry["task"]), dict(entry["kwargs"]))))
-            except PayloadError as exc:
-                # Written by a version whose contract differed: it cannot be started again.
-                log.error("run %s cannot be resumed (%s); dropped", key, exc)
-                await redis.hdel(ACTIVE, key)
+        entry = json.loads(text(raw))
+        try:
+            message = contract.parse(str(entry["task"]), dict(entry["kwargs"]))
+        except PayloadError as exc:
+            # Written by a version whose contract differed: it cannot be started again.
+            log.error("run %s cannot be resumed (%s); dropped", key, exc)
+            await redis.hdel(ACTIVE, key)
+            continue
+        found.append((key, message, not await redis.exists(f"{PREFIX}:lease:{key}")))
     return found
 
 

@@ -10,7 +10,7 @@ import inspect
 import logging
 import typing
 from collections.abc import Callable, Coroutine
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 import redis
 from celery import Celery, Task
@@ -39,8 +39,13 @@ BROKER_PATIENCE: Final = {
 M = TypeVar("M", bound=Message)
 # Quoted: Celery's Task is generic to the type checker only.
 Handler = Callable[["Task[Any, Any]", M], None]
+
+
 # Queues a message (the worker app's send).
-Send = Callable[[Message], None]
+class Send(Protocol):
+    """How a task sends another (with Celery's options, e.g. the task id)."""
+
+    def __call__(self, message: Message, **options: Any) -> None: ...
 
 
 class WorkerApp(Celery):

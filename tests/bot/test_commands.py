@@ -30,6 +30,29 @@ from bot.command_parser import Command, Dropped, Parsed, Reply, command_lines, p
         ("/OK-TO-TEST", Command("ok-to-test")),
         ("/ok-to-test ABCDEF1", Command("ok-to-test", sha="abcdef1")),
         ("/help", Command("help")),
+        ("/deploy --dry-run", Command("deploy", dry_run=True)),
+        ("/deploy staging --DRY-RUN", Command("deploy", env="staging", dry_run=True)),
+        (
+            "/deploy --accept-inconclusive first release: no baseline (see #12)",
+            Command("deploy", accept_inconclusive="first release: no baseline (see #12)"),
+        ),
+        (
+            "/deploy prod --break-glass hotfix for the outage --dry-run",
+            Command("deploy", env="prod", break_glass="hotfix for the outage", dry_run=True),
+        ),
+        (
+            "/deploy --break-glass Überbrückung, señor --accept-inconclusive no baseline",
+            Command("deploy", break_glass="Überbrückung, señor", accept_inconclusive="no baseline"),
+        ),
+        ("/cancel", Command("cancel")),
+        ("/cancel Staging", Command("cancel", env="staging")),
+        (
+            "/lock db migration, back by 18:00",
+            Command("lock", reason="db migration, back by 18:00"),
+        ),
+        ("/lock staging load test", Command("lock", reason="staging load test")),
+        ("/unlock", Command("unlock")),
+        ("/unlock staging", Command("unlock", env="staging")),
         # The first known command wins; a later one is not acted on.
         ("/status\n/deploy", Command("status")),
         # An unknown line before a known command does not hide it.
@@ -86,7 +109,7 @@ def reply(body: str) -> str:
         ("/stauts", "Did you mean `/status`?"),
         ("/retset", "Did you mean `/retest`?"),
         ("/ok-to-tset", "Did you mean `/ok-to-test`?"),
-        ("/deploy production now", "Usage: `/deploy [env]`."),
+        ("/deploy production now", "Usage: `/deploy [env] [--dry-run]"),
         ("/rollback to", "Usage: `/rollback [env] [to <sha>]`."),
         ("/rollback to xyz", "Usage: `/rollback [env] [to <sha>]`."),
         ("/rollback to abc1234 staging", "Usage: `/rollback [env] [to <sha>]`."),
@@ -138,6 +161,51 @@ def test_unsafe_arguments_are_dropped_without_echo(body: str) -> None:
     parsed = parse_comment(body)
     assert isinstance(parsed, Dropped)
     assert body.split(maxsplit=1)[1] not in parsed.reason
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ("/deploy --brake-glass now", "`--brake-glass` is not a flag of `/deploy`. Did you mean"),
+        ("/deploy --dry-run --dry-run", "Usage: `/deploy [env] [--dry-run]"),
+        ("/deploy --dry-run staging", "Usage: `/deploy [env] [--dry-run]"),
+        ("/deploy --break-glass", "`--break-glass` needs a reason"),
+        ("/deploy --accept-inconclusive --dry-run", "`--accept-inconclusive` needs a reason"),
+        # A reason is echoed: nothing markdown, HTML or a mention acts on is taken.
+        ("/deploy --break-glass ping @oncall", "`--break-glass` needs a reason"),
+        ("/deploy --break-glass see [here](http://x)", "`--break-glass` needs a reason"),
+        ("/deploy --break-glass `rm -rf`", "`--break-glass` needs a reason"),
+        ("/deploy --break-glass a|b", "`--break-glass` needs a reason"),
+        ("/deploy --break-glass see https://evil.example/x", "`--break-glass` needs a reason"),
+        ("/deploy --break-glass see www.evil.example", "`--break-glass` needs a reason"),
+        ("/deploy --break-glass as in other/repo#1", "`--break-glass` needs a reason"),
+        ("/deploy --break-glass __bold__", "`--break-glass` needs a reason"),
+        ("/deploy --break-glass &#64;admin", "`--break-glass` needs a reason"),
+        ("/deploy --break-glass " + "word " * 41, "`--break-glass` needs a reason"),
+        ("/lock", "Usage: `/lock [env] <reason>`"),
+        ("/lock <b>maintenance</b>", "Usage: `/lock [env] <reason>`"),
+        ("/unlock staging now", "Usage: `/unlock [env]`"),
+        ("/cancel a b", "Usage: `/cancel [env]`"),
+    ],
+)
+def test_flags_and_reasons_that_cannot_be_used_get_a_reply_that_never_echoes_them(
+    body: str, says: str
+) -> None:
+    message = reply(body)
+    assert says in message
+    for bad in ("@oncall", "http://x", "rm -rf", "<b>", "a|b", "evil", "repo#1", "__bold", "&#64"):
+        assert bad not in message
+
+
+def test_every_deploy_control_command_is_in_the_help() -> None:
+    message = reply("/nope")
+    for usage in (
+        "`/deploy [env] [--dry-run] [--accept-inconclusive <reason>] [--break-glass <reason>]`",
+        "`/cancel [env]`",
+        "`/lock [env] <reason>`",
+        "`/unlock [env]`",
+    ):
+        assert usage in message
 
 
 def test_command_lines_lists_every_candidate_in_order() -> None:

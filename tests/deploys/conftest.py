@@ -151,7 +151,9 @@ class Deployment:
         smoke: str = "Yo hablo español.",
         lock: str = "queue",
         health_timeout_s: float = 60,
+        more: str = "",
     ) -> None:
+        """The environment's deploy.yaml; `more` adds its own lines (indented as keys of it)."""
         self.config.write_text(
             "environments:\n"
             f"  {self.name}:\n"
@@ -161,7 +163,7 @@ class Deployment:
             f"    health: {{path: /healthz, successes: 3, timeout_s: {health_timeout_s}}}\n"
             f'    smoke: {{sentence: "{smoke}", expect_verdict: correct}}\n'
             f"    bake_s: {bake_s}\n"
-            f"    lock: {lock}\n",
+            f"    lock: {lock}\n" + more,
             encoding="utf-8",
         )
 
@@ -193,7 +195,9 @@ class Deployment:
     # -- the commands -------------------------------------------------------------------------
 
     def argv(self, *args: str) -> list[str]:
-        where = ["--config", str(self.config), "--repository", "octo/tutor"]
+        where = ["--config", str(self.config)]
+        if args[0] not in {"lock", "unlock"}:  # the sticky lock is the environment's alone
+            where += ["--repository", "octo/tutor"]
         if args[0] in {"deploy", "rollback"}:
             where += ["--repo-dir", str(self.staged.repo.path)]
         return [sys.executable, "-m", "deploybot", *args, *where]

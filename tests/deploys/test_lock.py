@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from core.errors import LockUnavailable
-from deploy.lock import Holder, Lease, LockBusy, Locks, holder_now
+from deploy.lock import Holder, Lease, LockBusy, Locks, Withdrawn, holder_now
 from testkit.loopback import free_port
 from tests.deploys.conftest import LEASE_S, Deployment, Staged
 
@@ -59,7 +59,7 @@ def test_queued_deploys_take_the_lock_in_the_order_asked(redis_client: redis.Red
     # Asked in this order, each polling as a queued worker task does; none may jump ahead.
     places = [locks.take_turn("prod-q", who, f"ticket{n}") for n, who in enumerate(asked)]
     assert places == [1, 2, 3]
-    assert locks.queued("prod-q") == 3
+    assert [h.who for _, h in locks.queue("prod-q")] == ["asker0", "asker1", "asker2"]
     held.release()
     assert locks.take_turn("prod-q", asked[2], "ticket2") == 3  # the lock is free: not its turn
     assert locks.take_turn("prod-q", asked[1], "ticket1") == 2
@@ -85,7 +85,7 @@ def test_a_waiter_that_died_leaves_the_queue(
     taken = locks.take_turn("prod-r", holder_now("lives", "deploy", "c" * 40), "here")
     assert isinstance(taken, Lease)
     taken.release()
-    assert locks.queued("prod-r") == 0
+    assert locks.queue("prod-r") == []
 
 
 def test_a_dead_holders_lock_lapses_within_one_lease(redis_url: str) -> None:
@@ -254,3 +254,55 @@ def test_a_rollback_never_preempts_another_rollback(redis_client: redis.Redis) -
         assert time.monotonic() - started >= LEASE * 2 - 0.1  # it waited for the first to end
         assert not cold.valid()  # it released the lock itself: nothing took it
     assert [t.who for t in told] == ["first"]
+
+
+def test_a_queue_lists_who_waits_as_they_asked_and_a_withdrawal_is_for_good(
+    redis_client: redis.Redis,
+) -> None:
+    locks = Locks(redis_client, LEASE_S)
+    held = locks.acquire("prod-w", holder_now("mona", "deploy", "a" * 40), "refuse")
+    asked = [holder_now(who, "deploy", "b" * 40, pr=n) for n, who in enumerate(("ann", "bo", "cy"))]
+    # Joined in the order the receiver got the comments, whatever order the tasks ran in.
+    assert locks.join("prod-w", asked[2], "t2", asked=30.0) == 1
+    assert locks.join("prod-w", asked[0], "t0", asked=10.0) == 1
+    assert locks.join("prod-w", asked[1], "t1", asked=20.0) == 2
+    # Asking again (a waiting task, a fresh holder) keeps the place and what was first said.
+    later = holder_now("ann", "deploy", "b" * 40, pr=0, link="https://example/runs/1")
+    assert locks.take_turn("prod-w", later, "t0") == 1
+    assert [(t, h.who) for t, h in locks.queue("prod-w")] == [
+        ("t0", "ann"),
+        ("t1", "bo"),
+        ("t2", "cy"),
+    ]
+    assert locks.queue("prod-w")[0][1] == asked[0]
+    assert [h.who for h in locks.ahead("prod-w", "t2")] == ["ann", "bo"]
+
+    assert locks.cancel("prod-w", "t1")
+    assert not locks.cancel("prod-w", "t1")  # withdrawn already
+    assert [t for t, _ in locks.queue("prod-w")] == ["t0", "t2"]
+    # Its waiter, however late it asks, never joins again; it learns so and stops waiting.
+    with pytest.raises(Withdrawn):
+        locks.take_turn("prod-w", asked[1], "t1")
+    assert locks.turn_came("prod-w", asked[1], "t1")
+    assert [t for t, _ in locks.queue("prod-w")] == ["t0", "t2"]
+    held.release()
+    first = locks.take_turn("prod-w", asked[0], "t0")
+    assert isinstance(first, Lease)
+    # A ticket that took its turn is not withdrawn: /cancel says it is not waiting.
+    assert not locks.cancel("prod-w", "t0")
+    first.release()
+    assert locks.take_turn("prod-w", asked[2], "t2") is not None
+
+
+def test_the_queue_is_redis_s_alone_a_new_client_finds_it_as_it_was(redis_url: str) -> None:
+    """A worker that restarts (a new process, a new client) finds every place kept."""
+    before = Locks(redis.Redis.from_url(redis_url), LEASE_S)
+    held = before.acquire("prod-x", holder_now("mona", "deploy", "a" * 40), "refuse")
+    for n in range(3):
+        before.join("prod-x", holder_now(f"w{n}", "deploy", "b" * 40), f"t{n}")
+    before.client.close()
+    after = Locks(redis.Redis.from_url(redis_url), LEASE_S)
+    assert [h.who for _, h in after.queue("prod-x")] == ["w0", "w1", "w2"]
+    assert after.take_turn("prod-x", holder_now("w1", "deploy", "b" * 40), "t1") == 2
+    held.release()
+    after.client.close()

@@ -19,6 +19,8 @@ OPERATOR_COMMANDS = (
     "releases",
     "deploy",
     "rollback",
+    "lock",
+    "unlock",
     "status",
     "history",
     "metrics",
@@ -31,6 +33,15 @@ def test_help_lists_the_operator_subcommands() -> None:
     assert done.returncode == 0
     for name in OPERATOR_COMMANDS:
         assert f"    {name}" in done.stdout
+
+
+def test_the_deploy_controls_are_in_the_help() -> None:
+    deploy = run_deploybot("deploy", "--help")
+    assert "--dry-run" in deploy.stdout
+    assert "--break-glass REASON" in deploy.stdout
+    lock = run_deploybot("lock", "--help")
+    assert "--reason REASON" in lock.stdout
+    assert "--env ENV" in lock.stdout
 
 
 def test_version() -> None:

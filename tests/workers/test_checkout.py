@@ -107,6 +107,22 @@ def test_anything_but_a_full_sha_is_refused_before_git_runs(tmp_path: Path, bad:
     assert not (tmp_path / "ws").exists()
 
 
+def test_a_git_killed_mid_fetch_leaves_no_lock_that_stops_the_next(
+    origin: GitRepo, tmp_path: Path
+) -> None:
+    first = origin.commit({"a.txt": "1\n"})
+    workspace = Workspace(tmp_path / "ws", origin.url)
+    workspace.fetch(first)
+    # What a SIGKILLed `git fetch --depth` leaves behind, and a ref update cut short.
+    (workspace.git_dir / "shallow.lock").write_text("")
+    (workspace.git_dir / "refs" / "heads").mkdir(parents=True, exist_ok=True)
+    (workspace.git_dir / "refs" / "heads" / "main.lock").write_text("")
+    second = origin.commit({"a.txt": "2\n"})
+    assert workspace.read_file_at("main", "a.txt") == "2\n"
+    workspace.fetch(second)
+    assert not list(workspace.git_dir.rglob("*.lock"))
+
+
 def test_read_file_at_reads_the_default_branch_not_the_pr(origin: GitRepo, tmp_path: Path) -> None:
     origin.commit({"data/ci-matrix.yaml": "stages: [main]\n"})
     origin.git("checkout", "--quiet", "-b", "pr")

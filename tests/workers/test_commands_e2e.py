@@ -67,7 +67,9 @@ def command_message(
         command=command,
         delivery_id=delivery_id or delivery(),
         received_at=heads.stamp(datetime.now(UTC)),
-        **arguments,
+        env=arguments.get("env"),
+        sha=arguments.get("sha"),
+        stage=arguments.get("stage"),
     )
 
 

@@ -15,26 +15,28 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Final
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from core.errors import DeploybotError, LeaseLost, TransientError, WaitingTurn
+from core.contract import RunDeploy
+from core.errors import CheckoutError, DeploybotError, LeaseLost, TransientError, WaitingTurn
 from core.settings import Settings
-from deploy import places, runs
+from deploy import control, places, runs
 from deploy.config import Environment
 from deploy.engine import Engine, Place, Result, outcome_of, unfit
-from deploy.lock import Busy, Holder, Lease, LockBusy, Locks, holder_now
+from deploy.lock import Busy, Holder, Lease, LockBusy, Locks, Withdrawn, holder_now
 from deploy.machine import BLOCKED, FAILED, REFUSED
-from deploy.manifest import Manifest
+from deploy.manifest import Manifest, Override
 from deploy.progress import Step
 from deploy.release import Blocked, ReleaseFailed
 from workers import releasing
 from workers.checkout import Workspace, clone_url, workspace_root
 from workers.deploys import messages
 from workers.deploys.oncall import Facts
-from workers.deploys.records import Home, Record, Records, remember_home
+from workers.deploys.records import Home, Record, Records, mark_told, remember_home, told
 from workers.deploys.report import Reporter
 from workers.github import RepoGitHub
 from workers.messages import gate_blocked
@@ -58,6 +60,10 @@ class Order:
     by: str
     pr: int | None
     delivery_id: str
+    # A deploy's flags, allowed by the command task: the reasons given.
+    accept_inconclusive: str | None = None
+    break_glass: str | None = None
+    branch: str | None = None  # the default branch it was merged into (a revert is looked for)
 
 
 @dataclass
@@ -91,6 +97,7 @@ class Reported:
             steps=tuple(self.steps),
             manifest=self.manifest,
             check_url=self.record.check_url,
+            broke_glass=self.record.broke_glass,
         )
 
 
@@ -105,6 +112,7 @@ async def _facts(
     steps: tuple[Step, ...] = (),
     manifest: Manifest | None = None,
     check_url: str | None = None,
+    broke_glass: dict[str, str] | None = None,
 ) -> Facts:
     """What a run's reports say: the order, how it ended (None: still running), and what the
     ledger says is live now."""
@@ -125,6 +133,7 @@ async def _facts(
         steps=steps,
         manifest=manifest,
         check_url=check_url,
+        broke_glass=broke_glass,
     )
 
 
@@ -155,7 +164,7 @@ async def drive(settings: Settings, gh: RepoGitHub, redis: Redis, order: Order) 
         return await run.facts(records, record.ended)
     with places.locks(settings.redis_url, settings.deploy_lease_s) as locks:
         resumed = await asyncio.to_thread(_resumed, place, record)
-        before = None if resumed else await _before_lock(gh, records, run, locks)
+        before = None if resumed else await _before_lock(settings, gh, redis, run, locks)
         if isinstance(before, Result):
             return await run.facts(records, before)
         reporter = Reporter(gh, records, run.record, str(order.env.front))
@@ -218,15 +227,30 @@ async def say(gh: RepoGitHub, pr: int | None, text: str) -> None:
 
 
 async def _before_lock(
-    gh: RepoGitHub, records: Records, run: Reported, locks: Locks
+    settings: Settings, gh: RepoGitHub, redis: Redis, run: Reported, locks: Locks
 ) -> Lease | Result | None:
-    """What comes before the environment's lock is taken: a queued deploy takes its turn in the
-    order asked (its lease once it comes; WaitingTurn until then, the task asked again shortly
-    with no worker slot held, the pull request told its place once); a run that finds the lock
-    held says by whom, and is refused (how it ended) where the environment refuses. None: go on."""
+    """What comes before the environment's lock is taken: a deploy a sticky lock or a freeze
+    holds back (or, at its turn, whose pull request was reverted since) is refused; a queued
+    deploy takes its turn in the order asked (its lease once it comes; WaitingTurn until then,
+    the task asked again shortly with no worker slot held, the pull request told its place
+    once); a rollback says whose sticky lock it passes; a run that finds the lock held says by
+    whom, and is refused (how it ended) where the environment refuses. None: go on."""
     order = run.order
-    if order.kind == "deploy" and order.env.lock == "queue":
-        return await _turn(gh, records, run, locks)
+    records = Records(redis, gh.repo)
+    if order.kind == "deploy":
+        if await asyncio.to_thread(locks.withdrawn, order.env.name, order.delivery_id):
+            return await _withdrawn(records, run)
+        refused = await _held_back(settings, gh, redis, run, locks)
+        if refused is not None:
+            return refused
+        if order.env.lock == "queue":
+            return await _turn(gh, redis, run, locks)
+    else:
+        verdict = await asyncio.to_thread(
+            places.verdict, locks, order.env, order.kind, order.by, False
+        )
+        if verdict.passed_lock is not None:
+            await say(gh, order.pr, messages.lock_passed(order.env.name, verdict.passed_lock))
     holder = await asyncio.to_thread(locks.holder, order.env.name)
     if holder is None:
         return None
@@ -239,17 +263,83 @@ async def _before_lock(
     return ended
 
 
-async def _turn(gh: RepoGitHub, records: Records, run: Reported, locks: Locks) -> Lease:
-    order, record = run.order, run.record
+async def _held_back(
+    settings: Settings, gh: RepoGitHub, redis: Redis, run: Reported, locks: Locks
+) -> Result | None:
+    """A deploy refused by the environment's sticky lock or freeze window, or dropped at its
+    turn because its pull request was reverted or closed since: said, out of the queue, ended.
+    None: it goes on (its broken glass recorded)."""
+    order, env = run.order, run.order.env
+    records = Records(redis, gh.repo)
+    glass = order.break_glass is not None
+    verdict = await asyncio.to_thread(places.verdict, locks, env, "deploy", order.by, glass)
+    if verdict.refused is not None:
+        said = messages.control_refused(env, verdict, datetime.now(UTC))
+        why = f"{env.name} is {verdict.refused}"
+    else:
+        # A deploy that waited (its place said by the command task or by itself) is looked at
+        # again when its turn comes.
+        waited = run.record.queued or await told(redis, f"queued:{order.delivery_id}")
+        dropped = await _dropped(settings, gh, run) if waited else None
+        if dropped is None:
+            if verdict.broke_glass is not None and order.break_glass is not None:
+                broke = control.glass(order.by, order.break_glass, verdict.broke_glass)
+                run.record = await records.update(run.record, broke_glass=broke)
+            return None
+        said, why = messages.dropped(env.name, order.pr or 0, dropped), dropped
+    await asyncio.to_thread(locks.leave, env.name, order.delivery_id)
+    await say(gh, order.pr, said)
+    ended = run.ended(REFUSED, why, "lock")
+    run.record = await records.update(run.record, finished=True, outcome=asdict(ended))
+    return ended
+
+
+async def _dropped(settings: Settings, gh: RepoGitHub, run: Reported) -> str | None:
+    """Why a queued deploy's pull request is no longer one to deploy (None: it still is)."""
+    order, commit = run.order, run.record.commit
+    if order.pr is None:
+        return None
+    branch = order.branch or (await gh.pull(order.pr)).default_branch
+    workspace = Workspace(workspace_root(settings), clone_url(settings, gh.repo))
+    try:
+        token = await gh.token()
+        reverting = await asyncio.to_thread(workspace.reverted, branch, commit, token)
+    except CheckoutError as exc:  # git away: the deploy goes on, as it would have
+        log.warning("deploy %s: cannot look for a revert: %s", run.record.run_id, exc)
+        return None
+    if reverting is None:
+        return None
+    return f"its merge commit `{commit[:12]}` was reverted on `{branch}` by `{reverting[:12]}`"
+
+
+async def _turn(gh: RepoGitHub, redis: Redis, run: Reported, locks: Locks) -> Lease | Result:
+    order, record, env = run.order, run.record, run.order.env.name
+    records = Records(redis, gh.repo)
     holder = _holder(order, record.commit, record.check_url)
-    taken = await asyncio.to_thread(locks.take_turn, order.env.name, holder, record.run_id)
+    try:
+        taken = await asyncio.to_thread(locks.take_turn, env, holder, order.delivery_id)
+    except Withdrawn:
+        return await _withdrawn(records, run)
     if isinstance(taken, Lease):
+        # Waiting no more: no later try of this task joins the queue again.
+        if record.queued:
+            run.record = await records.update(record, queued=False)
         return taken
     if not record.queued:
-        current = await asyncio.to_thread(locks.holder, order.env.name)
-        await say(gh, order.pr, messages.deploy_queued(order.env.name, current, taken))
+        if not await told(redis, f"queued:{order.delivery_id}"):
+            current = await asyncio.to_thread(locks.holder, env)
+            ahead = await asyncio.to_thread(locks.ahead, env, order.delivery_id)
+            await say(gh, order.pr, messages.deploy_queued(env, current, ahead))
+            await mark_told(redis, f"queued:{order.delivery_id}")
         run.record = await records.update(record, queued=True)
-    raise WaitingTurn(f"{order.env.name}: number {taken} in the queue", TURN_POLL_S)
+    raise WaitingTurn(f"{env}: number {taken} in the queue", TURN_POLL_S)
+
+
+async def _withdrawn(records: Records, run: Reported) -> Result:
+    """A queued deploy withdrawn by /cancel (which said so): ended, nothing done."""
+    ended = run.ended(REFUSED, f"withdrawn from {run.order.env.name}'s queue by /cancel", "lock")
+    run.record = await records.update(run.record, finished=True, outcome=asdict(ended))
+    return ended
 
 
 async def still_queued(settings: Settings, redis: Redis, repo: str, delivery_id: str) -> None:
@@ -259,10 +349,22 @@ async def still_queued(settings: Settings, redis: Redis, repo: str, delivery_id:
     record = await Records(redis, repo).get(delivery_id)
     if record is None or not record.queued or record.finished:
         return
+    holder = holder_now(record.by, "deploy", record.commit, record.pr, record.check_url or "")
     with places.locks(settings.redis_url, settings.deploy_lease_s) as locks:
-        came = await asyncio.to_thread(locks.turn_came, record.env, record.run_id)
+        came = await asyncio.to_thread(locks.turn_came, record.env, holder, delivery_id)
     if not came:
         raise WaitingTurn(f"{record.env}: still waiting its turn", TURN_POLL_S)
+
+
+async def keep_places(settings: Settings, waiting: list[RunDeploy]) -> None:
+    """Each deploy listed as a run keeps its place in its environment's queue, however long its
+    task waits for a worker slot (a place not asked for deploy.lock.TICKET_S is otherwise taken
+    for its waiter's death). `recover` asks, every minute."""
+    if not waiting:
+        return
+    with places.locks(settings.redis_url, settings.deploy_lease_s) as locks:
+        for message in waiting:
+            await asyncio.to_thread(locks.keep, message.env, message.delivery_id)
 
 
 def _busy(order: Order) -> Busy:
@@ -400,7 +502,10 @@ async def _locked(
     feed: Feed,
 ) -> Result:
     order, record = run.order, run.record
-    ask = runs.Ask(order.kind, record.commit, _by(order), record.named, record.run_id)
+    note: dict[str, object] | None = (
+        {"break_glass": record.broke_glass} if record.broke_glass else None
+    )
+    ask = runs.Ask(order.kind, record.commit, _by(order), record.named, record.run_id, note)
     locked = runs.Locked(run.place, ask, lease, feed)
     staged = await _stage(settings, gh, run, locked)
     if isinstance(staged, Result):
@@ -450,7 +555,9 @@ async def _stage(
     if run.manifest is not None or order.kind != "deploy":
         return run.manifest
     workspace = Workspace(workspace_root(settings), clone_url(settings, gh.repo))
-    wanted = releasing.Wanted(gh.repo, record.commit, "deploy", order.by)
+    accepted = order.accept_inconclusive
+    override = Override(order.by, accepted) if accepted is not None else None
+    wanted = releasing.Wanted(gh.repo, record.commit, "deploy", order.by, override)
     docker = order.env.runtime == "docker"
     token = await gh.token()
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
 from core.commands import suggest
+from deploy.config import Environment
+from deploy.control import Verdict
+from deploy.freeze import Frozen
 from deploy.lock import Holder
+from deploy.sticky import Hold
 from workers.check_output import fence
+
+_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
 
 
 def unknown_environment(name: str, known: list[str]) -> str:
@@ -57,12 +65,115 @@ def deploy_locked(env: str, holder: Holder, busy: str) -> str:
     return f"`{env}` is locked by the {holder.describe()}. {then}"
 
 
-def deploy_queued(env: str, holder: Holder | None, position: int) -> str:
-    ahead = f"locked by the {holder.describe()}" if holder is not None else "busy"
-    waits = "next" if position == 1 else f"number {position} in its queue"
+def deploy_queued(env: str, holder: Holder | None, ahead: list[Holder]) -> str:
+    running = f"locked by the {holder.describe()}" if holder is not None else "busy"
+    waits = "next" if not ahead else f"number {len(ahead) + 1} in its queue"
+    behind = "".join(f"\n{n}. the {h.describe()}" for n, h in enumerate(ahead, 1))
     return (
-        f"`{env}` is {ahead}. This deploy is {waits}: deploys run in the order asked, and "
+        f"`{env}` is {running}. This deploy is {waits}: deploys run in the order asked, and "
         "this one starts when its turn comes (it holds no worker while it waits)."
+        + (f"\n\nAhead of it:{behind}" if behind else "")
+        + f"\n\nWithdraw it with `/cancel {env}`; `/status {env}` lists the queue."
+    )
+
+
+def who(name: str) -> str:
+    """A person as a comment names them: @login for a GitHub login (the command line's
+    user@host is shown as it is)."""
+    return f"@{name}" if _LOGIN.fullmatch(name) else name
+
+
+def sticky_refused(env: str, hold: Hold) -> str:
+    return (
+        f"🔒 `{env}` is locked by {who(hold.who)}"
+        + (f" on #{hold.pr}" if hold.pr is not None else "")
+        + f" since {hold.since}: {hold.reason}. Deploys by anyone else are refused while it is "
+        f"held: nothing was done. Ask {who(hold.who)} to comment `/unlock {env}` (or run "
+        f"`deploybot unlock --env {env}`), then comment `/deploy {env}` again. `/rollback "
+        f"{env}` is never blocked by a lock."
+    )
+
+
+def frozen_refused(env: str, frozen: Frozen, now: datetime, least: str) -> str:
+    return (
+        f"🧊 `{env}` is in a freeze window: {frozen.describe(now)}. Nothing was done. Comment "
+        f"`/deploy {env}` again once it ends; someone with {least} access may deploy now with "
+        f"`/deploy {env} --break-glass <reason>` (recorded in the ledger and the summary). "
+        f"`/rollback {env}` is never frozen."
+    )
+
+
+def control_refused(env: Environment, verdict: Verdict, now: datetime) -> str:
+    """A deploy the environment's sticky lock or freeze window refused, and what to do."""
+    hold, frozen = verdict.control.hold, verdict.control.frozen
+    if verdict.refused == "locked" and hold is not None:
+        return sticky_refused(env.name, hold)
+    assert frozen is not None  # noqa: S101 - refused, and not by a lock
+    return frozen_refused(env.name, frozen, now, env.override_permission)
+
+
+def override_refused(env: str, flag: str, user: str, needed: str, has: str) -> str:
+    return (
+        f"@{user} `/deploy {env} {flag}` needs {needed} access to this repository (`{env}`'s "
+        f"`override_permission`; you have {has}): nothing was done. Ask someone with {needed} "
+        f"access to comment it, or comment `/deploy {env}` without it."
+    )
+
+
+def lock_passed(env: str, hold: Hold) -> str:
+    return (
+        f"🔓 This rollback goes through {who(hold.who)}'s lock on `{env}` ({hold.reason}): a "
+        "rollback is never blocked by a lock. The lock stays."
+    )
+
+
+def locked(env: str, hold: Hold, again: bool) -> str:
+    said = "now holds" if not again else "still holds (with this reason)"
+    return (
+        f"🔒 {who(hold.who)} {said} `{env}`: {hold.reason}. Deploys by others are refused "
+        f"until `/unlock {env}`; a successful deploy does not release it, and `/rollback` always "
+        "goes through."
+    )
+
+
+def lock_held_by_other(env: str, hold: Hold) -> str:
+    return (
+        f"`{env}` is already locked by {who(hold.who)} since {hold.since}: {hold.reason}. "
+        f"Nothing was changed. Ask them to `/unlock {env}` first, or `/unlock {env}` yourself "
+        "if they are away (it is said here)."
+    )
+
+
+def lock_needs_reason(env: str) -> str:
+    return f"`/lock {env}` needs a reason: `/lock {env} <reason>`. Nothing was changed."
+
+
+def unlocked(env: str, hold: Hold | None, by: str) -> str:
+    if hold is None:
+        return f"`{env}` was not locked: nothing was changed."
+    theirs = "" if hold.who == by else f" (it was {who(hold.who)}'s)"
+    return f"🔓 `{env}` is unlocked{theirs}; it had been held since {hold.since}: {hold.reason}."
+
+
+def cancelled(env: str, holder: Holder, position: int) -> str:
+    return (
+        f"Withdrawn from `{env}`'s queue (it was number {position}): the {holder.describe()}. "
+        "It will not run; the deploys behind it move up."
+    )
+
+
+def nothing_to_cancel(env: str, user: str) -> str:
+    return (
+        f"@{user} has no deploy waiting in `{env}`'s queue: nothing was withdrawn (one that has "
+        f"started is not withdrawn; `/rollback {env}` undoes it). `/status {env}` lists the queue."
+    )
+
+
+def dropped(env: str, number: int, why: str) -> str:
+    return (
+        f"The deploy of #{number} to `{env}` left the queue without running: {why}. Nothing was "
+        "done; the deploys behind it move up. To deploy it after all, merge it again and comment "
+        f"`/deploy {env}` on the new pull request."
     )
 
 
@@ -98,6 +209,16 @@ def status_reply(found: dict[str, Any]) -> str:
         if spare
         else "- spare: none",
         f"- lock: {Holder(**lock).describe()}" if lock else "- lock: free",
+        *(
+            f"  {n}. queued: the {Holder(**waiting).describe()}"
+            for n, waiting in enumerate(found["queue"], 1)
+        ),
+        f"- held: 🔒 by {who(found['sticky']['who'])} since {found['sticky']['since']}: "
+        f"{found['sticky']['reason']}"
+        if found["sticky"]
+        else "- held: no (`/lock` holds it)",
+        _window("frozen now", found["freeze"]["now"]) or "- frozen: no",
+        _window("next freeze", found["freeze"]["next"]) or "- next freeze: none within a year",
     ]
     if found["bad"]:
         lines.append(
@@ -111,3 +232,12 @@ def status_reply(found: dict[str, Any]) -> str:
             f"{final['outcome'] or final['phase']} at {final['at']}"
         )
     return "\n".join(lines)
+
+
+def _window(what: str, window: dict[str, str] | None) -> str | None:
+    if window is None:
+        return None
+    return (
+        f"- {what}: {window['reason']}, {window['start']} until {window['end']} "
+        f"({window['timezone']})"
+    )

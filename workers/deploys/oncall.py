@@ -14,6 +14,7 @@ from deploy.machine import FLIPPED_BACK, RECONCILED, UNCHANGED
 from deploy.manifest import Manifest
 from deploy.progress import Step
 from workers.check_output import Output, fence
+from workers.deploys.messages import who
 from workers.messages import gate_table
 
 # GitHub's limit on a deployment status description.
@@ -40,6 +41,7 @@ class Facts:
     steps: tuple[Step, ...]
     manifest: Manifest | None
     check_url: str | None = None
+    broke_glass: dict[str, str] | None = None  # the freeze window it was let into, by whom, why
 
     @property
     def running(self) -> bool:
@@ -133,6 +135,23 @@ def _what(facts: Facts) -> str:
     return f"| {facts.kind} of | {_sha(facts.commit)}{_pr(facts.pr)} by @{facts.by} |"
 
 
+def _overrides(facts: Facts) -> list[str]:
+    """The rows of what a maintainer overrode for this run, with who and why."""
+    rows = []
+    accepted = facts.manifest.override if facts.manifest is not None else None
+    if accepted is not None and facts.kind == "deploy":
+        rows.append(
+            f"| gate override | inconclusive, accepted by {who(accepted.by)}: {accepted.reason} |"
+        )
+    glass = facts.broke_glass
+    if glass is not None:
+        rows.append(
+            f'| break-glass | freeze "{glass["window"]}" (until {glass["until"]}) broken by '
+            f"{who(glass['by'])}: {glass['reason']} |"
+        )
+    return rows
+
+
 def summary(facts: Facts) -> str:
     """The on-call summary comment (edited in place as the run goes)."""
     rows = [
@@ -142,6 +161,7 @@ def summary(facts: Facts) -> str:
         f"| live before | {_sha(facts.before)}{_pr(facts.before_pr)} |",
         _what(facts),
         f"| front | `{facts.front}` |",
+        *_overrides(facts),
     ]
     parts = [DEPLOY_SUMMARY_MARKER, headline(facts), "", *rows, ""]
     if not facts.running and not facts.ok and facts.detail:

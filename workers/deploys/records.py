@@ -30,6 +30,8 @@ class Record:
     before: str | None = None  # the release live when it began
     named: bool = True  # the asker named the release (a rollback without `to` did not)
     queued: bool = False  # a queued deploy whose pull request was told its place
+    # A deploy let into a freeze window by --break-glass: who, why, and the window it broke.
+    broke_glass: dict[str, str] | None = None
     check_run_id: int | None = None
     check_url: str | None = None
     deployment_id: int | None = None

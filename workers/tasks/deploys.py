@@ -15,7 +15,8 @@ from workers.deploys import failover, orders
 
 def run(task: Task[Any, Any], message: RunDeploy) -> None:
     """A /deploy the command task accepted: staged if need be, then deployed."""
-    worker.run(task, orders.run_deploy(worker.app_of(task).settings, message))
+    settings = worker.app_of(task).settings
+    worker.run(task, orders.run_deploy(settings, message, str(task.request.id)))
 
 
 def roll_back_button(task: Task[Any, Any], message: CheckRunAction) -> None:

@@ -1,4 +1,5 @@
-"""The recovery task: start again every run whose worker died; each resumes from Redis."""
+"""The recovery task: start again every run whose worker died; each resumes from Redis. Queued
+deploys keep their places meanwhile."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import Any
 from celery import Task
 from redis.asyncio import Redis
 
-from core.contract import Recover
+from core.contract import Recover, RunDeploy
 from workers import run_state, worker
+from workers.deploys import drive
 from workers.worker import WorkerApp
 
 log = logging.getLogger(__name__)
@@ -24,9 +26,12 @@ def recover(task: Task[Any, Any], message: Recover) -> None:
 async def _recover(app: WorkerApp) -> None:
     redis = Redis.from_url(app.settings.redis_url)
     try:
-        for key, lost in await run_state.orphans(redis):
-            if await run_state.claim_resume(redis, key):
+        runs = await run_state.listed(redis)
+        for key, lost, lapsed in runs:
+            if lapsed and await run_state.claim_resume(redis, key):
                 log.warning("run %s lost its worker; starting it again", key)
                 app.send(lost)
+        waiting = [message for _, message, _ in runs if isinstance(message, RunDeploy)]
+        await drive.keep_places(app.settings, waiting)
     finally:
         await redis.aclose()
