@@ -27,6 +27,8 @@ DeploybotError
 ├── NoEngine                 a stage needs Docker and the worker has none (workers/ci/stages.py)
 ├── LockBusy                 another run holds the environment, and this one is not to wait
 │                            (deploy/lock.py)
+├── Withdrawn                a queued deploy withdrawn by /cancel: it never takes its turn
+│                            (deploy/lock.py)
 ├── LeaseLost                a run's lock was taken over or lapsed: it acts no more
 │                            (deploy/engine.py)
 ├── StepFailed               a step of a deploy failed; the engine says which (deploy/engine.py)

@@ -25,6 +25,12 @@ from workers import run_state
 from workers.deploys.records import DEPLOYS
 
 
+def waiting(client: redis.Redis) -> str:
+    """The deploy's record, once its task made one ("" before)."""
+    found = client.keys(f"{DEPLOYS}:run:*")
+    return run_state.text(client.get(found[0]) or b"") if found else ""
+
+
 @pytest.mark.slow
 def test_a_deploy_waiting_for_the_lock_is_sent_again_after_a_redis_restart_and_done_once(
     deployment: Callable[..., Deployment],
@@ -48,7 +54,9 @@ def test_a_deploy_waiting_for_the_lock_is_sent_again_after_a_redis_restart_and_d
         )
         with start_worker(world.app), receiving(world):
             world.command(1, "/deploy")
-            world.answered(1, 1)  # told its place in the queue: it waits for the lock now
+            world.answered(1, 1)  # told its place in the queue (by the command task)
+            # Its own task has run once and waits for the lock now.
+            wait_for("the deploy's task to wait", lambda: '"queued": true' in waiting(client))
             [record] = client.keys(f"{DEPLOYS}:run:*")
             delivery = run_state.text(record).rsplit(":", 1)[1]
 

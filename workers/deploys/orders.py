@@ -227,23 +227,10 @@ async def _deploy(
     """A /deploy checked (merged, on the default branch, its flags allowed, the environment
     not held or frozen) and sent to a deploy task; a queued one told its place at once."""
     who, env = Asked(asked.sender, asked.pr_number, asked.comment_id), allowed.env
-    if not pull.merged or pull.merge_commit_sha is None:
-        await refuse(gh, who, messages.not_merged(asked.pr_number, pull.state))
+    refusal = _not_deployable(asked, allowed, pull)
+    if refusal is not None or pull.merge_commit_sha is None:
+        await refuse(gh, who, refusal or messages.not_merged(asked.pr_number, pull.state))
         return
-    if pull.base_ref != pull.default_branch:
-        refusal = messages.not_on_default(asked.pr_number, pull.base_ref, pull.default_branch)
-        await refuse(gh, who, refusal)
-        return
-    for flag, given in (
-        ("--accept-inconclusive", asked.accept_inconclusive),
-        ("--break-glass", asked.break_glass),
-    ):
-        if given is not None and not allows(allowed.level, env.override_permission):
-            said = messages.override_refused(
-                env.name, flag, asked.sender, env.override_permission, allowed.level
-            )
-            await refuse(gh, who, said)
-            return
     sha = pull.merge_commit_sha
     message = RunDeploy(
         installation_id=asked.installation_id,
@@ -282,6 +269,25 @@ async def _deploy(
                 holder = holder_now(asked.sender, "deploy", sha, pr=asked.pr_number)
                 await _queued(gh, redis, locks, env.name, holder, asked)
     send(message, task_id=chain)
+
+
+def _not_deployable(asked: RunCommand, allowed: Allowed, pull: PullInfo) -> str | None:
+    """Why this /deploy is refused before anything is asked of Redis (None: it is not): the
+    pull request not merged, or not into the default branch; an override flag the sender may
+    not pass."""
+    if not pull.merged or pull.merge_commit_sha is None:
+        return messages.not_merged(asked.pr_number, pull.state)
+    if pull.base_ref != pull.default_branch:
+        return messages.not_on_default(asked.pr_number, pull.base_ref, pull.default_branch)
+    env = allowed.env
+    for flag, given in (
+        ("--accept-inconclusive", asked.accept_inconclusive),
+        ("--break-glass", asked.break_glass),
+    ):
+        if given is not None and not allows(allowed.level, env.override_permission):
+            level, needed = allowed.level, env.override_permission
+            return messages.override_refused(env.name, flag, asked.sender, needed, level)
+    return None
 
 
 async def _queued(
