@@ -442,6 +442,13 @@ def _release_source(parser: argparse.ArgumentParser) -> None:
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    _moving_commands(commands)
+    _lock_commands(commands)
+    _reading_commands(commands)
+
+
+def _moving_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`deploy` and `rollback`: what moves traffic."""
     deploy = commands.add_parser(
         "deploy", help="deploy a commit's release blue/green (staging it first if needed)"
     )
@@ -467,6 +474,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     _common(rollback)
     _release_source(rollback)
     rollback.set_defaults(run=run_rollback)
+
+
+def _lock_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`lock` and `unlock`: an environment held by a maintainer."""
     locking = commands.add_parser(
         "lock", help="hold an environment (sticky): others' deploys are refused until unlocked"
     )
@@ -476,6 +487,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     unlocking = commands.add_parser("unlock", help="let go of an environment's sticky lock")
     _common(unlocking)
     unlocking.set_defaults(run=run_unlock)
+
+
+def _reading_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`status`, `prune` and `proxy`: what reads, tidies and serves the environments."""
     shown = commands.add_parser(
         "status", help="the live release, the spare, the locks, the queue, freezes, last steps"
     )

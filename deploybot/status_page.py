@@ -198,60 +198,32 @@ def _dora_table(found: dict[str, dict[str, Any]]) -> str:
     return f"<table><tr><th></th><th>7 days</th><th>30 days</th></tr>{body}</table>"
 
 
+def _row(what: str, shown: str) -> str:
+    """A row of an environment's table; `shown` is HTML already escaped."""
+    return f"<tr><th>{_e(what)}</th><td>{shown}</td></tr>"
+
+
 def _environment_html(env: dict[str, Any]) -> str:
     live, spare, lock = env["live"], env["spare"], env["lock"]
     facts = [
-        "<tr><th>live</th><td>"
-        + (
+        _row(
+            "live",
             f"{_sha(live['commit'])} on {_e(live['colour'])} since {_e(live['since'])} by "
             f"{_e(live['by'])}; model <code>{_e(live['model_digest'] or '?')}</code>"
             if live
-            else "nothing"
-        )
-        + "</td></tr>",
-        "<tr><th>spare</th><td>"
-        + (f"{_sha(spare['commit'])} on {_e(spare['colour'])} (warm)" if spare else "none")
-        + "</td></tr>",
-        "<tr><th>lock</th><td>"
-        + (
+            else "nothing",
+        ),
+        _row(
+            "spare", f"{_sha(spare['commit'])} on {_e(spare['colour'])} (warm)" if spare else "none"
+        ),
+        _row(
+            "lock",
             f"{_e(lock['kind'])} of {_sha(lock['commit'])} by {_e(lock['who'])} since "
             f"{_e(lock['since'])}"
             if lock
-            else "free"
-        )
-        + "</td></tr>",
-        "<tr><th>queue</th><td>"
-        + (
-            "<ol>"
-            + "".join(
-                f"<li>{_sha(q['commit'])} by {_e(q['who'])}"
-                + (f" from #{_e(q['pr'])}" if q["pr"] is not None else "")
-                + f", asked {_e(q['since'])}</li>"
-                for q in env["queue"]
-            )
-            + "</ol>"
-            if env["queue"]
-            else "empty"
-        )
-        + "</td></tr>",
-        "<tr><th>held</th><td>"
-        + (
-            f"🔒 by {_e(held['who'])} since {_e(held['since'])}: {_e(held['reason'])}"
-            if (held := env["sticky"])
-            else "no"
-        )
-        + "</td></tr>",
-        *(
-            [
-                _window_row("frozen now", env["freeze"]["now"], "no"),
-                _window_row("next freeze", env["freeze"]["next"], "none within a year"),
-            ]
-            if env["freeze"]["known"]
-            else [
-                "<tr><th>freeze windows</th><td>unknown: no deploy command has read this "
-                "environment's deploy.yaml yet</td></tr>"
-            ]
+            else "free",
         ),
+        *_control_rows(env),
     ]
     recent = "".join(
         f"<li>{_e(r['at'])} {_e(r['kind'])} {_sha(r['commit'])}: <b>{_e(r['outcome'])}</b> "
@@ -266,6 +238,34 @@ def _environment_html(env: dict[str, Any]) -> str:
     )
 
 
+def _control_rows(env: dict[str, Any]) -> list[str]:
+    """The rows of what holds the environment: the queue, the sticky lock, freeze windows."""
+    queue = "".join(
+        f"<li>{_sha(q['commit'])} by {_e(q['who'])}"
+        + (f" from #{_e(q['pr'])}" if q["pr"] is not None else "")
+        + f", asked {_e(q['since'])}</li>"
+        for q in env["queue"]
+    )
+    held = env["sticky"]
+    rows = [
+        _row("queue", f"<ol>{queue}</ol>" if queue else "empty"),
+        _row(
+            "held",
+            f"🔒 by {_e(held['who'])} since {_e(held['since'])}: {_e(held['reason'])}"
+            if held
+            else "no",
+        ),
+    ]
+    if not env["freeze"]["known"]:
+        unknown = "unknown: no deploy command has read this environment's deploy.yaml yet"
+        return [*rows, _row("freeze windows", unknown)]
+    return [
+        *rows,
+        _window_row("frozen now", env["freeze"]["now"], "no"),
+        _window_row("next freeze", env["freeze"]["next"], "none within a year"),
+    ]
+
+
 def _window_row(what: str, window: dict[str, str] | None, none: str) -> str:
     shown = (
         f"{_e(window['reason'])}: {_e(window['start'])} until {_e(window['end'])} "
@@ -273,7 +273,7 @@ def _window_row(what: str, window: dict[str, str] | None, none: str) -> str:
         if window
         else none
     )
-    return f"<tr><th>{_e(what)}</th><td>{shown}</td></tr>"
+    return _row(what, shown)
 
 
 STYLE: Final = (

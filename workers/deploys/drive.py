@@ -546,24 +546,34 @@ def _by(order: Order) -> str:
     return f"{order.by} (#{order.pr})" if order.pr is not None else order.by
 
 
+async def stager(
+    settings: Settings,
+    gh: RepoGitHub,
+    order: Order,
+    progress: Callable[[Step], None],
+    accepting: bool,
+) -> Callable[[], Manifest]:
+    """What builds, stages and gates the release of `order`'s commit from a checkout, each step
+    to `progress` (Blocked, ReleaseFailed or another DeploybotError when it is not recorded);
+    with `accepting`, its --accept-inconclusive recorded (a dry run records none)."""
+    workspace = Workspace(workspace_root(settings), clone_url(settings, gh.repo))
+    accepted = order.accept_inconclusive if accepting else None
+    override = Override(order.by, accepted) if accepted is not None else None
+    wanted = releasing.Wanted(gh.repo, order.commit or "", "deploy", order.by, override)
+    docker = order.env.runtime == "docker"
+    token = await gh.token()
+    return lambda: releasing.release(settings, workspace, wanted, docker, progress, token)
+
+
 async def _stage(
     settings: Settings, gh: RepoGitHub, run: Reported, locked: runs.Locked
 ) -> Manifest | Result | None:
     """The release put live: a merge commit with none is built, staged and gated now, each
     step reported."""
-    order, record = run.order, run.record
+    order = run.order
     if run.manifest is not None or order.kind != "deploy":
         return run.manifest
-    workspace = Workspace(workspace_root(settings), clone_url(settings, gh.repo))
-    accepted = order.accept_inconclusive
-    override = Override(order.by, accepted) if accepted is not None else None
-    wanted = releasing.Wanted(gh.repo, record.commit, "deploy", order.by, override)
-    docker = order.env.runtime == "docker"
-    token = await gh.token()
-
-    def stage() -> Manifest:
-        return releasing.release(settings, workspace, wanted, docker, locked.progress, token)
-
+    stage = await stager(settings, gh, order, locked.progress, accepting=True)
     try:
         return await asyncio.to_thread(locked.release, stage)
     except Blocked as blocked:

@@ -17,8 +17,6 @@ from deploy import places, plan
 from deploy.manifest import Manifest
 from deploy.progress import Step
 from deploy.release import Blocked, ReleaseFailed
-from workers import releasing
-from workers.checkout import Workspace, clone_url, workspace_root
 from workers.deploys import drive
 from workers.deploys.drive import Order
 from workers.deploys.records import mark_told, told
@@ -94,15 +92,9 @@ async def _staged(settings: Settings, gh: RepoGitHub, order: Order, steps: list[
     if found is not None:
         return Staged(found)
     # Staged without the acceptance: a dry run records none (the deploy would).
-    wanted = releasing.Wanted(gh.repo, commit, "deploy", order.by)
-    workspace = Workspace(workspace_root(settings), clone_url(settings, gh.repo))
-    docker = order.env.runtime == "docker"
-    token = await gh.token()
+    stage = await drive.stager(settings, gh, order, steps.append, accepting=False)
     try:
-        made = await asyncio.to_thread(
-            releasing.release, settings, workspace, wanted, docker, steps.append, token
-        )
-        return Staged(made)
+        return Staged(await asyncio.to_thread(stage))
     except Blocked as blocked:
         verdict = blocked.decision.verdict
         said = f"the gate says {verdict}"
