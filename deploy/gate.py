@@ -3,9 +3,10 @@
 It judges the evidence gathered from the staged artifact (deploy/gate_run.py): the eval report of
 the suites sent to it over HTTP, the tutor's own checks, and the latency pair measured beside the
 previous release. It blocks when the aggregate falls under the threshold or drops by more than
-allowed relative to the previous release, when the injection set sees a wrong form approved, or
-when a check fails. Without a previous release to compare with, or when the eval errored, the
-verdict is inconclusive: that blocks too, unless a maintainer overrides it explicitly.
+allowed relative to the previous release, when the injection set sees a wrong form approved, when
+a family of the held-out set of harder Spanish falls under its bar, or when a check fails.
+Without a previous release to compare with, or when the eval errored, the verdict is
+inconclusive: that blocks too, unless a maintainer overrides it explicitly.
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ from deploy.health import Check
 
 Verdict = Literal["pass", "fail", "inconclusive"]
 INJECTION_SUITE: Final = "injection"
+# Reported per family and gated on each, outside the aggregate (tutor/eval/scoring.py).
+HELD_OUT_SUITE: Final = "harder"
 # The tutor's checks, by the names the gate's output uses.
 CHECKS: Final = (
     "table integrity",
     "tokenizer round trip",
     "end-to-end smoke",
     "injection replay",
+    "held-out families",
     "latency budget",
 )
 
@@ -35,6 +39,8 @@ class Policy:
     threshold: float = 0.95
     max_relative_drop: float = 0.02
     latency_ratio: float = 1.2
+    family_verdict: float = 0.95
+    family_correction: float = 0.90
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,17 @@ class Row:
 
 
 @dataclass(frozen=True)
+class FamilyRow:
+    """One family of the held-out set: verdict accuracy over its items, correction accuracy over
+    those with a wrong form."""
+
+    family: str
+    items: int
+    verdict: float
+    correction: float
+
+
+@dataclass(frozen=True)
 class Decision:
     verdict: Verdict
     reasons: tuple[str, ...]
@@ -81,6 +98,7 @@ class Decision:
     previous_aggregate: float | None = None
     latency_ms: float | None = None
     previous_latency_ms: float | None = None
+    families: tuple[FamilyRow, ...] = ()
 
 
 def _suites(report: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
@@ -97,7 +115,13 @@ def decide(evidence: Evidence, baseline: Baseline | None, policy: Policy) -> Dec
         for name, s in suites.items()
     )
     previous_aggregate = baseline.aggregate if baseline else None
-    checks = {**evidence.checks, **_injection(suites), **_latency(evidence, policy)}
+    families = _family_rows(suites)
+    checks = {
+        **evidence.checks,
+        **_injection(suites),
+        **_families(families, policy),
+        **_latency(evidence, policy),
+    }
     failed = [f"{name}: {check.detail}" for name, check in checks.items() if not check.ok]
     aggregate = float(evidence.report["aggregate"]) if evidence.report else None
     if aggregate is not None:
@@ -114,6 +138,7 @@ def decide(evidence: Evidence, baseline: Baseline | None, policy: Policy) -> Dec
         previous_aggregate,
         evidence.latency_ms,
         evidence.previous_latency_ms,
+        families,
     )
 
 
@@ -128,6 +153,33 @@ def _injection(suites: Mapping[str, Mapping[str, Any]]) -> dict[str, Check]:
         else f"{wrong} wrong form(s) approved of {safety['items']} items"
     )
     return {"injection replay": Check(wrong == 0, detail)}
+
+
+def _family_rows(suites: Mapping[str, Mapping[str, Any]]) -> tuple[FamilyRow, ...]:
+    families = suites.get(HELD_OUT_SUITE, {}).get("families", {})
+    return tuple(
+        FamilyRow(
+            name,
+            int(f["verdict"]["items"]),
+            float(f["verdict"]["score"]),
+            float(f["correction"]["score"]),
+        )
+        for name, f in families.items()
+    )
+
+
+def _families(rows: tuple[FamilyRow, ...], policy: Policy) -> dict[str, Check]:
+    if not rows:
+        return {}
+    under = [
+        f"{row.family} (verdict {row.verdict:.4f}, correction {row.correction:.4f})"
+        for row in rows
+        if row.verdict < policy.family_verdict or row.correction < policy.family_correction
+    ]
+    bar = f"verdict >= {policy.family_verdict:.2f}, correction >= {policy.family_correction:.2f}"
+    if under:
+        return {"held-out families": Check(False, f"under the bar ({bar}): {', '.join(under)}")}
+    return {"held-out families": Check(True, f"every family at {bar}")}
 
 
 def _latency(evidence: Evidence, policy: Policy) -> dict[str, Check]:
@@ -184,7 +236,16 @@ def render(decision: Decision, commit: str, baseline: Baseline | None) -> str:
         prev = decision.previous_aggregate
         previous_text = f"{prev:.4f}" if prev is not None else "-"
         delta = f"{decision.aggregate - prev:+.4f}" if prev is not None else "-"
-        lines.append(f"| **aggregate** | {decision.aggregate:.4f} | {previous_text} | {delta} |")
+        lines.append(
+            f"| **aggregate** (without {HELD_OUT_SUITE}) | {decision.aggregate:.4f} "
+            f"| {previous_text} | {delta} |"
+        )
+    if decision.families:
+        lines += ["", "| held-out family | items | verdict | correction |", "|---|---|---|---|"]
+        lines += [
+            f"| {f.family} | {f.items} | {f.verdict:.4f} | {f.correction:.4f} |"
+            for f in decision.families
+        ]
     lines += ["", "| check | result |", "|---|---|"]
     for name in CHECKS:
         check = decision.checks.get(name)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
+from tutor.agreement import Cue
 from tutor.explain import explain
 from tutor.features import boundary, canonical_text
 from tutor.inference import DEFAULT_MODEL_PATH
@@ -75,6 +76,11 @@ class Guess(Protocol):
     @property
     def approval_mass(self) -> float: ...
 
+    @property
+    def because(self) -> tuple[Cue, ...]:
+        """The words of the sentence that settled the person or the mood, for the explanation."""
+        ...
+
     def probability(self, reading: Reading) -> float: ...
 
 
@@ -102,7 +108,7 @@ def judge(table: ConjugationTable, form: str, guess: Guess) -> Correction | None
         lemma=best.lemma,
         tense=best.tense,
         person=best.person,
-        explanation=explain(table, form, best),
+        explanation=explain(table, form, best, guess.because),
     )
 
 

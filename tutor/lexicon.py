@@ -348,6 +348,9 @@ INDICATIVE_OPENERS: tuple[str, ...] = (
     "porque",
     "como",
     "ya que",
+    "desde que",
+    "ahora que",
+    "puesto que",
 )
 # Openers after which the learner reports what was said: a conditional is as right as a past.
 REPORTED_SPEECH: tuple[str, ...] = (
@@ -474,6 +477,8 @@ GUSTAR_LIKE: tuple[str, ...] = (
     "importar",
     "faltar",
     "molestar",
+    "preocupar",
+    "alegrar",
 )
 INDIRECT_OBJECTS: tuple[str, ...] = (
     "me",
@@ -812,6 +817,22 @@ ENGLISH_WORDS = _words(
     always never everything nothing something table dictionary country people way fine test
     code block above valid output input reply respond perfect spanish english grammar
     lesson example note hello friend mode admin override previous following true false
+    """
+)
+# Words that open a noun phrase and give its number: what a verb like gustar agrees with
+# ("me gustan los libros", "me gusta la idea"); "que" and infinitives count as singular.
+PLURAL_DETERMINERS = _words(
+    """
+    los las mis tus sus nuestros nuestras vuestros vuestras estos estas esos esas aquellos
+    aquellas unos unas muchos muchas pocos pocas varios varias algunos algunas todos todas
+    tantos tantas demasiados demasiadas dos tres cuatro cinco seis siete ocho nueve diez veinte
+    cien mil ambos otros otras
+    """
+)
+SINGULAR_DETERMINERS = _words(
+    """
+    el la mi tu su nuestro nuestra vuestro vuestra este esta ese esa aquel aquella un una mucho
+    mucha poco poca algo nada todo toda otro otra que lo cada
     """
 )
 # Name-like words for places and people that no list can cover.

@@ -31,6 +31,25 @@ def levelled_forms(table: ConjugationTable, lemma: str, tense: str, person: str)
     return out
 
 
+# Tenses into which learners carry the present's stem change ("me diviertí", "se despiertó").
+_PRESENT_STEM_TENSES = ("preterite", "imperfect")
+
+
+def present_stem_forms(table: ConjugationTable, lemma: str, tense: str, person: str) -> set[str]:
+    """The slot's regular ending on the stem the present stresses ("diviert-" of "divierte"),
+    for a verb whose stem changes in the present only: "diviertí" for divertir's "divertí"."""
+    regular = regular_form(lemma, tense, person)
+    present = regular_form(lemma, "present", "él")
+    if tense not in _PRESENT_STEM_TENSES or regular is None or present is None:
+        return set()
+    if not table.accepts(regular_form(lemma, "preterite", "yo") or "", lemma, "preterite", "yo"):
+        return set()  # an irregular past ("tuve"): learners do not build it on "tien-"
+    stem, changed = present[:-1], table.preferred(lemma, "present", "él")[:-1]
+    if stem == changed or len(changed) != len(stem) + 1 or not regular.startswith(stem):
+        return set()  # no diphthong in the present (e→ie, o→ue) to carry
+    return {changed + regular[len(stem) :]}
+
+
 _STRONG_VOWELS = frozenset("aeo")
 _ACUTE = str.maketrans("aeiou", "áéíóú")
 
@@ -56,8 +75,8 @@ def invented_forms(table: ConjugationTable, lemma: str, tense: str, person: str)
     if regular is not None:
         candidates.add(regular)
         candidates.add(strip_accents(regular))
-    for form in levelled_forms(table, lemma, tense, person):
-        candidates.add(form)
+    candidates.update(levelled_forms(table, lemma, tense, person))
+    candidates.update(present_stem_forms(table, lemma, tense, person))
     preferred = table.preferred(lemma, tense, person)
     candidates.add(strip_accents(preferred))
     candidates.add(accented_monosyllable(preferred) or "")

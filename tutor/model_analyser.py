@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from tutor import lexicon
-from tutor.agreement import subject_person
+from tutor.agreement import Cue, a_name, clitic_before_verb, liked_cue, subject_cue
 from tutor.features import canonical_text, model_token
 from tutor.inference import Array, ModelFileError, NumpyModel, load_model
+from tutor.mood import mood_cue
 from tutor.regular import infinitive, strip_accents
 from tutor.table_features import TableFeatures
 from tutor.verify import PERSONS, TENSES, ConjugationTable, Reading
@@ -27,6 +28,8 @@ APPROVAL_MASS = 0.35
 LOOKUP_APPROVAL_MASS = 0.05
 # Longest first, so "los" is tried before "lo".
 _CLITICS = tuple(sorted(lexicon.CLITICS, key=len, reverse=True))
+# How sure the model must be of a tense to correct a form's tense beside its person.
+SURE_OF_TENSE = 0.9
 # Lemmas considered for a word the table does not know, most likely first.
 _LEMMA_CANDIDATES = 3
 
@@ -35,7 +38,8 @@ _LEMMA_CANDIDATES = 3
 class ModelGuess:
     """The model's three independent distributions over lemma, tense and person for one word.
 
-    A subject pronoun right before the verb (agreement.subject_person) settles the person.
+    What the sentence's words settle outranks the model: the persons a subject pronoun (or what
+    a verb like gustar agrees with) allows, the moods a conjunction allows.
     """
 
     lemma_index: dict[str, int]
@@ -44,26 +48,56 @@ class ModelGuess:
     tense: Array
     person: Array
     chosen_lemma: int
-    subject: str | None = None
+    agreement: Cue | None = None
+    mood: Cue | None = None
     approval_mass: float = APPROVAL_MASS
+    # The slots of the chosen lemma the word stands for: the table's readings of a form, or
+    # the slots a known misspelling misses.
+    own: tuple[Reading, ...] = ()
+    misspelt: bool = False
+
+    @property
+    def because(self) -> tuple[Cue, ...]:
+        return tuple(cue for cue in (self.agreement, self.mood) if cue is not None)
 
     @property
     def best(self) -> Reading:
-        return Reading(
-            self.lemmas[self.chosen_lemma],
-            TENSES[int(np.argmax(self.tense))],
-            self.subject or PERSONS[int(np.argmax(self.person))],
+        person = (
+            PERSONS[int(np.argmax(self.person))]
+            if self.agreement is None
+            else self.agreement.allowed[0]
         )
+        return Reading(self.lemmas[self.chosen_lemma], self._tense(), person)
+
+    def _tense(self) -> str:
+        """The likeliest tense the mood allows. A misspelling ("me despierté" → "desperté"), or
+        a real form whose person the sentence rules out ("mi abuelo y él pintó" → "pintaron"),
+        keeps its own tense, the first of them for a form of two ("vivimos": present), unless
+        the model is sure of another ("ayer él hablo" → "habló")."""
+        allowed = TENSES if self.mood is None else self.mood.allowed
+        likeliest = max(allowed, key=lambda tense: float(self.tense[TENSES.index(tense)]))
+        if self.mood is not None or not self.own:
+            return likeliest
+        if float(self.tense[TENSES.index(likeliest)]) >= SURE_OF_TENSE:
+            return likeliest
+        fits = self.agreement is None or any(r.person in self.agreement.allowed for r in self.own)
+        if fits and not self.misspelt:
+            return likeliest  # a real form of the right person: what is wrong is its tense
+        return min((r.tense for r in self.own), key=TENSES.index)
 
     def probability(self, reading: Reading) -> float:
         index = self.lemma_index.get(reading.lemma)
         if index is None:
             return 0.0
-        if self.subject is None:
-            person = float(self.person[PERSONS.index(reading.person)])
-        else:
-            person = float(reading.person == self.subject)
-        return float(self.lemma[index] * self.tense[TENSES.index(reading.tense)]) * person
+        tense = _weight(TENSES, self.tense, self.mood, reading.tense)
+        person = _weight(PERSONS, self.person, self.agreement, reading.person)
+        return float(self.lemma[index]) * tense * person
+
+
+def _weight(values: tuple[str, ...], p: Array, cue: Cue | None, value: str) -> float:
+    if cue is None:
+        return float(p[values.index(value)])
+    return float(value in cue.allowed)
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -150,9 +184,9 @@ class ModelAnalyser:
                 key=lambda i: lemma_p[i],
                 default=None,
             )
-        if self._is_infinitive_with_clitics(folded):
-            return None
         misspelt = self.misspelt.get(folded, ())
+        if not misspelt and self._is_infinitive_with_clitics(folded):
+            return None  # a known misspelling first: "despierté" is no "despier" + "te"
         if folded in self.non_verbs and (not misspelt or not likely):
             # An everyday non-verb word is a verb only as a misspelling the model recognises
             # ("esta" for "está"), never as a new form ("tiempo" is not a form of temer).
@@ -179,24 +213,50 @@ class ModelAnalyser:
     def analyse(self, words: Sequence[str], boundaries: Sequence[str]) -> list[ModelGuess | None]:
         tokens = [model_token(w, b) for w, b in zip(words, boundaries, strict=True)]
         p = self.model.predict(tokens, self.table_features.matrix(words))
-        verbs = [bool(v >= VERB_THRESHOLD) for v in p.verb]
+        verbs = [
+            bool(v >= VERB_THRESHOLD) and not a_name(words, boundaries, i)
+            for i, v in enumerate(p.verb)
+        ]
         guesses: list[ModelGuess | None] = []
         for i, word in enumerate(words):
-            subject = subject_person(words, boundaries, verbs, i)
-            likely = verbs[i] or subject is not None
-            chosen = self._lemma_for(word, likely, p.lemma[i])
+            agreement = self._liked(words, boundaries, verbs, i) or subject_cue(
+                words, boundaries, verbs, i
+            )
+            likely = verbs[i] or (agreement is not None and agreement.next_to_verb)
+            skipped = clitic_before_verb(words, boundaries, verbs, i) or (
+                not likely and a_name(words, boundaries, i)
+            )
+            chosen = None if skipped else self._lemma_for(word, likely, p.lemma[i])
+            if chosen is None:
+                guesses.append(None)
+                continue
             guesses.append(
-                None
-                if chosen is None
-                else ModelGuess(
+                ModelGuess(
                     self.lemma_index,
                     self.lemmas,
                     p.lemma[i],
                     p.tense[i],
                     p.person[i],
                     chosen,
-                    subject,
+                    agreement,
+                    mood_cue(words, boundaries, verbs, self.table.readings, i) if likely else None,
                     APPROVAL_MASS if likely else LOOKUP_APPROVAL_MASS,
+                    *self._own(word, self.lemmas[chosen]),
                 )
             )
         return guesses
+
+    def _own(self, word: str, lemma: str) -> tuple[tuple[Reading, ...], bool]:
+        """The slots of lemma the word stands for, and whether it is a known misspelling."""
+        known = self.table.readings(word)
+        found = known or self.misspelt.get(canonical_text(word).casefold(), ())
+        return tuple(r for r in found if r.lemma == lemma), not known
+
+    def _liked(
+        self, words: Sequence[str], boundaries: Sequence[str], verbs: Sequence[bool], i: int
+    ) -> Cue | None:
+        """What a form of a verb like gustar after "me", "les"... agrees with ("me gustan los
+        libros"); it also makes "gusto" in "me gusto la música" a verb, not the noun."""
+        folded = canonical_text(words[i]).casefold()
+        found = self.table.readings(words[i]) or self.misspelt.get(folded, ())
+        return liked_cue(words, boundaries, verbs, i, found, self.infinitives)

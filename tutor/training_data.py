@@ -264,6 +264,10 @@ class Generator:
             return self._phrase(f"ni {first} ni {second}"), "ellos"
         if roll < 0.88:
             return self._phrase(f"usted y {second}"), "ellos"
+        if roll < 0.92:
+            # "Pedro y tú" is vosotros (ustedes, the third person, in Latin American usage).
+            phrase = f"{first} y tú" if self._chance(0.7) else f"tú y {first}"
+            return self._phrase(phrase), "ellos" if self._chance(0.2) else "vosotros"
         return self._phrase(f"{first} y {second}"), "ellos"
 
     def _maybe_subject(self, p: float = 0.7) -> tuple[list[_Tok], str | None]:
@@ -441,8 +445,16 @@ class Generator:
             # A time phrase inside the clause does not change its mood ("ojalá que mañana haga").
             clause = self._with_cue(clause, self.rng.choice((_FUTURE, _NOW)))
         body = [*opener, *clause]
-        if self._chance(0.2):
+        roll = self.rng.random()
+        if roll < 0.2:
             body += [_Tok("y"), _Tok("que"), *self._clause(None, "subjunctive", 0.3)]
+        elif roll < 0.4:
+            # "Quieren que estudie Medicina, pero yo prefiero Bellas Artes": the trigger's reach
+            # ends with its clause; what follows "pero" or "y" is a main clause again.
+            joint = self._punctuate(
+                self._phrase(self.rng.choice(("pero", "y", "aunque"))), CLAUSE, 0.7
+            )
+            body += [*joint, *self._clause(None)]
         return body
 
     def _indicative_que(self) -> list[_Tok] | None:
@@ -477,13 +489,19 @@ class Generator:
 
     def _relative(self) -> list[_Tok] | None:
         """ "Busco un piso que tenga terraza" against "Tengo un piso que tiene terraza"."""
-        unknown = self._chance(0.6)
+        unknown = self._chance(0.5)
         templates = lexicon.UNKNOWN_ANTECEDENT if unknown else lexicon.KNOWN_ANTECEDENT
         opener = self._opener(templates)
         if opener is None:
             return None
         if opener[-1].text != "que":
-            opener += [*self._phrase(self.rng.choice(lexicon.ANTECEDENTS)), _Tok("que")]
+            # A known thing may be any noun phrase ("las tapas que probamos").
+            antecedent = (
+                self._vocabulary_phrase()[0]
+                if not unknown and self._chance(0.5)
+                else self.rng.choice(lexicon.ANTECEDENTS)
+            )
+            opener += [*self._phrase(antecedent), _Tok("que")]
         mood = "subjunctive" if unknown else "indicative"
         if self._chance(0.5):
             # The antecedent is the verb's object; its subject is its own ("que conozco").
@@ -560,6 +578,9 @@ class Generator:
         obj = self._phrase(self.rng.choice(lexicon.INDIRECT_OBJECTS))
         neg = [_Tok("no")] if self._chance(0.15) else []
         verb = self._verb(self.rng.choice(self.gustar), None, person, _Context(person, cue))
+        if self._chance(0.2) and not thing.endswith(("ar", "er", "ir")):
+            # "Los idiomas me interesan": what is liked may come first.
+            return self._with_cue([*self._phrase(thing), *neg, *obj, verb], cue)
         return self._with_cue([*neg, *obj, verb, *self._phrase(thing)], cue)
 
     def _two_clauses(self) -> list[_Tok]:
@@ -647,7 +668,7 @@ class Generator:
             (self._indicative_que, 0.07),
             (self._reported, 0.02),
             (self._temporal, 0.1),
-            (self._relative, 0.04),
+            (self._relative, 0.06),
             (self._either_mood, 0.02),
             (self._infinitive, 0.07),
             (self._compound, 0.06),

@@ -25,7 +25,7 @@ TABLE_PATH_ENV = "TUTOR_TABLE_PATH"
 
 # The digest of the exact bytes of data/verbs.yaml. A table edit must update this line in the same
 # change, so nobody can alter the ground truth without it showing up in review.
-PINNED_TABLE_SHA256 = "bbda7392a103a81be95de7360267f378c9842030e59e67b55cb7c04bba3340fb"
+PINNED_TABLE_SHA256 = "667e0a6776f1daeb866b9352c4d91713ee4d992834ba217819b2c0500450fa11"
 
 _STR_TAG = "tag:yaml.org,2002:str"
 # libyaml's loader is 4x faster on this table; both give the same nodes and line marks.

@@ -61,6 +61,7 @@ def test_a_first_release_is_inconclusive_and_recorded_only_when_overridden_once(
         "tokenizer round trip": True,
         "end-to-end smoke": True,
         "injection replay": True,
+        "held-out families": True,
     }
     assert manifest.aggregate is not None
     assert manifest.aggregate >= 0.95

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tutor.agreement import subject_person
+from tutor.agreement import Cue, subject_cue
 from tutor.checker import CheckResult, TableChecker, judge, load_checker
 from tutor.features import boundary
 from tutor.inference import ModelFileError
@@ -24,6 +24,7 @@ class FixedGuess:
     best: Reading
     confidence: float
     approval_mass: float = 0.5
+    because: tuple[Cue, ...] = ()
 
     def probability(self, reading: Reading) -> float:
         return self.confidence if reading == self.best else 0.0
@@ -124,6 +125,51 @@ def test_model_checker_corrects_typical_learner_errors(
 
 
 @pytest.mark.parametrize(
+    ("sentence", "expected", "named"),
+    [
+        ("Pedro y tú es muy amigo mío.", [("es", "sois")], "Pedro y tú"),
+        ("Mi madre y yo vive en Madrid.", [("vive", "vivimos")], "Mi madre y yo"),
+        ("Ayer me diviertí mucho en la fiesta.", [("diviertí", "divertí")], "stem change"),
+        ("Mis primos se divertieron en la playa.", [("divertieron", "divirtieron")], "divertir"),
+        ("Cuando llegas a casa, te llamaré.", [("llegas", "llegues")], "Cuando"),
+        ("Te lo explico para que lo entiendes.", [("entiendes", "entiendas")], "para que"),
+        ("Es importante que estudias cada día.", [("estudias", "estudies")], "importante"),
+        ("Me gusta mucho los libros de historia.", [("gusta", "gustan")], "los libros"),
+        ("Nos encanta las películas de miedo.", [("encanta", "encantan")], "las películas"),
+    ],
+)
+def test_the_four_families_of_harder_spanish_are_corrected_and_explained(
+    model_checker: TableChecker, sentence: str, expected: list[tuple[str, str]], named: str
+) -> None:
+    """Compound subjects, reflexive stem changes, mood after a conjunction, gustar-type verbs:
+    the explanation names the word the verb agrees with or the words that ask for its mood."""
+    result = model_checker.check(sentence)
+    assert result.verdict == "incorrect"
+    assert pairs(result) == expected
+    assert named in result.corrections[0].explanation
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Pedro y tú sois amigos desde niños.",
+        "Tú y tus primos vinieron tarde.",  # ustedes, the Latin American plural
+        "Ellos se despidieron en la estación.",
+        "Los niños se durmieron pronto.",
+        "Cuando llego a casa, siempre ceno.",
+        "Cuando era niño, vivía en Lima.",
+        "Me faltan dos euros para el billete.",
+        "A mis padres les encanta viajar.",
+        "Tú me gustas mucho.",
+    ],
+)
+def test_right_sentences_of_the_four_families_are_approved(
+    model_checker: TableChecker, sentence: str
+) -> None:
+    assert model_checker.check(sentence) == CheckResult("correct", ())
+
+
+@pytest.mark.parametrize(
     "sentence",
     [
         "Yo hablo español.",
@@ -217,4 +263,5 @@ def test_subject_pronoun_just_before_the_verb(sentence: str, verb: str, person: 
     index = [s.text for s in spans].index(verb)
     texts = [s.text for s in spans]
     verbs = [bool(table.readings(w)) for w in texts]
-    assert subject_person(texts, before, verbs, index) == person
+    cue = subject_cue(texts, before, verbs, index)
+    assert (cue.allowed[0] if cue else None) == person

@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 EVAL_DIR = ROOT / "data" / "eval"
 
 
-def _sample(table: ConjugationTable, seed: int = 3) -> list[Example]:
-    return list(generate(table, seed=seed, count=2000))
+def _sample(table: ConjugationTable, seed: int = 3, count: int = 2000) -> list[Example]:
+    return list(generate(table, seed=seed, count=count))
 
 
 def test_same_seed_same_sentences(table: ConjugationTable) -> None:
@@ -69,7 +69,7 @@ def test_a_time_clause_after_cuando_is_never_labelled_future(table: ConjugationT
     Only a "cuando" that opens a clause counts: filler words between complements are no clause.
     """
     seen = 0
-    for example in _sample(table):
+    for example in _sample(table, count=4000):
         after_cuando = False
         for i, (word, reading, mark) in enumerate(
             zip(example.words, example.readings, example.marks, strict=True)

@@ -6,7 +6,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from tutor.eval.scoring import (
+    FAMILY_CORRECTION_THRESHOLD,
+    FAMILY_VERDICT_THRESHOLD,
+    HELD_OUT_SUITE,
     Failure,
+    FamilyScore,
     GateDecision,
     SuiteScore,
     Tally,
@@ -16,7 +20,8 @@ from tutor.eval.scoring import (
 )
 
 AGGREGATE_METHOD = (
-    "item-weighted mean over suites: items passed in all suites / items in all suites"
+    "item-weighted mean over suites: items passed in all suites / items in all suites "
+    f"(the held-out suite '{HELD_OUT_SUITE}' aside, gated per family)"
 )
 REGRESSION_SUITE = "regression"
 
@@ -37,9 +42,17 @@ class Run:
         score = self.scores.get(suite)
         return score.by_error_type if score is not None else {}
 
+    def families(self, suite: str = HELD_OUT_SUITE) -> Mapping[str, FamilyScore]:
+        score = self.scores.get(suite)
+        return score.by_family if score is not None else {}
+
 
 def _tally_json(tally: Tally) -> dict[str, object]:
     return {"items": tally.items, "passed": tally.passed, "score": round(tally.score, 6)}
+
+
+def _family_json(family: FamilyScore) -> dict[str, object]:
+    return {"verdict": _tally_json(family.verdict), "correction": _tally_json(family.correction)}
 
 
 def _run_json(run: Run) -> dict[str, object]:
@@ -52,6 +65,11 @@ def _run_json(run: Run) -> dict[str, object]:
                 **_tally_json(score.total),
                 "never_approves_wrong_form": _tally_json(score.safety),
                 "error_types": {t: _tally_json(v) for t, v in score.by_error_type.items()},
+                **(
+                    {"families": {f: _family_json(v) for f, v in score.by_family.items()}}
+                    if score.by_family
+                    else {}
+                ),
             }
             for name, score in run.scores.items()
         },
@@ -100,6 +118,10 @@ def build_report(
         **_run_json(run),
         "aggregate_method": AGGREGATE_METHOD,
         "threshold": threshold,
+        "family_thresholds": {
+            "verdict": FAMILY_VERDICT_THRESHOLD,
+            "correction": FAMILY_CORRECTION_THRESHOLD,
+        },
         "gate": {
             "passed": gate.passed,
             "reason": gate.reason,
@@ -153,10 +175,27 @@ def _side_by_side(
     return _table(header, rows)
 
 
+def _families(
+    model: Mapping[str, FamilyScore], table_only: Mapping[str, FamilyScore] | None
+) -> list[str]:
+    header = ["family", "items", "verdict", "correction"]
+    if table_only is not None:
+        header += ["table-only verdict", "correction"]
+    rows: list[list[str]] = []
+    for name, family in model.items():
+        row = [name, str(family.verdict.items), f"{family.verdict.score:.4f}"]
+        row.append(f"{family.correction.score:.4f}")
+        if table_only is not None:
+            base = table_only.get(name, FamilyScore())
+            row += [f"{base.verdict.score:.4f}", f"{base.correction.score:.4f}"]
+        rows.append(row)
+    return _table(header, rows)
+
+
 def _totals(run: Run) -> dict[str, Tally]:
     totals = {name: score.total for name, score in run.scores.items()}
-    items = sum(t.items for t in totals.values())
-    totals["aggregate"] = Tally(items, sum(t.passed for t in totals.values()))
+    counted = [score.total for name, score in run.scores.items() if name != HELD_OUT_SUITE]
+    totals[f"aggregate (without {HELD_OUT_SUITE})"] = sum(counted, Tally())
     return totals
 
 
@@ -175,6 +214,14 @@ def render_text(run: Run, ablation: Run | None, *, table_digest: str, max_failur
     lines += _side_by_side("suite", _totals(run), _totals(base) if base else None)
     lines += ["", "regression corpus, accuracy per error type:"]
     lines += _side_by_side("error type", run.error_types(), base.error_types() if base else None)
+    if run.families():
+        lines += [
+            "",
+            f"held-out suite '{HELD_OUT_SUITE}', per family (verdict accuracy >= "
+            f"{FAMILY_VERDICT_THRESHOLD:.2f} over every item, correction accuracy >= "
+            f"{FAMILY_CORRECTION_THRESHOLD:.2f} over the items with a wrong form):",
+        ]
+        lines += _families(run.families(), base.families() if base else None)
     lines.append("")
     lines += _side_by_side(
         "never approves a wrong form",

@@ -14,7 +14,7 @@ from typing import Literal, Protocol
 
 from tutor.eval.http import HttpChecker
 from tutor.eval.report import REGRESSION_SUITE, Run, build_report, render_text
-from tutor.eval.scoring import INJECTION_SUITE, Got, decide_gate, score_suite
+from tutor.eval.scoring import HELD_OUT_SUITE, INJECTION_SUITE, Got, decide_gate, score_suite
 from tutor.eval.suites import Suite, SuiteError, load_suite
 
 CheckerKind = Literal["model", "table-only"]
@@ -24,6 +24,7 @@ SUITE_PATHS: Mapping[str, str] = {
     REGRESSION_SUITE: "data/eval/regression_corpus.jsonl",
     INJECTION_SUITE: "data/eval/prompt_injection_set.jsonl",
     "capstone": "data/exams/phase-39-capstone.yaml",
+    HELD_OUT_SUITE: "data/eval/harder_spanish.jsonl",
 }
 DEFAULT_REPORT = Path(".deploybot/eval/report.json")
 EXIT_PASSED, EXIT_GATE_FAILED, EXIT_BAD_INPUT = 0, 1, 2
