@@ -86,7 +86,7 @@ def _phrase_start(
     return start
 
 
-def joint_person(persons: Sequence[str]) -> tuple[str, ...]:
+def _joint_person(persons: Sequence[str]) -> tuple[str, ...]:
     """The persons a coordinated subject takes: with yo, nosotros; else with tú, vosotros (or
     ustedes, the third person plural, in Latin American usage); else the third person plural."""
     if {"yo", "nosotros"} & set(persons):
@@ -114,7 +114,7 @@ def _coordinated(
     persons = [lexicon.PRONOUN_PERSONS[w] for w in phrase if w in lexicon.PRONOUN_PERSONS]
     if not persons:
         return None
-    return Cue(" ".join(words[start : end + 1]), joint_person(persons))
+    return Cue(" ".join(words[start : end + 1]), _joint_person(persons))
 
 
 def subject_cue(
@@ -158,21 +158,15 @@ _PLURAL_DETERMINERS = frozenset(lexicon.PLURAL_DETERMINERS)
 _SINGULAR_DETERMINERS = frozenset(lexicon.SINGULAR_DETERMINERS)
 
 
-def _number_of(
-    words: Sequence[str],
-    verbs: Sequence[bool],
-    k: int,
-    end: int,
-    infinitives: frozenset[str],
-) -> str | None:
+def _number_of(words: Sequence[str], verbs: Sequence[bool], k: int, end: int) -> str | None:
     """Whether the phrase words[k:end] opens with is singular ("él") or plural ("ellos"), read
     off its first word; noun phrases or names joined by "y" are plural ("el café y el té",
     "Madrid y Sevilla"), a pronoun object after "y" is not ("la música y la escucho")."""
     first = words[k].casefold()
     if first in lexicon.PRONOUN_PERSONS:
         return lexicon.PRONOUN_PERSONS[first]
-    if first in infinitives or (first.endswith(("ar", "er", "ir")) and first not in _DEGREE):
-        return "él"  # "me gusta leer (y escribir)"
+    if first.endswith(("ar", "er", "ir")):
+        return "él"  # an infinitive: "me gusta leer (y escribir)"
     if first in _PLURAL_DETERMINERS:
         return "ellos"
     name = words[k][:1].isupper()
@@ -208,7 +202,6 @@ def liked_cue(
     verbs: Sequence[bool],
     i: int,
     readings: Sequence[Reading],
-    infinitives: frozenset[str],
 ) -> Cue | None:
     """What a verb like gustar at words[i] agrees with: the thing liked, after it ("me gustan los
     libros") or before the pronoun of who likes ("los idiomas me interesan"), when a pronoun
@@ -225,18 +218,14 @@ def liked_cue(
     k = i + 1
     while k < end and words[k].casefold() in _DEGREE:
         k += 1
-    person = _number_of(words, verbs, k, end, infinitives) if k < end else None
+    person = _number_of(words, verbs, k, end) if k < end else None
     if person is not None:
         return Cue(_shown(words, k, end), (person,), "liked")
-    return _liked_before(words, boundaries, verbs, i - 2, infinitives)
+    return _liked_before(words, boundaries, verbs, i - 2)
 
 
 def _liked_before(
-    words: Sequence[str],
-    boundaries: Sequence[str],
-    verbs: Sequence[bool],
-    k: int,
-    infinitives: frozenset[str],
+    words: Sequence[str], boundaries: Sequence[str], verbs: Sequence[bool], k: int
 ) -> Cue | None:
     """The subject before "me gusta" that ends at words[k]: "tú (me gustas)", "los idiomas (me
     interesan)"; never who likes ("a mi padre le duele") nor a clause ("que no te preocupas")."""
@@ -257,7 +246,7 @@ def _liked_before(
         return None
     if start > 0 and words[start - 1].casefold() == "a":
         return None  # "a mi padre le duele": who is hurt, not what hurts
-    person = _number_of(words, verbs, start, k + 1, infinitives)
+    person = _number_of(words, verbs, start, k + 1)
     return None if person is None else Cue(" ".join(words[start : k + 1]), (person,), "liked")
 
 

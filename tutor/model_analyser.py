@@ -219,7 +219,10 @@ class ModelAnalyser:
         ]
         guesses: list[ModelGuess | None] = []
         for i, word in enumerate(words):
-            agreement = self._liked(words, boundaries, verbs, i) or subject_cue(
+            found, misspelt = self._slots(word)
+            # A form of a verb like gustar after "me" agrees with what is liked; that also makes
+            # "gusto" in "me gusto la música" a verb, not the noun.
+            agreement = liked_cue(words, boundaries, verbs, i, found) or subject_cue(
                 words, boundaries, verbs, i
             )
             likely = verbs[i] or (agreement is not None and agreement.next_to_verb)
@@ -241,22 +244,14 @@ class ModelAnalyser:
                     agreement,
                     mood_cue(words, boundaries, verbs, self.table.readings, i) if likely else None,
                     APPROVAL_MASS if likely else LOOKUP_APPROVAL_MASS,
-                    *self._own(word, self.lemmas[chosen]),
+                    tuple(r for r in found if r.lemma == self.lemmas[chosen]),
+                    misspelt,
                 )
             )
         return guesses
 
-    def _own(self, word: str, lemma: str) -> tuple[tuple[Reading, ...], bool]:
-        """The slots of lemma the word stands for, and whether it is a known misspelling."""
+    def _slots(self, word: str) -> tuple[tuple[Reading, ...], bool]:
+        """The slots the word stands for: the table's readings of a form, else the slots a known
+        misspelling misses; and whether it is such a misspelling."""
         known = self.table.readings(word)
-        found = known or self.misspelt.get(canonical_text(word).casefold(), ())
-        return tuple(r for r in found if r.lemma == lemma), not known
-
-    def _liked(
-        self, words: Sequence[str], boundaries: Sequence[str], verbs: Sequence[bool], i: int
-    ) -> Cue | None:
-        """What a form of a verb like gustar after "me", "les"... agrees with ("me gustan los
-        libros"); it also makes "gusto" in "me gusto la música" a verb, not the noun."""
-        folded = canonical_text(words[i]).casefold()
-        found = self.table.readings(words[i]) or self.misspelt.get(folded, ())
-        return liked_cue(words, boundaries, verbs, i, found, self.infinitives)
+        return known or self.misspelt.get(canonical_text(word).casefold(), ()), not known

@@ -31,7 +31,6 @@ _ALWAYS = (
 _TEMPORAL = ("en cuanto", "hasta que", "tan pronto como", "después de que", "cuando")
 _AFTER_FUTURE = (SUBJUNCTIVE,)
 _AFTER_PAST = ("preterite", "imperfect")
-_PAST = frozenset({"preterite", "imperfect"})
 # Verbs of wish and influence: "quiero que vengas", "le pido a mi jefe que me escuche".
 _WISH_LEMMAS = frozenset(
     {
@@ -149,7 +148,7 @@ def _main_verb(
         tenses = {r.tense for r in found}
         if tenses == {"future"}:
             return words[k], _AFTER_FUTURE
-        return words[k], _AFTER_PAST if tenses <= _PAST else ()
+        return words[k], _AFTER_PAST if tenses <= set(_AFTER_PAST) else ()
     return None
 
 
@@ -164,8 +163,7 @@ def _main_clause(
     """The verb of the clause a time clause depends on, and the moods it allows there: before
     the conjunction, nearest first ("ya te dije que te llamaré cuando llegues"), else after the
     time clause ("cuando llegues, te llamaré")."""
-    sentence_start = max((k for k in range(opener + 1) if boundaries[k] == "."), default=0)
-    before = _main_verb(words, verbs, readings, range(opener - 1, sentence_start - 1, -1))
+    before = _verb_before(words, boundaries, verbs, readings, opener)
     if before is not None:
         return before
     later = [k for k in range(verb + 1, len(words)) if boundaries[k]]
@@ -175,18 +173,16 @@ def _main_clause(
     return _main_verb(words, verbs, readings, range(later[0], end))
 
 
-def _past_main(
+def _verb_before(
     words: Sequence[str],
     boundaries: Sequence[str],
     verbs: Sequence[bool],
     readings: ReadingsOf,
     opener: int,
-) -> bool:
-    """Whether the verb before a conjunction tells of the past ("salí antes de que"): then the
-    clause takes the imperfect subjunctive, which the table does not hold."""
+) -> tuple[str, tuple[str, ...]] | None:
+    """The main verb before a conjunction in its sentence, nearest first (_main_verb)."""
     sentence_start = max((k for k in range(opener + 1) if boundaries[k] == "."), default=0)
-    found = _main_verb(words, verbs, readings, range(opener - 1, sentence_start - 1, -1))
-    return found is not None and found[1] == _AFTER_PAST
+    return _main_verb(words, verbs, readings, range(opener - 1, sentence_start - 1, -1))
 
 
 def mood_cue(
@@ -206,8 +202,9 @@ def mood_cue(
         for phrase in _ALWAYS:
             if _ends_with(words, k, phrase):
                 opener = k - len(phrase.split()) + 1
-                if _past_main(words, boundaries, verbs, readings, opener):
-                    return None
+                main = _verb_before(words, boundaries, verbs, readings, opener)
+                if main is not None and main[1] == _AFTER_PAST:
+                    return None  # "salí antes de que": the imperfect subjunctive, not in the table
                 return Cue(" ".join(words[opener : k + 1]), (SUBJUNCTIVE,), "mood")
         for phrase in _TEMPORAL:
             if _ends_with(words, k, phrase):

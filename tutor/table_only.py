@@ -16,7 +16,6 @@ from tutor import lexicon
 from tutor.agreement import Cue, a_name, clitic_before_verb, liked_cue, subject_cue
 from tutor.mistakes import misspelling_index
 from tutor.mood import mood_cue
-from tutor.regular import infinitive
 from tutor.verify import ConjugationTable, Reading
 
 
@@ -38,7 +37,6 @@ class TableOnlyAnalyser:
         self.table = table
         self.non_verbs = lexicon.non_verb_words()
         self.misspelt = misspelling_index(table)
-        self.infinitives = frozenset(infinitive(lemma) for lemma in table.lemmas)
 
     def _reads_as_verb(self, word: str) -> bool:
         folded = word.casefold()
@@ -50,18 +48,19 @@ class TableOnlyAnalyser:
         self, words: Sequence[str], boundaries: Sequence[str], verbs: Sequence[bool], i: int
     ) -> RuleGuess | None:
         word = words[i]
-        readings = self.table.readings(word) or self.misspelt.get(word.casefold(), ())
+        known = self.table.readings(word)
+        readings = known or self.misspelt.get(word.casefold(), ())
         if not readings or clitic_before_verb(words, boundaries, verbs, i):
             return None
-        agreement = liked_cue(
-            words, boundaries, verbs, i, readings, self.infinitives
-        ) or subject_cue(words, boundaries, verbs, i)
+        agreement = liked_cue(words, boundaries, verbs, i, readings) or subject_cue(
+            words, boundaries, verbs, i
+        )
         settled = agreement is not None and agreement.next_to_verb
         if not settled and (word.casefold() in self.non_verbs or a_name(words, boundaries, i)):
             return None
         mood = mood_cue(words, boundaries, verbs, self.table.readings, i)
         because = tuple(cue for cue in (agreement, mood) if cue is not None)
-        allowed = [r for r in self.table.readings(word) if _fits(r, agreement, mood)]
+        allowed = [r for r in known if _fits(r, agreement, mood)]
         if allowed:
             return RuleGuess(allowed[0], frozenset(allowed), because)
         # The form exists but not for what the sentence asks, or it is a known misspelling.

@@ -40,16 +40,6 @@ class EveryWordIsAVerb:
         return [FixedGuess(self.meant, 1.0) for _ in words]
 
 
-@pytest.fixture(scope="module")
-def model_checker() -> TableChecker:
-    return load_checker("model")
-
-
-@pytest.fixture(scope="module")
-def table_only() -> TableChecker:
-    return load_checker("table-only")
-
-
 def pairs(result: CheckResult) -> list[tuple[str, str]]:
     return [(c.original, c.suggestion) for c in result.corrections]
 

@@ -8,11 +8,10 @@ from collections.abc import Callable
 import pytest
 
 from tutor.agreement import Cue, clitic_before_verb, liked_cue, subject_cue
-from tutor.checker import TableChecker, load_checker
+from tutor.checker import TableChecker
 from tutor.features import boundary
 from tutor.mistakes import misspelling_index
 from tutor.mood import mood_cue
-from tutor.regular import infinitive
 from tutor.tokenizer import words
 from tutor.verify import ConjugationTable
 
@@ -74,11 +73,6 @@ def test_no_subject_is_read_where_there_is_none(
     assert subject_cue(texts, marks, verbs, texts.index(word)) is None
 
 
-@pytest.fixture(scope="module")
-def infinitives(table: ConjugationTable) -> frozenset[str]:
-    return frozenset(infinitive(lemma) for lemma in table.lemmas)
-
-
 @pytest.mark.parametrize(
     ("sentence", "verb", "liked", "person"),
     [
@@ -97,7 +91,6 @@ def infinitives(table: ConjugationTable) -> frozenset[str]:
 def test_a_verb_like_gustar_agrees_with_what_is_liked(
     split: Callable[..., Split],
     table: ConjugationTable,
-    infinitives: frozenset[str],
     sentence: str,
     verb: str,
     liked: str,
@@ -105,7 +98,7 @@ def test_a_verb_like_gustar_agrees_with_what_is_liked(
 ) -> None:
     texts, marks, verbs = split(sentence)
     found = table.readings(verb) or misspelling_index(table).get(verb, ())
-    cue = liked_cue(texts, marks, verbs, texts.index(verb), found, infinitives)
+    cue = liked_cue(texts, marks, verbs, texts.index(verb), found)
     assert cue == Cue(liked, (person,), "liked")
 
 
@@ -123,13 +116,12 @@ def test_a_verb_like_gustar_agrees_with_what_is_liked(
 def test_no_liked_thing_is_read_where_there_is_none(
     split: Callable[..., Split],
     table: ConjugationTable,
-    infinitives: frozenset[str],
     sentence: str,
     verb: str,
 ) -> None:
     texts, marks, verbs = split(sentence)
     found = table.readings(verb)
-    assert liked_cue(texts, marks, verbs, texts.index(verb), found, infinitives) is None
+    assert liked_cue(texts, marks, verbs, texts.index(verb), found) is None
 
 
 @pytest.mark.parametrize(
@@ -210,11 +202,6 @@ def test_a_pronoun_before_a_verb_is_never_read_as_a_verb(split: Callable[..., Sp
     assert not clitic_before_verb(texts, marks, verbs, texts.index("se", 2))
 
 
-@pytest.fixture(scope="module")
-def rules() -> TableChecker:
-    return load_checker("table-only")
-
-
 @pytest.mark.parametrize(
     ("sentence", "original", "suggestion", "explanation"),
     [
@@ -262,9 +249,9 @@ def rules() -> TableChecker:
     ],
 )
 def test_the_explanation_names_what_the_verb_agrees_with_or_what_asks_the_mood(
-    rules: TableChecker, sentence: str, original: str, suggestion: str, explanation: str
+    table_only: TableChecker, sentence: str, original: str, suggestion: str, explanation: str
 ) -> None:
-    result = rules.check(sentence)
+    result = table_only.check(sentence)
     assert result.verdict == "incorrect"
     [correction] = result.corrections
     assert (correction.original, correction.suggestion) == (original, suggestion)
@@ -276,11 +263,6 @@ def test_the_explanation_names_what_the_verb_agrees_with_or_what_asks_the_mood(
 # form a learner gets wrong; neither checker may approve one (the model's own guess aside).
 
 PRONOUNS = {"yo": "yo", "tú": "tú", "él": "ella", "nosotros": "nosotros", "vosotros": "vosotros"}
-
-
-@pytest.fixture(scope="module")
-def model() -> TableChecker:
-    return load_checker("model")
 
 
 def _wrong_after_a_trigger(table: ConjugationTable) -> list[str]:
@@ -309,19 +291,19 @@ def _wrong_with_a_compound_subject(table: ConjugationTable) -> list[str]:
 @pytest.mark.parametrize("build", [_wrong_after_a_trigger, _wrong_with_a_compound_subject])
 def test_no_checker_approves_a_form_the_rules_rule_out(
     table: ConjugationTable,
-    rules: TableChecker,
-    model: TableChecker,
+    table_only: TableChecker,
+    model_checker: TableChecker,
     build: Callable[..., list[str]],
 ) -> None:
     sentences = build(table)
     assert len(sentences) > 80
-    for checker in (rules, model):
+    for checker in (table_only, model_checker):
         approved = [s for s in sentences if checker.check(s).verdict != "incorrect"]
         assert approved == [], checker.name
 
 
 def test_gustar_before_a_plural_is_never_approved_in_the_singular(
-    table: ConjugationTable, rules: TableChecker, model: TableChecker
+    table: ConjugationTable, table_only: TableChecker, model_checker: TableChecker
 ) -> None:
     sentences = [
         f"A mi hermana le {table.preferred(lemma, tense, 'él')} mucho los {noun}."
@@ -329,7 +311,7 @@ def test_gustar_before_a_plural_is_never_approved_in_the_singular(
         for tense in ("present", "preterite", "imperfect", "conditional")
         for noun in ("libros", "perros", "pies")
     ]
-    for checker in (rules, model):
+    for checker in (table_only, model_checker):
         answers = [checker.check(s) for s in sentences]
         assert all(a.verdict == "incorrect" for a in answers), checker.name
         assert all("(plural)" in a.corrections[0].explanation for a in answers), checker.name

@@ -15,6 +15,7 @@ from tutor.eval.scoring import (
     SuiteScore,
     Tally,
     aggregate,
+    aggregate_tally,
     expected_pairs,
     no_gain,
 )
@@ -194,8 +195,7 @@ def _families(
 
 def _totals(run: Run) -> dict[str, Tally]:
     totals = {name: score.total for name, score in run.scores.items()}
-    counted = [score.total for name, score in run.scores.items() if name != HELD_OUT_SUITE]
-    totals[f"aggregate (without {HELD_OUT_SUITE})"] = sum(counted, Tally())
+    totals[f"aggregate (without {HELD_OUT_SUITE})"] = aggregate_tally(run.scores.values())
     return totals
 
 

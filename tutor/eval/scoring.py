@@ -185,13 +185,13 @@ def aggregate(scores: Iterable[SuiteScore]) -> float:
     Weighting by items (rather than averaging suite scores) keeps one item worth the same in every
     suite, so a small suite cannot swing the gate by itself.
     """
-    passed = items = 0
-    for score in scores:
-        if score.name == HELD_OUT_SUITE:
-            continue
-        passed += score.total.passed
-        items += score.total.items
-    return passed / items if items else 0.0
+    counted = aggregate_tally(scores)
+    return counted.passed / counted.items if counted.items else 0.0
+
+
+def aggregate_tally(scores: Iterable[SuiteScore]) -> Tally:
+    """The items the aggregate counts, and those passed: every suite's but the held-out one's."""
+    return sum((s.total for s in scores if s.name != HELD_OUT_SUITE), Tally())
 
 
 def no_gain(model: Mapping[str, Tally], table_only: Mapping[str, Tally]) -> list[str]:
